@@ -46,17 +46,28 @@ public struct JWT: Hashable, Sendable {
         )
     }
 
-    /// Finds JWT-shaped tokens inside arbitrary text (a header, a query, a body).
+    /// Finds JWT-shaped tokens inside arbitrary text (a header, a query, a
+    /// body), including ones glued behind a prefix such as
+    /// `authorization.bearer.<JWT>` in Sec-WebSocket-Protocol.
     public static func findAll(in text: String) -> [JWT] {
         var found: [JWT] = []
-        var current = ""
+        var run = ""
         func flush() {
-            if current.hasPrefix("eyJ"), let jwt = JWT(current) { found.append(jwt) }
-            current = ""
+            let parts = run.split(separator: ".", omittingEmptySubsequences: false)
+            var i = 0
+            while i + 2 < parts.count {
+                if parts[i].hasPrefix("eyJ"), let jwt = JWT("\(parts[i]).\(parts[i + 1]).\(parts[i + 2])") {
+                    found.append(jwt)
+                    i += 3
+                } else {
+                    i += 1
+                }
+            }
+            run = ""
         }
         for ch in text {
             if ch.isASCII, ch.isLetter || ch.isNumber || ch == "-" || ch == "_" || ch == "." {
-                current.append(ch)
+                run.append(ch)
             } else {
                 flush()
             }

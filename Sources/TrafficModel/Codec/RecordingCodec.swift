@@ -1,0 +1,104 @@
+/// Reads and writes recordings as `authreplay/N` JSON documents.
+///
+/// Encoding is deterministic: the same `Recording` always gives the same
+/// bytes (fixed member order, six-decimal time offsets, number literals kept).
+/// Decoding validates every field and names the path of the first problem.
+public enum RecordingCodec {
+    /// Major versions this build reads; older ones are migrated step by step.
+    public static let supportedVersions = [1]
+
+    public static func encode(_ recording: Recording) -> String {
+        JSONWriter.pretty(recording.json)
+    }
+
+    public static func encodeBytes(_ recording: Recording) -> [UInt8] {
+        Array(encode(recording).utf8)
+    }
+
+    public static func decode(_ bytes: some Collection<UInt8>) throws(RecordingError) -> Recording {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw RecordingError(.invalidJSON, at: "\(error.line):\(error.column)", error.reason)
+        }
+        return try decode(document)
+    }
+
+    public static func decode(_ document: JSONValue) throws(RecordingError) -> Recording {
+        let root = JSONReader(document)
+        guard case .object = document else { throw root.wrongType("an object") }
+        let format = try root.require("format")
+        let identifier = try format.string
+        let parts = identifier.split(separator: "/")
+        guard parts.count == 2, parts[0] == Recording.formatName, let version = Int(parts[1]) else {
+            throw RecordingError(.unsupportedVersion, at: format.path, "\"\(identifier)\" is not an authreplay recording (expected \"\(Recording.formatIdentifier)\")")
+        }
+        guard supportedVersions.contains(version) else {
+            let list = supportedVersions.map { "\(Recording.formatName)/\($0)" }.joined(separator: ", ")
+            throw RecordingError(.unsupportedVersion, at: format.path, "version \(version) is not supported by this authreplay (it reads \(list)); upgrade authreplay")
+        }
+        let migrated = try RecordingMigrations.migrate(document, from: version)
+        return try Recording(reader: JSONReader(migrated))
+    }
+}
+
+/// Step-by-step upgrades of older documents to the current version: each
+/// step takes version N to N+1 on the JSON, so the decoder only knows the
+/// current shape. v1 is the first version, so there are no steps yet.
+enum RecordingMigrations {
+    static let steps: [Int: @Sendable (JSONValue) throws(RecordingError) -> JSONValue] = [:]
+
+    static func migrate(_ document: JSONValue, from version: Int) throws(RecordingError) -> JSONValue {
+        var document = document
+        var version = version
+        while version < Recording.currentVersion {
+            guard let step = steps[version] else {
+                throw RecordingError(.unsupportedVersion, at: "$.format", "no migration from version \(version)")
+            }
+            document = try step(document)
+            version += 1
+        }
+        return document
+    }
+}
+
+extension Recording {
+    var json: JSONValue {
+        var o = JSONObjectBuilder()
+        o.add("format", Recording.formatIdentifier)
+        o.add("source", .object([("kind", .string(source.kind.rawValue)), ("name", .string(source.name)), ("tool", .string(source.tool))]))
+        o.add("capturedAt", capturedAt.iso8601)
+        if let redaction {
+            let counts = redaction.counts.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) }
+            o.add("redaction", .object([("enabled", .bool(redaction.enabled)), ("counts", .object(counts))]))
+        }
+        o.add("sessions", .array(sessions.map(\.json)))
+        return o.object
+    }
+
+    init(reader r: JSONReader) throws(RecordingError) {
+        let s = try r.require("source")
+        let source = Source(kind: try s.require("kind").enumValue(Source.Kind.self), name: try s.string("name"), tool: try s.string("tool"))
+        let at = try r.require("capturedAt")
+        guard let capturedAt = Timestamp(iso8601: try at.string) else {
+            throw at.invalid("expected an RFC 3339 UTC time such as \"2026-11-25T06:00:00.000000Z\"")
+        }
+        var redaction: RedactionSummary?
+        if let red = r.optional("redaction") {
+            var counts: [String: Int] = [:]
+            for (name, count) in try red.optional("counts")?.members() ?? [] { counts[name] = try count.int }
+            redaction = RedactionSummary(enabled: try red.require("enabled").bool, counts: counts)
+        }
+        var sessions: [Session] = []
+        var ids = Set<String>()
+        for element in try r.require("sessions").elements() {
+            let session = try Session(reader: element)
+            guard ids.insert(session.id).inserted else {
+                throw try element.require("id").invalid("session id \"\(session.id)\" is used twice")
+            }
+            sessions.append(session)
+        }
+        self.init(source: source, capturedAt: capturedAt, redaction: redaction, sessions: sessions)
+    }
+}

@@ -1,0 +1,76 @@
+/// The stable machine summary `authreplay inspect --json` prints. Its shape
+/// is documented in docs/recording-format.md and pinned by tests.
+public enum RecordingSummary {
+    public struct Totals: Equatable, Sendable {
+        public var sessions = 0
+        public var exchanges = 0
+        public var messages = 0
+        public var errors = 0
+        public var anomalies = 0
+    }
+
+    public static func totals(_ recording: Recording) -> Totals {
+        var t = Totals()
+        for session in recording.sessions {
+            t.sessions += 1
+            t.exchanges += session.exchanges.count
+            t.messages += session.websocket?.messages.count ?? 0
+            t.errors += errorCount(session)
+            t.anomalies += session.anomalies.count
+        }
+        return t
+    }
+
+    public static func errorCount(_ session: Session) -> Int {
+        session.exchanges.filter { $0.response.map(ErrorSignals.isError) ?? false }.count
+            + (session.websocket?.messages.filter(ErrorSignals.isError).count ?? 0)
+    }
+
+    public static func json(_ recording: Recording) -> JSONValue {
+        let t = totals(recording)
+        return .object([
+            ("format", .string(Recording.formatIdentifier)),
+            ("source", .object([("kind", .string(recording.source.kind.rawValue)), ("name", .string(recording.source.name))])),
+            ("capturedAt", .string(recording.capturedAt.iso8601)),
+            ("sessions", .array(recording.sessions.map(sessionJSON))),
+            ("totals", .object([
+                ("sessions", .int(t.sessions)), ("exchanges", .int(t.exchanges)), ("messages", .int(t.messages)),
+                ("errors", .int(t.errors)), ("anomalies", .int(t.anomalies)),
+            ])),
+        ])
+    }
+
+    static func sessionJSON(_ session: Session) -> JSONValue {
+        let exchanges: [JSONValue] = session.exchanges.map { x in
+            .object([
+                ("method", .string(x.request.method)), ("target", .string(x.request.target)),
+                ("status", x.response.map { .int($0.status) } ?? .null),
+            ])
+        }
+        var websocket = JSONValue.null
+        if let ws = session.websocket {
+            let messages: [JSONValue] = ws.messages.map { m in
+                .object([("direction", .string(m.direction.rawValue)), ("opcode", .string(m.opcode.rawValue)), ("length", .int(m.payload.count))])
+            }
+            var close = JSONValue.null
+            if let (frame, code) = ws.close {
+                close = .object([("code", code.map(JSONValue.int) ?? .null), ("by", .string(frame.direction.rawValue))])
+            }
+            websocket = .object([("messages", .array(messages)), ("close", close)])
+        }
+        let auth: [JSONValue] = session.auth.map { f in
+            .object([
+                ("role", .string(f.role.rawValue)), ("exchange", .int(f.exchange)), ("location", .string(f.location)),
+                ("scheme", .string(f.scheme.rawValue)), ("jwt", f.jwt?.json ?? .null),
+            ])
+        }
+        let anomalies: [JSONValue] = session.anomalies.map { a in
+            .object([("kind", .string(a.kind.rawValue)), ("detail", .string(a.detail))])
+        }
+        return .object([
+            ("id", .string(session.id)), ("client", .string(session.client.description)), ("server", .string(session.server.description)),
+            ("exchanges", .array(exchanges)), ("websocket", websocket), ("auth", .array(auth)),
+            ("errors", .int(errorCount(session))), ("anomalies", .array(anomalies)),
+        ])
+    }
+}

@@ -1,0 +1,56 @@
+import XCTest
+@testable import TrafficModel
+
+final class Base64AndJWTTests: XCTestCase {
+    func testBase64RoundTripAndRejects() {
+        var rng = SplitMix64(seed: 1)
+        for n in 0..<64 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            XCTAssertEqual(Base64.decode(Base64.encode(bytes)), bytes)
+            XCTAssertEqual(Base64.decode(Base64.encode(bytes, url: true, padding: false)), bytes)
+        }
+        XCTAssertEqual(Base64.encode(Array("foobar".utf8)), "Zm9vYmFy")
+        XCTAssertEqual(Base64.encode(Array("fo".utf8)), "Zm8=")
+        XCTAssertNil(Base64.decode("a"))
+        XCTAssertNil(Base64.decode("ab!c"))
+        XCTAssertNil(Base64.decode("ab=c"))
+    }
+
+    static let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImlhdCI6MTAwMCwiZXhwIjo0NjAwLCJuYmYiOjEwMDB9.c2lnbmF0dXJl"
+
+    func testDecodesJWTAndJudgesTimesAtTheMomentOfUse() throws {
+        let jwt = try XCTUnwrap(JWT(Self.token))
+        XCTAssertEqual(jwt.algorithm, "HS256")
+        XCTAssertEqual(jwt.claims["sub"]?.stringValue, "alice")
+        let info = jwt.info(at: 1060)
+        XCTAssertEqual(info.expiresIn, 3540)
+        XCTAssertEqual(info.issuedAgo, 60)
+        XCTAssertEqual(info.notBeforeIn, -60)
+        XCTAssertEqual(Timeline.relative(info.expiresIn!), "+59m")
+        XCTAssertEqual(jwt.compact, Self.token)
+    }
+
+    func testRejectsNonJWTs() {
+        for s in ["abc.def.ghi", "eyJhbGciOiJIUzI1NiJ9.notjson.sig", "a.b", Self.token + ".x", "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJhIn0.sig"] {
+            XCTAssertNil(JWT(s), s)
+        }
+    }
+
+    func testFindsJWTsInsideText() {
+        let text = "v1, authorization.bearer.\(Self.token), other"
+        XCTAssertEqual(JWT.findAll(in: text).map(\.compact), [Self.token])
+        XCTAssertEqual(JWT.findAll(in: "no tokens here").count, 0)
+    }
+
+    func testISO8601() throws {
+        let t = try XCTUnwrap(Timestamp(iso8601: "2026-11-25T06:00:00.123456Z"))
+        XCTAssertEqual(t.iso8601, "2026-11-25T06:00:00.123456Z")
+        XCTAssertEqual(Timestamp(iso8601: "1970-01-01T00:00:00Z")?.microseconds, 0)
+        XCTAssertEqual(Timestamp(iso8601: "1970-01-01T01:00:00+01:00")?.microseconds, 0)
+        XCTAssertEqual(Timestamp(microseconds: -1).iso8601, "1969-12-31T23:59:59.999999Z")
+        XCTAssertEqual(Timestamp(iso8601: "2000-02-29T12:34:56.5Z")?.iso8601, "2000-02-29T12:34:56.500000Z")
+        for bad in ["2026-13-01T00:00:00Z", "2026-11-25 06:00", "2026-11-25T06:00:00", "x"] {
+            XCTAssertNil(Timestamp(iso8601: bad), bad)
+        }
+    }
+}

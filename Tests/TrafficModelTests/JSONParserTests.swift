@@ -1,0 +1,79 @@
+import XCTest
+@testable import TrafficModel
+
+final class JSONParserTests: XCTestCase {
+    func testParsesEveryKindAndKeepsOrderAndLiterals() throws {
+        let text = #"{"z":1,"a":[true,false,null],"n":-1.50e+3,"s":"h\u00e9\n\ud83d\ude00"}"#
+        let value = try JSONParser.parse(text)
+        XCTAssertEqual(value.objectValue?.map(\.0), ["z", "a", "n", "s"])
+        XCTAssertEqual(value["n"], .number("-1.50e+3"))
+        XCTAssertEqual(value["s"]?.stringValue, "hé\n😀")
+        XCTAssertEqual(JSONWriter.compact(value), #"{"z":1,"a":[true,false,null],"n":-1.50e+3,"s":"hé\n😀"}"#)
+    }
+
+    func testErrorsNameLineAndColumn() {
+        let cases: [(String, Int, Int, String)] = [
+            ("{\n  \"a\": tru\n}", 2, 8, "invalid literal"),
+            ("[1,]", 1, 4, "expected a value"),
+            ("{\"a\" 1}", 1, 6, "expected ':'"),
+            ("\"abc", 1, 1, "unterminated string"),
+            ("01", 1, 2, "unexpected content"),
+            ("{} x", 1, 4, "unexpected content"),
+            ("\"\\x\"", 1, 2, "invalid escape"),
+            ("\"\\ud800\"", 1, 8, "unpaired"),
+            ("-", 1, 1, "invalid number"),
+            ("", 1, 1, "unexpected end"),
+        ]
+        for (text, line, column, reason) in cases {
+            XCTAssertThrowsError(try JSONParser.parse(text), text) { error in
+                let e = error as! JSONParser.Error
+                XCTAssertEqual(e.line, line, text)
+                XCTAssertEqual(e.column, column, text)
+                XCTAssertTrue(e.reason.contains(reason), "\(text): \(e.reason)")
+            }
+        }
+    }
+
+    func testDepthLimit() {
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        XCTAssertThrowsError(try JSONParser.parse(deep)) { error in
+            XCTAssertTrue((error as! JSONParser.Error).reason.contains("nesting"))
+        }
+        XCTAssertNoThrow(try JSONParser.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100)))
+    }
+
+    func testBOMAndInvalidUTF8() throws {
+        XCTAssertEqual(try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("{}".utf8)), .object([]))
+        XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22]))
+    }
+
+    func testEveryPrefixOfAValidDocumentFailsCleanly() throws {
+        let text = Array(#"{"a":[1,2.5,{"b":"c\"d"}],"e":null,"f":true}"#.utf8)
+        XCTAssertNoThrow(try JSONParser.parse(text))
+        for cut in 0..<text.count {
+            XCTAssertThrowsError(try JSONParser.parse(text[0..<cut]), "prefix \(cut)")
+        }
+    }
+
+    func testWriterEscapesAndRoundTripsRandomStrings() throws {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<500 {
+            let scalars = (0..<Int.random(in: 0...20, using: &rng)).map { _ -> Character in
+                let pool: [UInt32] = [0x00, 0x1F, 0x22, 0x5C, 0x2F, 0x7F, 0x41, 0xE9, 0x1F600, 0x0A, 0x2028]
+                return Character(Unicode.Scalar(pool.randomElement(using: &rng)!)!)
+            }
+            let s = String(scalars)
+            let value = JSONValue.object([("k", .string(s)), ("a", .array([.string(s), .int(-3)]))])
+            XCTAssertEqual(try JSONParser.parse(JSONWriter.compact(value)), value)
+            XCTAssertEqual(try JSONParser.parse(JSONWriter.pretty(value)), value)
+        }
+    }
+
+    func testFormatFixed() {
+        XCTAssertEqual(formatFixed(1.5, decimals: 6), "1.500000")
+        XCTAssertEqual(formatFixed(-0.0000004, decimals: 6), "0.000000")
+        XCTAssertEqual(formatFixed(-2.25, decimals: 1), "-2.3")
+        XCTAssertEqual(formatFixed(3, decimals: 0), "3")
+        XCTAssertEqual(formatFixed(0.1 + 0.2, decimals: 6), "0.300000")
+    }
+}
