@@ -8,6 +8,12 @@ let nio: [Target.Dependency] = [
     .product(name: "NIOWebSocket", package: "swift-nio"),
 ]
 
+let testClients: [Target.Dependency] = [
+    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+    .product(name: "WSClient", package: "swift-websocket"),
+    .product(name: "WSCompression", package: "swift-websocket"),
+]
+
 let package = Package(
     name: "authreplay",
     platforms: [.macOS(.v14)],
@@ -22,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        // Independent, real clients for the servers' tests.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
     ],
     targets: [
         // The recording: sessions, exchanges, WebSocket messages, auth findings, codec.
@@ -53,8 +62,8 @@ let package = Package(
         ),
         .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "TrafficModel"]),
-        .testTarget(name: "MockStagingTests", dependencies: ["MockStaging", "TrafficModel"] + nio),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "TrafficModel"] + nio),
+        .testTarget(name: "MockStagingTests", dependencies: ["MockStaging", "TrafficModel"] + nio + testClients),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockStaging", "TrafficModel"] + nio + testClients),
         .testTarget(name: "AuthreplayCLITests", dependencies: ["TrafficModel"]),
     ]
 )
