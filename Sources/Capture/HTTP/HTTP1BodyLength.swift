@@ -44,7 +44,7 @@ enum HTTP1BodyLength: Equatable, Sendable {
 
     /// The transfer codings in order, or nil without a Transfer-Encoding field.
     static func transferCodings(_ headers: [HeaderField]) -> [String]? {
-        guard headers.first("Transfer-Encoding") != nil else { return nil }
+        guard headers.contains(where: { isNamed($0, "transfer-encoding") }) else { return nil }
         // Parameters (`;q=…`) are not part of the coding name.
         return headers.listElements("Transfer-Encoding").map {
             String($0.prefix { $0 != ";" }).trimmingCharacters(in: [" ", "\t"])
@@ -54,7 +54,7 @@ enum HTTP1BodyLength: Equatable, Sendable {
     /// The Content-Length, or nil without one. A list of identical values
     /// (`5, 5`, or repeated fields) is accepted (RFC 9110 §8.6).
     static func contentLength(_ headers: [HeaderField], headOffset: Int) throws(HTTP1ParseError) -> Int? {
-        let values = headers.all("Content-Length")
+        let values = headers.filter { isNamed($0, "content-length") }.map(\.value)
         guard !values.isEmpty else { return nil }
         var length: Int?
         for value in values {
@@ -72,6 +72,20 @@ enum HTTP1BodyLength: Equatable, Sendable {
             }
         }
         return length
+    }
+
+    /// Case-insensitive name match against a lowercase ASCII name, without
+    /// allocating (every head is checked for several fields).
+    static func isNamed(_ field: HeaderField, _ lowercaseName: StaticString) -> Bool {
+        let name = field.name.utf8
+        guard name.count == lowercaseName.utf8CodeUnitCount else { return false }
+        var k = 0
+        for byte in name {
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+            guard lower == lowercaseName.utf8Start[k] else { return false }
+            k += 1
+        }
+        return true
     }
 
     /// 1*DIGIT without sign or overflow.

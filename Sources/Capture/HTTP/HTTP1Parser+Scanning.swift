@@ -51,22 +51,4 @@ extension HTTP1Parser {
             return nil
         }
     }
-
-    /// The lines of a field section `[start, end)` as (first byte, end of
-    /// content without CR/LF), leaving out the empty line that ends it.
-    func lines(from start: Int, to end: Int) -> [(start: Int, end: Int)] {
-        var result: [(start: Int, end: Int)] = []
-        var lineStart = start
-        var i = start
-        while i < end {
-            if byte(i) == Self.lf {
-                var contentEnd = i
-                if contentEnd > lineStart && byte(contentEnd - 1) == Self.cr { contentEnd -= 1 }
-                if contentEnd > lineStart { result.append((lineStart, contentEnd)) }
-                lineStart = i + 1
-            }
-            i += 1
-        }
-        return result
-    }
 }

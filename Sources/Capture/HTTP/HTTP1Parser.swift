@@ -189,7 +189,10 @@ public struct HTTP1Parser: Sendable {
                     state = .chunkSizeLine(scanFrom: bufferEnd)
                     return nil
                 }
-                let size = try parseChunkSize(lineStart: consumed, lineFeed: lineFeed)
+                let lineStart = consumed
+                let size = try withReader { reader throws(HTTP1ParseError) in
+                    try reader.parseChunkSize(lineStart: lineStart, lineFeed: lineFeed)
+                }
                 consumed = lineFeed + 1
                 state = size == 0 ? .trailers(scanFrom: consumed) : .chunkData(remaining: size)
 
@@ -241,11 +244,11 @@ public struct HTTP1Parser: Sendable {
                 if end - start > limits.maxHeaderBytes {
                     throw HTTP1ParseError(.headerTooLarge, offset: start, reason: "trailer section of \(end - start) bytes is over the limit of \(limits.maxHeaderBytes)")
                 }
-                var trailers: [HeaderField] = []
-                for line in lines(from: start, to: end) {
-                    try parseFieldLine(line, into: &trailers)
+                current!.trailers = try withReader { reader throws(HTTP1ParseError) in
+                    var trailers: [HeaderField] = []
+                    try reader.parseFieldSection(from: start, to: end, into: &trailers)
+                    return trailers
                 }
-                current!.trailers = trailers
                 consumed = end
                 return .message(completeCurrent())
 
@@ -306,7 +309,7 @@ extension HTTP1Parser {
 
     var bufferEnd: Int { baseOffset + buffer.count }
 
-    func byte(_ offset: Int) -> UInt8 { buffer[offset - baseOffset] }
+    @inline(__always) func byte(_ offset: Int) -> UInt8 { buffer[offset - baseOffset] }
 
     /// RFC 9112 §2.2: empty lines before a request line are ignored (and,
     /// leniently, before a status line and after a body).
