@@ -155,6 +155,48 @@ final class HTTP1ParserStreamingTests: XCTestCase {
         XCTAssertLessThanOrEqual(largestBuffer, 4 * 64 * 1024, "consumed bytes must be dropped from the buffer")
     }
 
+    /// Bodies larger than the compaction threshold, heads split across
+    /// appends: offsets and contents must survive the buffer being compacted.
+    func testCompactionKeepsOffsetsAndContents() {
+        var rng = HTTP1SplitMix64(seed: 0xC0FF_EE00)
+        var input: [UInt8] = []
+        var expected: [(start: Int, bodyLength: Int)] = []
+        for i in 0..<12 {
+            let length = [0, 10, 70_000, 150_000][i % 4] + i
+            expected.append((input.count, length))
+            if i % 3 == 2 {
+                input += bytes("POST /\(i) HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX-Pad: \(String(repeating: "p", count: i * 100))\r\n\r\n")
+                var left = length
+                while left > 0 {
+                    let size = min(left, 1 + rng.next(upTo: 40_000))
+                    let done = length - left
+                    input += bytes(String(size, radix: 16) + "\r\n") + (done..<(done + size)).map { UInt8(truncatingIfNeeded: $0 &+ i) } + bytes("\r\n")
+                    left -= size
+                }
+                input += bytes("0\r\n\r\n")
+            } else {
+                input += bytes("POST /\(i) HTTP/1.1\r\nContent-Length: \(length)\r\n\r\n") + (0..<length).map { UInt8(truncatingIfNeeded: $0 &+ i) }
+            }
+        }
+        let whole = runHTTP1(.request, input)
+        XCTAssertNil(whole.error)
+        XCTAssertEqual(whole.messages.map(\.startOffset), expected.map(\.start))
+        XCTAssertEqual(whole.messages.map(\.bodyLength), expected.map(\.bodyLength))
+        for (i, message) in whole.messages.enumerated() {
+            XCTAssertTrue(message.body == (0..<expected[i].bodyLength).map { UInt8(truncatingIfNeeded: $0 &+ i) }, "message \(i) body differs")
+        }
+        for _ in 0..<5 {
+            var batches: [Int] = []
+            var total = 0
+            while total < input.count {
+                let size = 1 + rng.next(upTo: [50, 5_000, 80_000][rng.next(upTo: 3)])
+                batches.append(size)
+                total += size
+            }
+            XCTAssertTrue(runHTTP1(.request, input, batches: batches) == whole, "batches \(batches.prefix(20))… disagree with whole")
+        }
+    }
+
     func testHeadSearchDoesNotRescan() {
         // A head arriving in many small pieces: the search resumes where it
         // stopped. Checked through the state: it never points before the

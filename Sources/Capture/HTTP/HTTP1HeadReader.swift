@@ -9,10 +9,10 @@ struct HTTP1HeadReader {
     let base: Int
     let maxHeaderFields: Int
 
-    static let lf = HTTP1Parser.lf
-    static let cr = HTTP1Parser.cr
-    static let space = HTTP1Parser.space
-    static let tab = HTTP1Parser.tab
+    static let lf: UInt8 = 0x0A
+    static let cr: UInt8 = 0x0D
+    static let space: UInt8 = 0x20
+    static let tab: UInt8 = 0x09
 
     @inline(__always) func byte(_ offset: Int) -> UInt8 { bytes[offset - base] }
 
@@ -29,6 +29,7 @@ struct HTTP1HeadReader {
         case .response: startLine = try parseStatusLine((start, lineEnd))
         }
         var fields: [HeaderField] = []
+        fields.reserveCapacity(16)
         try parseFieldSection(from: lineFeed + 1, to: end, into: &fields)
         return (startLine, fields)
     }

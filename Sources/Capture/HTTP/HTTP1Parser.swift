@@ -302,10 +302,11 @@ public struct HTTP1Parser: Sendable {
 }
 
 extension HTTP1Parser {
-    static let lf = UInt8(ascii: "\n")
-    static let cr = UInt8(ascii: "\r")
-    static let space = UInt8(ascii: " ")
-    static let tab = UInt8(ascii: "\t")
+    // Plain literals so the optimizer folds them (no lazy-init check in the byte loops).
+    static let lf: UInt8 = 0x0A
+    static let cr: UInt8 = 0x0D
+    static let space: UInt8 = 0x20
+    static let tab: UInt8 = 0x09
 
     var bufferEnd: Int { baseOffset + buffer.count }
 
