@@ -189,12 +189,31 @@ final class HTTP1ParserStreamingTests: XCTestCase {
             var batches: [Int] = []
             var total = 0
             while total < input.count {
-                let size = 1 + rng.next(upTo: [50, 5_000, 80_000][rng.next(upTo: 3)])
+                let size = 1 + rng.next(upTo: [50, 5_000, 80_000, 250_000][rng.next(upTo: 4)])
                 batches.append(size)
                 total += size
             }
             XCTAssertTrue(runHTTP1(.request, input, batches: batches) == whole, "batches \(batches.prefix(20))… disagree with whole")
         }
+    }
+
+    func testCompactionWithAPartialHeadInTheBuffer() throws {
+        let first = bytes("POST /big HTTP/1.1\r\nContent-Length: 100000\r\n\r\n") + [UInt8](repeating: 0x41, count: 100_000)
+        var parser = HTTP1Parser(role: .request)
+        parser.append(first + bytes("GET /next HT"))
+        guard case .message(let big)? = try parser.next() else { return XCTFail("expected the POST") }
+        XCTAssertEqual(big.bodyLength, 100_000)
+        XCTAssertNil(try parser.next())
+        parser.append(bytes("TP/1.1\r\nHost: h\r"))
+        XCTAssertEqual(parser.baseOffset, first.count, "consumed bytes are dropped once past the threshold")
+        XCTAssertEqual(parser.buffer, bytes("GET /next HTTP/1.1\r\nHost: h\r"))
+        XCTAssertNil(try parser.next())
+        parser.append(bytes("\n\r\n"))
+        guard case .message(let next)? = try parser.next() else { return XCTFail("expected the GET") }
+        XCTAssertEqual(next.target, "/next")
+        XCTAssertEqual(next.headers, [HeaderField("Host", "h")])
+        XCTAssertEqual(next.startOffset, first.count)
+        XCTAssertEqual(next.endOffset, first.count + 31)
     }
 
     func testHeadSearchDoesNotRescan() {
