@@ -133,7 +133,9 @@ public struct WebSocketMessageAssembler: Sendable {
         message.frames.append(frameInfo(frame, opcode: opcode))
         message.endOffset = frame.endOffset
         let room = max(0, limits.maxMessageBytes - message.payload.count)
-        if frame.payload.count <= room {
+        if message.payload.isEmpty && frame.payload.count <= room {
+            message.payload = frame.payload  // the common single-frame message: no copy
+        } else if frame.payload.count <= room {
             message.payload += frame.payload
         } else {
             message.payload += frame.payload[0..<room]
