@@ -52,12 +52,12 @@ final class PerMessageDeflateTests: XCTestCase {
         let text = Array("{\"type\":\"auth\",\"token\":\"eyJhbGciOiJIUzI1NiJ9\",\"token2\":\"eyJhbGciOiJIUzI1NiJ9\"}".utf8)
         let compressed = PerMessageDeflater().compress(text)
         XCTAssertLessThan(compressed.count, text.count)
-        let events = assemble(direction: .client, deflate: PerMessageDeflateParameters(), [
+        let events = assembleWebSocket(direction: .client, deflate: PerMessageDeflateParameters(), [
             WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: compressed, mask: 0x1122_3344),
             WebSocketWire.frame(opcode: 0x1, payload: Array("plain".utf8), mask: 0x5566_7788),
         ])
-        XCTAssertEqual(violations(events), [])
-        let messages = self.messages(events)
+        XCTAssertEqual(webSocketViolations(events), [])
+        let messages = self.webSocketMessages(events)
         XCTAssertEqual(messages.map(\.payload), [text, Array("plain".utf8)])
         XCTAssertEqual(messages.map(\.compressed), [true, false])
         XCTAssertEqual(messages[0].frames, [WebSocketFrameInfo(fin: true, opcode: .text, rsv: 0b100, length: compressed.count, masked: true)])
@@ -78,16 +78,16 @@ final class PerMessageDeflateTests: XCTestCase {
         ]
 
         // Server frames; client_no_context_takeover does not concern them.
-        let kept = assemble(direction: .server, deflate: PerMessageDeflateParameters(clientNoContextTakeover: true), frames)
-        XCTAssertEqual(violations(kept), [])
-        XCTAssertEqual(messages(kept).map(\.payload), [first, second])
+        let kept = assembleWebSocket(direction: .server, deflate: PerMessageDeflateParameters(clientNoContextTakeover: true), frames)
+        XCTAssertEqual(webSocketViolations(kept), [])
+        XCTAssertEqual(webSocketMessages(kept).map(\.payload), [first, second])
 
         // With server_no_context_takeover the inflater resets and the back
         // reference cannot be resolved.
-        let reset = assemble(direction: .server, deflate: PerMessageDeflateParameters(serverNoContextTakeover: true), frames)
-        XCTAssertEqual(violations(reset).map(\.kind), [.decompression])
-        assertViolation(reset, "did not inflate")
-        let messages = self.messages(reset)
+        let reset = assembleWebSocket(direction: .server, deflate: PerMessageDeflateParameters(serverNoContextTakeover: true), frames)
+        XCTAssertEqual(webSocketViolations(reset).map(\.kind), [.decompression])
+        assertWebSocketViolation(reset, "did not inflate")
+        let messages = self.webSocketMessages(reset)
         XCTAssertEqual(messages[0].payload, first)
         XCTAssertEqual(messages[1].payload, compressedSecond)
         XCTAssertTrue(messages[1].payloadIsCompressed)
@@ -102,14 +102,14 @@ final class PerMessageDeflateTests: XCTestCase {
             PerMessageDeflateParameters(clientNoContextTakeover: true, clientMaxWindowBits: 9),
             PerMessageDeflateParameters(),
         ] {
-            let events = assemble(direction: .client, deflate: parameters, frames)
-            XCTAssertEqual(violations(events), [])
-            XCTAssertEqual(messages(events).map(\.payload), texts)
+            let events = assembleWebSocket(direction: .client, deflate: parameters, frames)
+            XCTAssertEqual(webSocketViolations(events), [])
+            XCTAssertEqual(webSocketMessages(events).map(\.payload), texts)
         }
     }
 
     func testFragmentedCompressedMessageWithPingBetweenFragments() {
-        var rng = SplitMix64(seed: 11)
+        var rng = WebSocketTestRNG(seed: 11)
         let words = ["token", "session", "user", "expires", "scope", "refresh"]
         let text = Array((0..<2000).map { _ in words[Int(rng.next() % 6)] }.joined(separator: " ").utf8)
         let deflater = PerMessageDeflater()
@@ -117,15 +117,15 @@ final class PerMessageDeflateTests: XCTestCase {
         let compressed = deflater.compress(text)
         let a = compressed.count / 3
         let b = 2 * compressed.count / 3
-        let events = assemble(direction: .server, deflate: PerMessageDeflateParameters(), [
+        let events = assembleWebSocket(direction: .server, deflate: PerMessageDeflateParameters(), [
             WebSocketWire.frame(rsv: 0b100, opcode: 0x2, payload: warmUp),
             WebSocketWire.frame(fin: false, rsv: 0b100, opcode: 0x1, payload: Array(compressed[..<a])),
             WebSocketWire.frame(fin: false, opcode: 0x0, payload: Array(compressed[a..<b])),
             WebSocketWire.frame(opcode: 0x9, payload: Array("ping".utf8)),
             WebSocketWire.frame(opcode: 0x0, payload: Array(compressed[b...])),
         ])
-        XCTAssertEqual(violations(events), [])
-        let messages = self.messages(events)
+        XCTAssertEqual(webSocketViolations(events), [])
+        let messages = self.webSocketMessages(events)
         XCTAssertEqual(messages.map(\.opcode), [.binary, .ping, .text])
         XCTAssertEqual(messages[2].payload, text)
         XCTAssertTrue(messages[2].compressed)
@@ -141,25 +141,25 @@ final class PerMessageDeflateTests: XCTestCase {
         let deflater = PerMessageDeflater()
         _ = deflater.compress(first)
         let second = deflater.compress(first)
-        let events = assemble(direction: .server, deflate: PerMessageDeflateParameters(), [
+        let events = assembleWebSocket(direction: .server, deflate: PerMessageDeflateParameters(), [
             WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: finalBlock),
             WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: second),
         ])
-        XCTAssertEqual(violations(events), [])
-        XCTAssertEqual(messages(events).map(\.payload), [first, first])
+        XCTAssertEqual(webSocketViolations(events), [])
+        XCTAssertEqual(webSocketMessages(events).map(\.payload), [first, first])
     }
 
     func testCorruptDataKeepsCompressedBytesAndLaterMessagesStillInflate() {
         let garbage: [UInt8] = [0xFF, 0xFF, 0xFF, 0x00, 0x13]
         let good = Array("still fine".utf8)
-        let events = assemble(direction: .server, deflate: PerMessageDeflateParameters(), [
+        let events = assembleWebSocket(direction: .server, deflate: PerMessageDeflateParameters(), [
             WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: garbage),
             WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: PerMessageDeflater().compress(good)),
         ])
-        XCTAssertEqual(violations(events).count, 1)
-        XCTAssertEqual(violations(events).first?.kind, .decompression)
-        assertViolation(events, "the 5 compressed bytes are kept as sent")
-        let messages = self.messages(events)
+        XCTAssertEqual(webSocketViolations(events).count, 1)
+        XCTAssertEqual(webSocketViolations(events).first?.kind, .decompression)
+        assertWebSocketViolation(events, "the 5 compressed bytes are kept as sent")
+        let messages = self.webSocketMessages(events)
         XCTAssertEqual(messages[0].payload, garbage)
         XCTAssertTrue(messages[0].payloadIsCompressed)
         XCTAssertEqual(messages[1].payload, good)
@@ -170,13 +170,13 @@ final class PerMessageDeflateTests: XCTestCase {
         let bomb = PerMessageDeflater(level: 9).compress(zeros)
         XCTAssertLessThan(bomb.count, 100_000)
         let limit = WebSocketLimits.default.maxMessageBytes
-        let events = assemble(direction: .server, deflate: PerMessageDeflateParameters(), [
+        let events = assembleWebSocket(direction: .server, deflate: PerMessageDeflateParameters(), [
             WebSocketWire.frame(rsv: 0b100, opcode: 0x2, payload: bomb),
             WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: PerMessageDeflater().compress(Array("after".utf8))),
         ])
-        XCTAssertEqual(violations(events).map(\.kind), [.limit])
-        assertViolation(events, "decompression bomb / message over limit")
-        let messages = self.messages(events)
+        XCTAssertEqual(webSocketViolations(events).map(\.kind), [.limit])
+        assertWebSocketViolation(events, "decompression bomb / message over limit")
+        let messages = self.webSocketMessages(events)
         XCTAssertEqual(messages[0].payload.count, limit)
         XCTAssertLessThanOrEqual(messages[0].payload.capacity, limit + 4096, "output buffer grew past the limit")
         XCTAssertEqual(stride(from: 0, to: limit, by: 4099).map { messages[0].payload[$0] }.max(), 0)
@@ -186,16 +186,16 @@ final class PerMessageDeflateTests: XCTestCase {
     func testOutputExactlyAtTheLimitIsNotCut() {
         let text = [UInt8](repeating: 0x41, count: 1000)
         let compressed = PerMessageDeflater().compress(text)
-        let exact = assemble(direction: .server, deflate: PerMessageDeflateParameters(), limits: WebSocketLimits(maxMessageBytes: 1000), [
+        let exact = assembleWebSocket(direction: .server, deflate: PerMessageDeflateParameters(), limits: WebSocketLimits(maxMessageBytes: 1000), [
             WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: compressed)
         ])
-        XCTAssertEqual(violations(exact), [])
-        XCTAssertEqual(messages(exact).first?.payload, text)
-        let over = assemble(direction: .server, deflate: PerMessageDeflateParameters(), limits: WebSocketLimits(maxMessageBytes: 999), [
+        XCTAssertEqual(webSocketViolations(exact), [])
+        XCTAssertEqual(webSocketMessages(exact).first?.payload, text)
+        let over = assembleWebSocket(direction: .server, deflate: PerMessageDeflateParameters(), limits: WebSocketLimits(maxMessageBytes: 999), [
             WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: compressed)
         ])
-        XCTAssertEqual(violations(over).map(\.kind), [.limit])
-        XCTAssertEqual(messages(over).first?.payload.count, 999)
+        XCTAssertEqual(webSocketViolations(over).map(\.kind), [.limit])
+        XCTAssertEqual(webSocketMessages(over).first?.payload.count, 999)
     }
 
     func testCopiedAssemblerKeepsItsOwnContext() throws {
@@ -206,11 +206,11 @@ final class PerMessageDeflateTests: XCTestCase {
         parser.append(WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: deflater.compress(first)))
         parser.append(WebSocketWire.frame(rsv: 0b100, opcode: 0x1, payload: deflater.compress(second)))
         var original = WebSocketMessageAssembler(direction: .server, deflate: PerMessageDeflateParameters())
-        XCTAssertEqual(messages(original.push(try XCTUnwrap(try parser.nextFrame()))).first?.payload, first)
+        XCTAssertEqual(webSocketMessages(original.push(try XCTUnwrap(try parser.nextFrame()))).first?.payload, first)
         var copy = original
         let frame = try XCTUnwrap(try parser.nextFrame())
-        XCTAssertEqual(messages(copy.push(frame)).first?.payload, second)
-        XCTAssertEqual(messages(original.push(frame)).first?.payload, second)
+        XCTAssertEqual(webSocketMessages(copy.push(frame)).first?.payload, second)
+        XCTAssertEqual(webSocketMessages(original.push(frame)).first?.payload, second)
     }
 
     /// Raw deflate of one message ending in a final block, as some senders do.

@@ -26,7 +26,7 @@ final class WebSocketFrameParserTests: XCTestCase {
     }
 
     func testMaskedPayloadIsUnmaskedForEveryLengthAndAlignment() throws {
-        var rng = SplitMix64(seed: 7)
+        var rng = WebSocketTestRNG(seed: 7)
         for length in 0..<70 {
             let payload = (0..<length).map { _ in rng.nextByte() }
             let key = UInt32(truncatingIfNeeded: rng.next())
@@ -109,7 +109,7 @@ final class WebSocketFrameParserTests: XCTestCase {
     }
 
     func testWholeBatchedAndDripFedInputGiveTheSameFrames() throws {
-        var rng = SplitMix64(seed: 42)
+        var rng = WebSocketTestRNG(seed: 42)
         let wire = WebSocketWire.randomStream(frames: 60, rng: &rng)
         let whole = try parseAll([wire])
         XCTAssertEqual(whole.frames.count, 60)
@@ -133,7 +133,7 @@ final class WebSocketFrameParserTests: XCTestCase {
     }
 
     func testEveryProperPrefixIsIncomplete() throws {
-        var rng = SplitMix64(seed: 3)
+        var rng = WebSocketTestRNG(seed: 3)
         let frames: [[UInt8]] = [
             WebSocketWire.frame(opcode: 0x1, payload: Array("hello".utf8), mask: 0x1234_5678),
             WebSocketWire.frame(fin: false, opcode: 0x2, payload: (0..<200).map { _ in rng.nextByte() }),
@@ -225,7 +225,7 @@ enum WebSocketWire {
     }
 
     /// Frames of every length encoding, masked and not.
-    static func randomStream(frames: Int, rng: inout SplitMix64) -> [UInt8] {
+    static func randomStream(frames: Int, rng: inout WebSocketTestRNG) -> [UInt8] {
         var wire: [UInt8] = []
         for _ in 0..<frames {
             let length: Int
@@ -242,8 +242,8 @@ enum WebSocketWire {
     }
 }
 
-/// Deterministic RNG for randomized tests (SplitMix64).
-struct SplitMix64 {
+/// Deterministic RNG for the WebSocket tests (SplitMix64).
+struct WebSocketTestRNG {
     var state: UInt64
 
     init(seed: UInt64) {
