@@ -8,7 +8,13 @@ public enum PacketDecoder {
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) throws(PacketDecodeError)
         -> DecodedPacket
     {
-        try decodeCore(bytes, linkType: linkType) { range in ArraySlice(bytes[range]) }
+        try decodeCore(bytes, linkType: linkType) { range in
+            // The one copy of the payload: a plain memcpy out of the capture buffer.
+            [UInt8](unsafeUninitializedCapacity: range.count) { buffer, count in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[range]))
+                count = range.count
+            }[...]
+        }
     }
 
     /// Decodes a frame held in an array; the payload shares the array's storage.

@@ -33,11 +33,13 @@ struct HalfStream {
     private(set) var next: Int64 = 0
     /// Offset of the FIN, once seen.
     private(set) var finOffset: Int64?
+    /// Sorted, disjoint; live from `head` on, so releasing from the front is O(1).
     private var chunks: [Chunk] = []
+    private var head = 0
     private(set) var bufferedBytes = 0
 
     var isFinished: Bool { finOffset.map { next >= $0 } ?? false }
-    var hasBuffered: Bool { !chunks.isEmpty }
+    var hasBuffered: Bool { head < chunks.count }
 
     mutating func start(at sequence: UInt32) {
         base = sequence
@@ -71,7 +73,7 @@ struct HalfStream {
             start = next
         }
         if bytes.isEmpty && missing == 0 { return }
-        if start == next && chunks.isEmpty {  // the common case: no copy, no buffering
+        if start == next && !hasBuffered {  // the common case: no copy, no buffering
             deliver(Chunk(start: start, bytes: bytes, missing: 0, time: time), at: time, into: &sink)
             if missing > 0 {
                 deliver(Chunk(start: next, bytes: [], missing: missing, time: time), at: time, into: &sink)
@@ -88,7 +90,7 @@ struct HalfStream {
     /// Buffers the parts of `chunk` not already covered by buffered chunks.
     private mutating func insert(_ chunk: Chunk) {
         // First buffered chunk ending after our start (chunks are sorted, disjoint).
-        var low = 0, high = chunks.count
+        var low = head, high = chunks.count
         while low < high {
             let mid = (low + high) / 2
             if chunks[mid].end <= chunk.start { low = mid + 1 } else { high = mid }
@@ -120,18 +122,24 @@ struct HalfStream {
 
     /// Delivers buffered chunks that are now in order. `time` nil: each chunk's own arrival time.
     private mutating func release(at time: Timestamp?, into sink: inout EventSink) {
-        var taken = 0
-        while taken < chunks.count && chunks[taken].start <= next {
-            var chunk = chunks[taken]
+        while head < chunks.count && chunks[head].start <= next {
+            var chunk = chunks[head]
+            chunks[head].bytes = []  // let go of the payload now, not at compaction
             bufferedBytes -= chunk.bytes.count + HalfStream.chunkOverhead
-            taken += 1
+            head += 1
             if chunk.end <= next { continue }
             let cut = Int(next - chunk.start)  // only after a skip; defensive
             if chunk.missing > 0 { chunk.missing -= cut } else { chunk.bytes = chunk.bytes.dropFirst(cut) }
             chunk.start = next
             deliver(chunk, at: time ?? chunk.time, into: &sink)
         }
-        chunks.removeFirst(taken)
+        if head == chunks.count {
+            chunks.removeAll(keepingCapacity: chunks.count < 1024)
+            head = 0
+        } else if head > 1024 && head * 2 > chunks.count {
+            chunks.removeFirst(head)
+            head = 0
+        }
     }
 
     private mutating func deliver(_ chunk: Chunk, at time: Timestamp, into sink: inout EventSink) {
@@ -145,7 +153,8 @@ struct HalfStream {
 
     /// Gives up on the first hole: reports it as a gap, then delivers what follows it.
     mutating func skipHole(at time: Timestamp, into sink: inout EventSink) {
-        guard let first = chunks.first else { return }
+        guard hasBuffered else { return }
+        let first = chunks[head]
         if first.start > next {
             sink.gap(Int(first.start - next), at: time)
             next = first.start
@@ -155,12 +164,23 @@ struct HalfStream {
 
     /// Skips every hole: used when the connection ends.
     mutating func flush(at time: Timestamp, into sink: inout EventSink) {
-        while !chunks.isEmpty { skipHole(at: time, into: &sink) }
+        while hasBuffered { skipHole(at: time, into: &sink) }
+    }
+
+    /// Flushes, then reports bytes lost between the last delivered one and a FIN seen after them.
+    mutating func flushThroughFin(at time: Timestamp, into sink: inout EventSink) {
+        flush(at: time, into: &sink)
+        // Bytes lost between the last delivered one and a FIN seen after them.
+        if let finOffset, finOffset > next {
+            sink.gap(Int(finOffset - next), at: time)
+            next = finOffset
+        }
     }
 
     /// Drops buffered bytes without reporting them (data after a FIN).
     mutating func discard() {
         chunks.removeAll()
+        head = 0
         bufferedBytes = 0
     }
 }

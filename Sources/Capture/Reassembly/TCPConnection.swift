@@ -68,7 +68,7 @@ struct TCPConnection {
         guard !isClosed else { return }
         for direction in Direction.allCases {
             var sink = EventSink(id: id, direction: direction)
-            withHalf(direction) { $0.flush(at: time, into: &sink) }
+            withHalf(direction) { $0.flushThroughFin(at: time, into: &sink) }
             events += sink.events
         }
         isClosed = true

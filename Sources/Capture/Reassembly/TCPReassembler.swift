@@ -6,7 +6,7 @@ import TrafficModel
 /// `TCPReassemblerLimits` (buffered out-of-order bytes per connection and in
 /// total, connections tracked). Missing bytes are reported as `.gap`, never
 /// hidden. Modelled on gopacket's reassembly, much reduced.
-public struct TCPReassembler {
+public struct TCPReassembler: Sendable {
     public let limits: TCPReassemblerLimits
     private var connections: [ConnectionKey: TCPConnection] = [:]
     /// Connections in order of last activity, oldest first; an entry is live
