@@ -85,6 +85,7 @@ final class PacketDecoderTests: XCTestCase {
             (.ethernet, ethernet(0x0800, v4, tags: [0x9100, 0x88A8, 0x8100]), false),
             (.ethernet, ethernet(0x8864, [0x11, 0, 0, 1] + be16(v4.count + 2) + [0x00, 0x21] + v4), false),
             (.ethernet, ethernet(0x8864, [0x11, 0, 0, 1] + be16(v6.count + 2) + [0x00, 0x57] + v6), true),
+            (.ethernet, ethernet(0x8864, [0x11, 0, 0, 1] + be16(v4.count + 1) + [0x21] + v4), false),  // compressed
             (.linuxSLL, [0, 0, 0, 1, 0, 6] + [UInt8](repeating: 7, count: 8) + [0x08, 0x00] + v4, false),
             (.linuxSLL2, [0x86, 0xDD, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6] + [UInt8](repeating: 7, count: 8) + v6, true),
             (.null, [2, 0, 0, 0] + v4, false),  // little-endian writer

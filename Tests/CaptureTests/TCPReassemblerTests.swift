@@ -249,6 +249,34 @@ final class TCPReassemblerTests: XCTestCase {
         XCTAssertTrue(transcript.opened.values.allSatisfy { !$0.midstream })
     }
 
+    func testReorderedHandshakeAndStaleSYNsDoNotOpenConnections() {
+        var r = TCPReassembler()
+        var transcript = Transcript()
+        run(
+            [
+                Self.segment(.server, 500, [.syn, .ack]), Self.segment(.client, 100, .syn),  // SYN after SYN-ACK
+                Self.segment(.client, 101, .ack, [1]), Self.segment(.server, 501, .ack, [2]),
+                Self.segment(.client, 102, [.fin, .ack]), Self.segment(.server, 502, [.fin, .ack]),
+                Self.segment(.client, 100, .syn),  // stale SYN on the closed connection
+            ], &r, into: &transcript)
+        let other = IPEndpoint(.v4(0x0A00_0003), 5)
+        run(
+            [
+                Self.segment(.server, 900, [.syn, .ack], client: other),  // its SYN was never captured
+                Self.segment(.client, 301, .ack, [3], client: other),
+                Self.segment(.client, 302, [.fin, .ack], client: other),
+                Self.segment(.server, 901, [.fin, .ack], client: other),
+                Self.segment(.client, 300, .syn, client: other),  // the lost SYN, late: stale
+                Self.segment(.client, 7000, .syn, client: other),  // port reuse: new
+            ], &r, into: &transcript)
+        XCTAssertEqual(transcript.order.count, 3)
+        XCTAssertEqual(transcript.opened[ConnectionID(rawValue: 2)]?.midstream, false)
+        XCTAssertEqual(transcript.bytes(ConnectionID(rawValue: 2), .client), [3])
+        XCTAssertEqual(transcript.closed[ConnectionID(rawValue: 1)]?.kind, .fin)
+        XCTAssertEqual(transcript.bytes(ConnectionID(rawValue: 1), .client), [1])
+        XCTAssertEqual(transcript.bytes(ConnectionID(rawValue: 1), .server), [2])
+    }
+
     func testSnaplenMissingBytesBecomeAGapInOrder() {
         var r = TCPReassembler()
         var transcript = Transcript()

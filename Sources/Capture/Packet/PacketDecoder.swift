@@ -111,10 +111,15 @@ struct Frame {
                 type = bytes.u16(offset + 2)
                 offset += 4
             case 0x8864:  // PPPoE session: ver/type, code, session, length, then PPP protocol
-                try need(8, from: offset, "PPPoE header")
-                switch bytes.u16(offset + 6) {
-                case 0x0021: return try ipv4(at: offset + 8)
-                case 0x0057: return try ipv6(at: offset + 8)
+                try need(7, from: offset, "PPPoE header")
+                // Protocol-field compression (RFC 1661 6.5): an odd first byte is the whole field.
+                let compressed = bytes[offset + 6] & 1 == 1
+                if !compressed { try need(8, from: offset, "PPPoE header") }
+                let protocolField = compressed ? UInt16(bytes[offset + 6]) : bytes.u16(offset + 6)
+                let start = offset + (compressed ? 7 : 8)
+                switch protocolField {
+                case 0x0021: return try ipv4(at: start)
+                case 0x0057: return try ipv6(at: start)
                 default: return .notTCP
                 }
             default:

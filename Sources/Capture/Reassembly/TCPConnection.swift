@@ -5,7 +5,7 @@ struct TCPConnection {
     let id: ConnectionID
     let client: IPEndpoint
     /// The client's SYN sequence number, when its SYN was seen (port-reuse check).
-    let clientISN: UInt32?
+    var clientISN: UInt32?
     var clientHalf = HalfStream()
     var serverHalf = HalfStream()
     var firstFin: Direction?
@@ -22,9 +22,17 @@ struct TCPConnection {
         segment.source == client ? .client : .server
     }
 
-    /// Whether a SYN on this 4-tuple starts a new connection rather than retransmitting.
+    /// Whether a SYN on this 4-tuple starts a new connection (port reuse)
+    /// rather than belonging to this one: a retransmitted SYN, a SYN that
+    /// arrives after the SYN-ACK, or a stale SYN for bytes already seen.
     func isReplaced(bySYN segment: TCPSegment) -> Bool {
-        isClosed || segment.source != client || clientISN != segment.sequence
+        guard segment.source == client else { return true }
+        if clientISN == segment.sequence { return false }
+        if clientISN == nil {
+            if !clientHalf.started { return isClosed }
+            if clientHalf.offset(of: segment.sequence &+ 1) == 0 { return false }
+        }
+        return true
     }
 
     mutating func process(
@@ -32,6 +40,9 @@ struct TCPConnection {
     ) {
         lastActivity = time
         let direction = direction(of: segment)
+        if direction == .client && clientISN == nil && segment.flags.contains(.syn) && !clientHalf.started {
+            clientISN = segment.sequence  // the SYN came after its SYN-ACK
+        }
         var sink = EventSink(id: id, direction: direction)
         withHalf(direction) { half in
             let syn = segment.flags.contains(.syn)
