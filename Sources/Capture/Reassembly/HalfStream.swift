@@ -34,6 +34,8 @@ struct HalfStream {
     /// Offset of the FIN, once seen.
     private(set) var finOffset: Int64?
     /// Sorted, disjoint; live from `head` on, so releasing from the front is O(1).
+    /// Insertion is a binary search plus an array insert: O(1) amortised for the
+    /// usual case (segments after a hole arrive in order, so they append).
     private var chunks: [Chunk] = []
     private var head = 0
     private(set) var bufferedBytes = 0

@@ -7,11 +7,14 @@ public enum TCPEvent: Sendable, Equatable {
     /// `midstream` is true no SYN was seen and `client` is only a guess: the
     /// sender of the first segment.
     case opened(ConnectionID, client: Endpoint, server: Endpoint, midstream: Bool, at: Timestamp)
-    /// In-order stream bytes.
+    /// In-order stream bytes. `at` is when they became deliverable: the segment
+    /// that filled a hole, or, for bytes released by a skip, flush or finish,
+    /// their own arrival time (so `at` may be earlier than the preceding gap's).
     case data(ConnectionID, Direction, bytes: ArraySlice<UInt8>, at: Timestamp)
     /// `bytes` stream bytes that were never captured; the stream continues after them.
     case gap(ConnectionID, Direction, bytes: Int, at: Timestamp)
-    /// The connection ended. `by` is who sent the first FIN or the RST.
+    /// The connection ended. `by` is who sent the first FIN or the RST (RSTs are
+    /// not checked against the window: a capture cannot tell a spoofed one).
     case closed(ConnectionID, kind: TCPCloseKind, by: Direction?, at: Timestamp)
 }
 
