@@ -75,7 +75,7 @@ enum CaptureDriver {
             outcome = try CaptureRun.run(
                 source: &source, processor: &processor, writer: writer,
                 fallbackStart: Timestamp(seconds: Date().timeIntervalSince1970),
-                progress: { progress.update(CaptureSummary.progress($0, source.statistics())) }
+                progress: { progress.update(CaptureSummary.progress($0, $1)) }
             )
         } catch {
             progress.finish()
@@ -96,7 +96,7 @@ enum CaptureDriver {
 }
 
 /// Turns SIGINT and SIGTERM into a call to `stop` (once).
-final class SignalStopper: Sendable {
+final class SignalStopper {
     private let sources: [DispatchSourceSignal]
 
     init(_ stop: @escaping @Sendable () -> Void) {

@@ -19,7 +19,7 @@ public struct CaptureOutcome: Sendable {
 public enum CaptureRun {
     public static func run(
         source: inout some PacketSource, processor: inout CaptureProcessor, writer: RecordingFileWriter,
-        fallbackStart: Timestamp, progress: (CaptureStatistics) -> Void = { _ in }
+        fallbackStart: Timestamp, progress: (CaptureStatistics, PacketSourceStatistics?) -> Void = { _, _ in }
     ) throws(RecordingFileWriter.Error) -> CaptureOutcome {
         var inputError: PacketSourceError?
         while true {
@@ -33,12 +33,12 @@ public enum CaptureRun {
             }
             let sessions = processor.process(packet.data, at: packet.timestamp)
             try writer.write(sessions, capturedAt: processor.capturedAt ?? fallbackStart)
-            if processor.statistics.packets % 256 == 0 { progress(processor.statistics) }
+            if processor.statistics.packets % 256 == 0 { progress(processor.statistics, source.statistics()) }
         }
         let last = processor.finish(truncated: inputError != nil)
         try writer.write(last, capturedAt: processor.capturedAt ?? fallbackStart)
         try writer.commit(capturedAt: processor.capturedAt ?? fallbackStart)
-        progress(processor.statistics)
+        progress(processor.statistics, source.statistics())
         return CaptureOutcome(statistics: processor.statistics, sourceStatistics: source.statistics(), inputError: inputError)
     }
 }
