@@ -150,8 +150,11 @@ public struct ExchangeMatcher: Sendable {
         }
 
         guard let first = group.first else {
-            let anyClass = entries.first.map(liveClass(for:)) ?? classifier.classify(live.auth, issued: state.issued, at: now)
-            return .unmatched(authClass: anyClass, nearMisses: nearMisses(live, liveClass: liveClass))
+            let nearest = nearMisses(live, liveClass: liveClass)
+            // The class as judged against the nearest recorded request (its moment, with the recorded clock).
+            let judged = nearest.first.map { liveClass(for: entries[$0.entry]) }
+                ?? classifier.classify(live.auth, issued: state.issued, at: now)
+            return .unmatched(authClass: judged, nearMisses: nearest.map(\.miss))
         }
         let served = state.served[group, default: 0]
         if served >= group.count, options.exhaustion == .fail {
@@ -167,7 +170,7 @@ public struct ExchangeMatcher: Sendable {
         ))
     }
 
-    private func nearMisses(_ live: RequestShape, liveClass: (Entry) -> AuthClass) -> [NearMiss] {
+    private func nearMisses(_ live: RequestShape, liveClass: (Entry) -> AuthClass) -> [(entry: Int, miss: NearMiss)] {
         let misses = entries.map { entry in
             NearMiss(
                 reference: entry.reference,
@@ -181,11 +184,11 @@ public struct ExchangeMatcher: Sendable {
         // Stable: ties keep recorded order.
         let ranked = misses.enumerated().sorted { ($0.element.distance, $0.offset) < ($1.element.distance, $1.offset) }
         var seen = Set<String>()
-        var nearest: [NearMiss] = []
-        for (_, miss) in ranked where nearest.count < options.nearMissCount {
+        var nearest: [(entry: Int, miss: NearMiss)] = []
+        for (index, miss) in ranked where nearest.count < options.nearMissCount {
             // One per distinct recorded request line and difference set.
             let key = miss.recordedRequest + miss.differences.map(\.description).joined(separator: "|")
-            if seen.insert(key).inserted { nearest.append(miss) }
+            if seen.insert(key).inserted { nearest.append((index, miss)) }
         }
         return nearest
     }

@@ -1,7 +1,7 @@
 import TrafficModel
 
 /// What to do when a client message is not the one the recording had.
-public enum MismatchPolicy: String, Hashable, Sendable {
+public enum MismatchPolicy: String, Hashable, Sendable, CaseIterable {
     /// Close the session with 1008 and a reason naming the mismatch.
     case strict
     /// Log it, ignore the message and keep waiting for the expected one.

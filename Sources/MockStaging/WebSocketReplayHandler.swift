@@ -18,7 +18,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     private var waiting = false
     /// Client messages that arrived while the script was still sending.
     private var inbox: [WebSocketMessage] = []
-    private var fragments: (opcode: WebSocketOpcode, bytes: [UInt8])?
+    private var fragments: (opcode: TrafficModel.WebSocketOpcode, bytes: [UInt8])?
     private var pendingSend: Scheduled<Void>?
     private var closeTimer: Scheduled<Void>?
     private var done = false

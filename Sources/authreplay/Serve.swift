@@ -66,8 +66,8 @@ struct Serve: AsyncParsableCommand {
             Terminal.error("\(error)")
             throw CommandFailure(code: Exit.failure)
         }
-        print("listening on \(server.baseURL)")
-        fflush(stdout)
+        // Unbuffered, so a script waiting for this line sees it at once.
+        FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\n".utf8))
         let signal = await Self.waitForTermination()
         Terminal.info("received \(signal), stopping")
         try await server.stop()

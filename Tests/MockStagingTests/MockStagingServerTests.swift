@@ -116,14 +116,13 @@ final class MockStagingServerTests: XCTestCase {
 
     func testTamperedAndMissingTokensMatchTheRejectionsWhileTheIssuedTokenMatchesTheSuccess() async throws {
         let server = try await start([TestRecordings.chat()])
-        let url = server.baseURL + "/ws?room=1"
-        let upgrade = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]
-
-        let tampered = try await Clients.http(http, .GET, url, headers: upgrade + [("Authorization", "Bearer \(TestRecordings.jwt(sub: "alice", signature: "b3RoZXI"))")])
+        let tampered = try await Clients.refusedUpgrade(
+            port: server.port, "/ws?room=1", headers: ["Authorization: Bearer \(TestRecordings.jwt(sub: "alice", signature: "b3RoZXI"))"]
+        )
         XCTAssertEqual(tampered.status, 401)
         XCTAssertEqual(tampered.body, #"{"error":"invalid_token"}"#)
 
-        let anonymous = try await Clients.http(http, .GET, url, headers: upgrade)
+        let anonymous = try await Clients.refusedUpgrade(port: server.port, "/ws?room=1")
         XCTAssertEqual(anonymous.status, 401)
         XCTAssertEqual(anonymous.body, #"{"error":"missing_token"}"#)
 
@@ -213,10 +212,7 @@ final class MockStagingServerTests: XCTestCase {
 
     func testNearMiss404NamesTheRecordingSessionAndWhatDiffered() async throws {
         let server = try await start([TestRecordings.counter(), TestRecordings.chat()])
-        let response = try await Clients.http(
-            http, .GET, server.baseURL + "/ws?room=2",
-            headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]
-        )
+        let response = try await Clients.refusedUpgrade(port: server.port, "/ws?room=2")
         XCTAssertEqual(response.status, 404)
         let json = try JSONParser.parse(response.body)
         let nearest = try XCTUnwrap(json["nearMisses"]?.arrayValue?.first)
@@ -288,7 +284,8 @@ final class MockStagingServerTests: XCTestCase {
 
         let reset = try await Clients.http(http, .POST, server.baseURL + "/__authreplay/reset")
         XCTAssertEqual(reset.status, 200)
-        XCTAssertEqual(try await Clients.http(http, .GET, server.baseURL + "/counter?a=1&b=2").body, "count 1")
+        let again = try await Clients.http(http, .GET, server.baseURL + "/counter?a=1&b=2")
+        XCTAssertEqual(again.body, "count 1")
         XCTAssertEqual(server.journal.count, 1)
         try await server.stop()
     }

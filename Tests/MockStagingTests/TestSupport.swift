@@ -5,6 +5,7 @@ import Logging
 import MockStaging
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import TrafficModel
 import WSClient
 import XCTest
@@ -52,8 +53,9 @@ enum Clients {
         _ url: String, authorization: String? = nil,
         reply: @escaping @Sendable (String) -> [String] = { _ in [] }
     ) async throws -> WebSocketOutcome {
-        var headers = HTTPFields()
-        if let authorization { headers[.authorization] = authorization }
+        var fields = HTTPFields()
+        if let authorization { fields[.authorization] = authorization }
+        let headers = fields
         let texts = Box<[String]>([])
         let close = try await withDeadline(10) {
             try await WebSocketClient.connect(
@@ -74,6 +76,30 @@ enum Clients {
         var status: Int
         var headers: [(String, String)]
         var body: String
+    }
+
+    /// An upgrade request that is refused, sent over a raw socket (AsyncHTTPClient
+    /// does not send WebSocket handshakes). Waits for the whole fixed-length body.
+    static func refusedUpgrade(port: Int, _ target: String, headers: [String] = []) async throws -> Response {
+        let connection = try await RawConnection.connect(port: port)
+        defer { Task { await connection.close() } }
+        try await connection.send(RawFrames.handshake(target, headers: headers))
+        var parsed: Response?
+        await connection.wait { bytes, _ in
+            guard let (head, rest) = RawFrames.splitHead(bytes) else { return false }
+            let lines = head.split(separator: "\r\n").map(String.init)
+            let fields = lines.dropFirst().compactMap { line -> (String, String)? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+            let length = fields.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0
+            guard rest.count >= length else { return false }
+            let status = lines.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            parsed = Response(status: status, headers: fields, body: String(decoding: rest.prefix(length), as: UTF8.self))
+            return true
+        }
+        guard let parsed else { throw TestTimeout(seconds: 5) }
+        return parsed
     }
 
     static func http(_ client: HTTPClient, _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: String? = nil) async throws -> Response {
