@@ -135,7 +135,7 @@ public struct ExchangeMatcher: Sendable {
             return computed
         }
 
-        let sameRequest = entries.indices.filter { entries[$0].shape.sameRequest(as: live) }
+        let sameRequest = entries.indices.filter { entries[$0].shape.sameRequest(as: live, exact: options.exactPayloads) }
         // Exact credential equality wins; otherwise class (and JWT `sub`) decides.
         let liveValues = live.auth.values
         var group = sameRequest.filter { !liveValues.isEmpty && !entries[$0].shape.auth.values.isDisjoint(with: liveValues) }

@@ -55,6 +55,7 @@ extension NearMiss {
         }
         found += queryDifferences(recorded.query, live.query)
         if recorded.bodyKey != live.bodyKey {
+            // Empty when the bodies differ only in volatile values.
             for text in PayloadMatch.differences(expected: recorded.body, actual: live.body, exact: exact) {
                 found.append(Difference(field: .body, description: text))
             }

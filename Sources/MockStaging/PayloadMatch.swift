@@ -1,23 +1,27 @@
 import TrafficModel
 
 /// The one place payloads are compared: request bodies while matching,
-/// client WebSocket messages while running a script.
-///
-/// Interim: JSON is compared as JSON (member order ignored), everything else
-/// byte for byte. To be replaced by TrafficModel's `PayloadComparator`
-/// (volatile values by shape, a JSON path per difference) once it lands.
+/// client WebSocket messages while running a script. JSON is compared as
+/// JSON by TrafficModel's `PayloadComparator` (volatile values such as
+/// timestamps, UUIDs and JWTs by shape, unless exact), everything else byte
+/// for byte.
 enum PayloadMatch {
-    /// Readable differences between a recorded and a live payload; empty when they match.
+    /// Readable differences between a recorded and a live payload, each naming
+    /// its JSON path; empty when they match.
     static func differences(expected: Body?, actual: Body?, exact: Bool, subject: String = "body") -> [String] {
-        let e = expected?.bytes ?? []
-        let a = actual?.bytes ?? []
-        if e == a { return [] }
-        if !exact, let ej = try? JSONParser.parse(e), let aj = try? JSONParser.parse(a), canonical(ej) == canonical(aj) {
+        let e = expected.flatMap { $0.count == 0 ? nil : $0 }
+        let a = actual.flatMap { $0.count == 0 ? nil : $0 }
+        switch (e, a) {
+        case (nil, nil):
             return []
+        case (nil, let a?):
+            return ["\(subject): expected none, got \(preview(a))"]
+        case (let e?, nil):
+            return ["\(subject): expected \(preview(e)), got none"]
+        case (let e?, let a?):
+            return PayloadComparator.compare(expected: e, actual: a, options: ComparisonOptions(exact: exact))
+                .map { "\(subject) \($0.description)" }
         }
-        if e.isEmpty { return ["\(subject): expected none, got \(preview(actual))"] }
-        if a.isEmpty { return ["\(subject): expected \(preview(expected)), got none"] }
-        return ["\(subject): expected \(preview(expected)), got \(preview(actual))"]
     }
 
     /// A key for bodies that are equal under `differences(…).isEmpty`.

@@ -31,8 +31,9 @@ struct RequestShape: Hashable, Sendable {
         bodyKey = PayloadMatch.key(body)
     }
 
-    /// True when everything but auth is equal.
-    func sameRequest(as other: RequestShape) -> Bool {
-        method == other.method && path == other.path && query == other.query && bodyKey == other.bodyKey
+    /// True when everything but auth is equal (bodies compared by `PayloadMatch`).
+    func sameRequest(as other: RequestShape, exact: Bool) -> Bool {
+        guard method == other.method, path == other.path, query == other.query else { return false }
+        return bodyKey == other.bodyKey || PayloadMatch.differences(expected: body, actual: other.body, exact: exact).isEmpty
     }
 }
