@@ -177,6 +177,30 @@ final class MockStagingServerTests: XCTestCase {
         try await server.stop()
     }
 
+    func testRecordedFragmentationIsKeptAndACutEndsWithoutACloseFrame() async throws {
+        var recording = TestRecordings.chat()
+        let fragmented = WebSocketMessage(
+            direction: .server, at: 1.2, opcode: .text, payload: .text("hello"),
+            frames: [WebSocketFrameInfo(fin: false, opcode: .text, length: 3, masked: false),
+                     WebSocketFrameInfo(fin: true, opcode: .continuation, length: 2, masked: false)]
+        )
+        recording.sessions[1].websocket?.messages = [fragmented, TestRecordings.server(1.3, "bye")]
+        recording.sessions[1].end = SessionEnd(kind: .cut, at: 1.4, by: nil)
+        let server = try await start([recording])
+        let connection = try await RawConnection.connect(port: server.port)
+        try await connection.send(RawFrames.handshake("/ws?room=1", headers: ["Authorization: Bearer \(TestRecordings.token)"]))
+        let bytes = await connection.readToEnd()
+        XCTAssertTrue(connection.isClosed)
+        let frames = RawFrames.parse(RawFrames.splitHead(bytes)?.rest ?? [])
+        XCTAssertEqual(frames, [
+            RawFrames.Frame(fin: false, opcode: 1, payload: Array("hel".utf8)),
+            RawFrames.Frame(fin: true, opcode: 0, payload: Array("lo".utf8)),
+            RawFrames.Frame(fin: true, opcode: 1, payload: Array("bye".utf8)),
+        ])
+        XCTAssertTrue(server.journal.contains { if case .sessionEnded(_, let how) = $0 { return how.hasPrefix("cut") } else { return false } })
+        try await server.stop()
+    }
+
     // MARK: - HTTP replay
 
     func testRepeatedRequestsAreServedInOrderThenTheLastRepeats() async throws {
