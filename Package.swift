@@ -19,6 +19,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "authreplay", targets: ["authreplay"]),
+        .executable(name: "staging-service", targets: ["staging-service"]),
         .library(name: "TrafficModel", targets: ["TrafficModel"]),
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "MockStaging", targets: ["MockStaging"]),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         // Independent, real clients for the servers' tests.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
@@ -41,22 +43,31 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // Packets (libpcap), HAR files and the recording proxy to recordings.
         .target(
             name: "Capture",
             dependencies: [
                 "TrafficModel", "CPcap",
                 .product(name: "CompressNIO", package: "compress-nio"),
-            ]
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ] + nio
         ),
         .target(
             name: "MockStaging",
             dependencies: ["TrafficModel", .product(name: "CompressNIO", package: "compress-nio")] + nio
         ),
         .target(name: "Replay", dependencies: ["TrafficModel"] + nio),
+        // The example staging service: a small auth service like our users run.
+        .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
+        .executableTarget(
+            name: "staging-service",
+            dependencies: ["ExampleStagingService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/StagingService/Main"
+        ),
         .executableTarget(
             name: "authreplay",
             dependencies: [
-                "TrafficModel", "Capture", "MockStaging", "Replay",
+                "TrafficModel", "Capture", "MockStaging", "Replay", "ExampleStagingService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,5 +76,9 @@ let package = Package(
         .testTarget(name: "MockStagingTests", dependencies: ["MockStaging", "TrafficModel"] + nio + testClients),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockStaging", "TrafficModel"] + nio + testClients),
         .testTarget(name: "AuthreplayCLITests", dependencies: ["TrafficModel"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ExampleStagingService", "Capture", "MockStaging", "Replay", "TrafficModel"] + nio + testClients
+        ),
     ]
 )

@@ -1,0 +1,2 @@
+import ExampleStagingService
+print("staging-service")
