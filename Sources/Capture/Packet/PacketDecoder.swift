@@ -1,0 +1,154 @@
+/// Decodes captured frames down to TCP segments. Pure and stateless.
+///
+/// Works on the captured bytes in place; the only copy is the TCP payload
+/// (none at all when the input is already an `ArraySlice`).
+public enum PacketDecoder {
+    /// Decodes a frame of `linkType`. Throws on truncated or impossible headers;
+    /// anything that is simply not TCP over IP is `.notTCP`.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) throws(PacketDecodeError)
+        -> DecodedPacket
+    {
+        try decodeCore(bytes, linkType: linkType) { range in
+            // The one copy of the payload: a plain memcpy out of the capture buffer.
+            [UInt8](unsafeUninitializedCapacity: range.count) { buffer, count in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[range]))
+                count = range.count
+            }[...]
+        }
+    }
+
+    /// Decodes a frame held in an array; the payload shares the array's storage.
+    public static func decode(_ bytes: ArraySlice<UInt8>, linkType: LinkType) throws(PacketDecodeError)
+        -> DecodedPacket
+    {
+        let base = bytes.startIndex
+        let result: Result<DecodedPacket, PacketDecodeError> = bytes.withUnsafeBytes { raw in
+            do throws(PacketDecodeError) {
+                return .success(
+                    try decodeCore(raw, linkType: linkType) { range in
+                        bytes[(base + range.lowerBound)..<(base + range.upperBound)]
+                    })
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    public static func decode(_ bytes: [UInt8], linkType: LinkType) throws(PacketDecodeError) -> DecodedPacket {
+        try decode(bytes[...], linkType: linkType)
+    }
+
+    static func decodeCore(
+        _ b: UnsafeRawBufferPointer, linkType: LinkType, payload: (Range<Int>) -> ArraySlice<UInt8>
+    ) throws(PacketDecodeError) -> DecodedPacket {
+        try withoutActuallyEscaping(payload) { (payload) throws(PacketDecodeError) in
+            try decodeLink(Frame(bytes: b, payload: payload), linkType: linkType)
+        }
+    }
+
+    private static func decodeLink(_ frame: Frame, linkType: LinkType) throws(PacketDecodeError) -> DecodedPacket {
+        let b = frame.bytes
+        switch linkType {
+        case .ethernet:
+            try frame.need(14, "Ethernet header")
+            return try frame.etherType(b.u16(12), at: 14)
+        case .linuxSLL:
+            try frame.need(16, "Linux SLL header")
+            return try frame.etherType(b.u16(14), at: 16)
+        case .linuxSLL2:
+            try frame.need(20, "Linux SLL2 header")
+            return try frame.etherType(b.u16(0), at: 20)
+        case .null, .loop:
+            try frame.need(4, linkType == .null ? "NULL link header" : "LOOP link header")
+            let family = linkType == .null ? nullFamily(b) : b.u32(0)
+            switch family {
+            case 2: return try frame.ipv4(at: 4)
+            case 10, 24, 28, 30: return try frame.ipv6(at: 4)
+            default: return .notTCP
+            }
+        case .raw:
+            return try frame.ipByVersion(at: 0)
+        case .ipv4:
+            return try frame.ipv4(at: 0)
+        case .ipv6:
+            return try frame.ipv6(at: 0)
+        }
+    }
+
+    /// DLT_NULL's family is in the capturing host's byte order, which the
+    /// reader may not share; families are small, so the order is evident.
+    private static func nullFamily(_ b: UnsafeRawBufferPointer) -> UInt32 {
+        let bigEndian = b.u32(0)
+        return bigEndian <= 0xFFFF ? bigEndian : bigEndian.byteSwapped
+    }
+}
+
+/// A cursor-free view of one frame while it is being decoded.
+struct Frame {
+    let bytes: UnsafeRawBufferPointer
+    let payload: (Range<Int>) -> ArraySlice<UInt8>
+
+    func need(_ count: Int, from offset: Int = 0, _ what: String) throws(PacketDecodeError) {
+        let have = bytes.count - offset
+        if have < count { throw .truncated(what, have: max(0, have), need: count) }
+    }
+
+    func need(_ count: Int, _ what: String) throws(PacketDecodeError) {
+        try need(count, from: 0, what)
+    }
+
+    /// Follows an ethertype through VLAN tags and PPPoE to the IP layer.
+    func etherType(_ first: UInt16, at start: Int) throws(PacketDecodeError) -> DecodedPacket {
+        var type = first
+        var offset = start
+        while true {
+            switch type {
+            case 0x0800: return try ipv4(at: offset)
+            case 0x86DD: return try ipv6(at: offset)
+            case 0x8100, 0x88A8, 0x9100:  // 802.1Q, 802.1ad, legacy QinQ: TCI then inner type
+                try need(4, from: offset, "VLAN tag")
+                type = bytes.u16(offset + 2)
+                offset += 4
+            case 0x8864:  // PPPoE session: ver/type, code, session, length, then PPP protocol
+                try need(7, from: offset, "PPPoE header")
+                // Protocol-field compression (RFC 1661 6.5): an odd first byte is the whole field.
+                let compressed = bytes[offset + 6] & 1 == 1
+                if !compressed { try need(8, from: offset, "PPPoE header") }
+                let protocolField = compressed ? UInt16(bytes[offset + 6]) : bytes.u16(offset + 6)
+                let start = offset + (compressed ? 7 : 8)
+                switch protocolField {
+                case 0x0021: return try ipv4(at: start)
+                case 0x0057: return try ipv6(at: start)
+                default: return .notTCP
+                }
+            default:
+                return .notTCP
+            }
+        }
+    }
+
+    func ipByVersion(at offset: Int) throws(PacketDecodeError) -> DecodedPacket {
+        try need(1, from: offset, "IP header")
+        switch bytes[offset] >> 4 {
+        case 4: return try ipv4(at: offset)
+        case 6: return try ipv6(at: offset)
+        case let version: throw .malformed("raw IP packet has version \(version); expected 4 or 6")
+        }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    @inline(__always) func u16(_ offset: Int) -> UInt16 {
+        UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
+    }
+
+    @inline(__always) func u32(_ offset: Int) -> UInt32 {
+        UInt32(self[offset]) << 24 | UInt32(self[offset + 1]) << 16 | UInt32(self[offset + 2]) << 8
+            | UInt32(self[offset + 3])
+    }
+
+    @inline(__always) func u64(_ offset: Int) -> UInt64 {
+        UInt64(u32(offset)) << 32 | UInt64(u32(offset + 4))
+    }
+}

@@ -1,0 +1,69 @@
+import TrafficModel
+
+/// A WebSocket message as one direction sent it: a data message rebuilt from
+/// its frames, or one control frame.
+public struct AssembledWebSocketMessage: Hashable, Sendable {
+    public var opcode: WebSocketOpcode
+    /// The application data: inflated when `compressed` (unless
+    /// `payloadIsCompressed`); for a close frame, the reason bytes only (a
+    /// malformed 1-byte close body is kept here as it was).
+    public var payload: [UInt8]
+    /// Close frames: the status code, nil when the frame had fewer than 2 bytes.
+    public var closeCode: Int?
+    /// The message was sent compressed (RSV1 on its first frame).
+    public var compressed: Bool
+    /// True when inflating failed: `payload` then holds the compressed bytes
+    /// exactly as they were on the wire (frames concatenated), so nothing is
+    /// lost and a replay can resend them as they were.
+    public var payloadIsCompressed: Bool
+    /// One entry per frame, in order. A data message whose last frame has
+    /// `fin == false` was cut short (a new message began, or the stream ended).
+    public var frames: [WebSocketFrameInfo]
+    /// Stream offset of the first frame's first byte.
+    public var startOffset: Int
+    /// Stream offset just past the last frame.
+    public var endOffset: Int
+
+    public init(
+        opcode: WebSocketOpcode, payload: [UInt8], closeCode: Int? = nil, compressed: Bool = false,
+        payloadIsCompressed: Bool = false, frames: [WebSocketFrameInfo], startOffset: Int, endOffset: Int
+    ) {
+        self.opcode = opcode
+        self.payload = payload
+        self.closeCode = closeCode
+        self.compressed = compressed
+        self.payloadIsCompressed = payloadIsCompressed
+        self.frames = frames
+        self.startOffset = startOffset
+        self.endOffset = endOffset
+    }
+
+    /// False when the message's last frame did not have FIN set.
+    public var isComplete: Bool { frames.last?.fin ?? false }
+}
+
+/// Something on the wire that broke RFC 6455 / RFC 7692 but did not stop the
+/// stream from being followed. The message concerned is still produced.
+public struct WebSocketViolation: Hashable, Sendable, CustomStringConvertible {
+    /// `.protocolViolation`, `.decompression` or `.limit`.
+    public var kind: Anomaly.Kind
+    public var detail: String
+    /// Stream offset of the frame concerned (the message's first frame for
+    /// message-level findings).
+    public var offset: Int
+
+    public init(kind: Anomaly.Kind, detail: String, offset: Int) {
+        self.kind = kind
+        self.detail = detail
+        self.offset = offset
+    }
+
+    public var description: String { "\(kind.rawValue) at stream offset \(offset): \(detail)" }
+}
+
+/// What `WebSocketMessageAssembler` found, in wire order. Violations about a
+/// message come before the message.
+public enum WebSocketAssemblyEvent: Hashable, Sendable {
+    case message(AssembledWebSocketMessage)
+    case violation(WebSocketViolation)
+}
