@@ -63,7 +63,7 @@ public struct JWTResigner: Sendable {
         var result: [String: String] = [:]
         for session in plan.sessions {
             let epoch = session.capturedAt.seconds
-            var uses: [(text: String, at: Double)] = []
+            var uses: [(String, Double)] = []
             for exchange in session.session.exchanges {
                 let request = exchange.request
                 uses.append((request.target, request.at))

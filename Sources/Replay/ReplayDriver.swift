@@ -16,12 +16,12 @@ public struct ReplayOptions: Sendable {
     public var concurrency: Int
     /// Each session is replayed this many times.
     public var repetitions: Int
-    public var comparison: ReplayComparison
+    public var comparison: ComparisonOptions
     public var resigner: JWTResigner?
 
     public init(
         target: ReplayTarget, timeout: Double = defaultTimeout, concurrency: Int = 1, repetitions: Int = 1,
-        comparison: ReplayComparison = ReplayComparison(), resigner: JWTResigner? = nil
+        comparison: ComparisonOptions = .default, resigner: JWTResigner? = nil
     ) {
         self.target = target
         self.timeout = timeout
@@ -54,28 +54,28 @@ public struct ReplayDriver: Sendable {
             for g in groups { work.append((run, g)) }
         }
         let limit = max(1, options.concurrency)
-        var collected: [(run: Int, index: Int, result: SessionResult)] = []
-        await withTaskGroup(of: [(Int, Int, SessionResult)].self) { tasks in
+        var collected: [Ordered] = []
+        await withTaskGroup(of: [Ordered].self) { tasks in
             var running = 0
             for item in work {
                 if running == limit, let done = await tasks.next() {
-                    collected += done.map { ($0.0, $0.1, $0.2) }
+                    collected += done
                     running -= 1
                 }
                 tasks.addTask {
                     var chain = TokenChain(seed: seed)
-                    var results: [(Int, Int, SessionResult)] = []
+                    var results: [Ordered] = []
                     for index in item.group {
                         var result = await runSession(plan.sessions[index], chain: &chain, options: options)
                         result.run = item.run
                         if options.repetitions > 1 { result.name += " (run \(item.run))" }
-                        results.append((item.run, index, result))
+                        results.append(Ordered(run: item.run, index: index, result: result))
                     }
                     return results
                 }
                 running += 1
             }
-            for await done in tasks { collected += done.map { ($0.0, $0.1, $0.2) } }
+            for await done in tasks { collected += done }
         }
         collected.sort { ($0.run, $0.index) < ($1.run, $1.index) }
         var results = collected.map(\.result)
@@ -83,6 +83,12 @@ public struct ReplayDriver: Sendable {
             results.append(SessionResult(name: skipped.name, session: skipped.name, recording: "", run: 1, verdict: .skipped, notes: [skipped.reason]))
         }
         return ReplayReport(results: results)
+    }
+
+    private struct Ordered: Sendable {
+        var run: Int
+        var index: Int
+        var result: SessionResult
     }
 
     /// Plan indices grouped by token dependencies, each group in plan order.
@@ -145,7 +151,6 @@ struct SessionRun {
     var timeoutText: String { "\(formatFixed(options.timeout, decimals: options.timeout.rounded() == options.timeout ? 0 : 1)) s" }
 
     mutating func execute(chain: inout TokenChain) async {
-        defer { if let connection { Task { await connection.close() } } }
         for step in plan.steps {
             let keepGoing: Bool
             switch step {

@@ -1,3 +1,5 @@
+import TrafficModel
+
 /// Why a replay could not start: what was wrong, and what to do.
 public struct ReplayError: Error, Equatable, CustomStringConvertible, Sendable {
     public enum Code: String, Equatable, Sendable {

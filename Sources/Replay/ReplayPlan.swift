@@ -86,7 +86,7 @@ public struct ReplayPlan: Sendable {
         }
 
         var plans: [SessionPlan] = []
-        var skipped: [(String, String)] = []
+        var skipped: [(name: String, reason: String)] = []
         // Recorded order: by recording, then by session start.
         let order = selected.sorted { a, b in
             (all[a].input, all[a].session.start, a) < (all[b].input, all[b].session.start, b)
@@ -94,7 +94,7 @@ public struct ReplayPlan: Sendable {
         for index in order {
             let entry = all[index]
             guard !entry.session.exchanges.isEmpty else {
-                skipped.append((entry.name, "no HTTP request was captured (the capture started midstream or the connection carried nothing)"))
+                skipped.append((name: entry.name, reason: "no HTTP request was captured (the capture started midstream or the connection carried nothing)"))
                 continue
             }
             plans.append(SessionPlan(

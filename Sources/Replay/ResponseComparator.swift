@@ -1,26 +1,15 @@
 import TrafficModel
 
-/// How strictly to compare. Noise-aware by default: volatile values
-/// (timestamps, UUIDs, JWTs, ids) only need the same shape.
-public struct ReplayComparison: Sendable, Hashable {
-    /// Compare bodies and payloads byte for byte.
-    public var exact: Bool
-    /// JSON paths left out of payload comparison (`$.timestamp`, `$.data.id`).
-    public var ignoredPaths: [String]
-
-    public init(exact: Bool = false, ignoredPaths: [String] = []) {
-        self.exact = exact
-        self.ignoredPaths = ignoredPaths
-    }
-}
-
 /// Compares what the target answered with what the recording says it
 /// answered. Pure; every difference is one readable line.
 ///
 /// HTTP: the status must be equal; of the headers only a meaningful set is
 /// compared (`meaningfulHeaders`), normalized; bodies as payloads. WebSocket:
 /// every server message (opcode, payload) in order, then the close (code and
-/// who closed first).
+/// who closed first). Payloads go through TrafficModel's PayloadComparator:
+/// semantic members (`type`, `error_code`, …) and JSON structure must be
+/// equal, volatile values (timestamps, UUIDs, JWTs, ids) only the same shape;
+/// `ComparisonOptions.exact` compares bytes, `ignoredPaths` skips paths.
 public struct ResponseComparator: Sendable {
     /// Header fields compared, each by a normalized form: Content-Type by
     /// media type, WWW-Authenticate by scheme, Upgrade case-insensitively,
@@ -28,9 +17,9 @@ public struct ResponseComparator: Sendable {
     /// values and accept keys are noise.
     public static let meaningfulHeaders = ["Content-Type", "WWW-Authenticate", "Sec-WebSocket-Protocol", "Upgrade"]
 
-    public var options: ReplayComparison
+    public var options: ComparisonOptions
 
-    public init(options: ReplayComparison = ReplayComparison()) {
+    public init(options: ComparisonOptions = .default) {
         self.options = options
     }
 

@@ -89,7 +89,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let replayTarget = try ReplayTarget(url: target)
             options = ReplayOptions(
                 target: replayTarget, timeout: timeout, concurrency: concurrency, repetitions: repetitions,
-                comparison: ReplayComparison(exact: exact, ignoredPaths: ignoredPaths),
+                comparison: ComparisonOptions(exact: exact, ignoredPaths: ignoredPaths),
                 resigner: try resignJWT.map { try JWTResigner(spec: $0) }
             )
             plan = try ReplayPlan.build(inputs, sessions: sessions, target: replayTarget)
