@@ -104,9 +104,14 @@ final class ReplayCommandTests: XCTestCase {
         let unknown = try await ReplayCLI.run(["replay", path, "--target", "http://127.0.0.1:9", "--session", "nope"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.contains(#"no session "nope" in the recordings (sessions: s1, s2)"#), unknown.stderr)
-        XCTAssertEqual(try await ReplayCLI.run(["replay", path]).status, 2)
-        XCTAssertEqual(try await ReplayCLI.run(["replay", path, "--target", "ftp://x"]).status, 2)
-        XCTAssertEqual(try await ReplayCLI.run(["replay", path, "--target", "http://127.0.0.1:9", "--resign-jwt", "RS256:x"]).status, 2)
-        XCTAssertEqual(try await ReplayCLI.run(["replay", path, "--target", "http://127.0.0.1:9", "--concurrency", "0"]).status, 2)
+        for arguments in [
+            ["replay", path],
+            ["replay", path, "--target", "ftp://x"],
+            ["replay", path, "--target", "http://127.0.0.1:9", "--resign-jwt", "RS256:x"],
+            ["replay", path, "--target", "http://127.0.0.1:9", "--concurrency", "0"],
+        ] {
+            let r = try await ReplayCLI.run(arguments)
+            XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
+        }
     }
 }

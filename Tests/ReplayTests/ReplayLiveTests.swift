@@ -9,12 +9,12 @@ import XCTest
 final class ReplayLiveTests: XCTestCase {
     func replay(
         _ recording: Recording, against url: String, sessions: [String] = [], timeout: Double = 5,
-        resigner: JWTResigner? = nil, repetitions: Int = 1, concurrency: Int = 1
+        resigner: JWTResigner? = nil, repetitions: Int = 1, concurrency: Int = 1, now: Double = Date().timeIntervalSince1970
     ) async throws -> ReplayReport {
         let target = try ReplayTarget(url: url)
         let plan = try ReplayPlan.build([.init(name: "staging.json", recording: recording)], sessions: sessions, target: target)
         let options = ReplayOptions(target: target, timeout: timeout, concurrency: concurrency, repetitions: repetitions, resigner: resigner)
-        return await ReplayDriver().run(plan, options: options, now: Date().timeIntervalSince1970)
+        return await ReplayDriver().run(plan, options: options, now: now)
     }
 
     func testServerBehavingAsRecordedPassesDespiteFreshTokensUUIDsAndTimestamps() async throws {
@@ -65,7 +65,8 @@ final class ReplayLiveTests: XCTestCase {
         XCTAssertEqual(without.results[0].differences.first, "handshake (GET /ws): status expected 101 Switching Protocols, got 401 Unauthorized")
 
         let resigner = JWTResigner(algorithm: .hs256, secret: TestStagingServer.secret)
-        let with = try await replay(StagingRecordings.webSocketOnly, against: server.url, resigner: resigner)
+        let now = Date().timeIntervalSince1970
+        let with = try await replay(StagingRecordings.webSocketOnly, against: server.url, resigner: resigner, now: now)
         XCTAssertEqual(with.results.map(\.verdict), [.passed], with.lines.joined(separator: "\n"))
         let sent = try XCTUnwrap(JWT(try XCTUnwrap(server.presented.withLock { $0.last })))
         // Same claims, times moved to now with the original one-hour lifetime, written as integers.
@@ -73,7 +74,7 @@ final class ReplayLiveTests: XCTestCase {
         let iat = try XCTUnwrap(sent.claims["iat"]?.intValue)
         let exp = try XCTUnwrap(sent.claims["exp"]?.intValue)
         XCTAssertEqual(exp - iat, 3600)
-        XCTAssertEqual(Double(iat), Date().timeIntervalSince1970 - 1.101, accuracy: 5)
+        XCTAssertEqual(Double(iat), now - 1.101, accuracy: 1)
         XCTAssertEqual(sent.claims["exp"], .number(String(exp)))
     }
 

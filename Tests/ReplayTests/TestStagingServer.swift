@@ -56,10 +56,15 @@ final class TestStagingServer: Sendable {
                     }
                 )
                 return channel.eventLoop.makeCompletedFuture {
+                    let http = StagingHTTPHandler(server: server)
+                    let handler = NIOLoopBound(http, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                            // After the 101 the plain HTTP handler must go, or it sees frames.
+                            context.pipeline.syncOperations.removeHandler(handler.value, promise: nil)
+                        })
                     )
-                    try channel.pipeline.syncOperations.addHandler(StagingHTTPHandler(server: server))
+                    try channel.pipeline.syncOperations.addHandler(http)
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
@@ -161,6 +166,7 @@ final class StagingWebSocketHandler: ChannelInboundHandler {
 
     let behaviour: TestStagingServer.Behaviour
     var closeSent = false
+    var partial = ""
 
     init(behaviour: TestStagingServer.Behaviour) {
         self.behaviour = behaviour
@@ -181,9 +187,14 @@ final class StagingWebSocketHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
-        case .text:
-            let text = String(buffer: frame.unmaskedData)
-            if text.contains("\"user_message\"") {
+        case .text, .continuation:
+            // Clients may fragment a message; reassemble before reading it.
+            partial += String(buffer: frame.unmaskedData)
+            guard frame.fin else { return }
+            let text = partial
+            partial = ""
+            // Nothing may follow our close frame (RFC 6455 §5.5.1).
+            if text.contains("\"user_message\""), !closeSent {
                 send(context, #"{"type":"agent_completed","run_id":"\#(UUID().uuidString.lowercased())","result":"ok","timestamp":\#(Self.timestamp)}"#)
             }
         case .connectionClose:
