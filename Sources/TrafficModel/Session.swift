@@ -73,6 +73,9 @@ public struct Anomaly: Hashable, Sendable {
         case ipFragment = "ip-fragment"
         /// A limit was hit (buffer cap, message size) and data was dropped.
         case limit
+        /// Bytes of a protocol authreplay does not decode (after an Upgrade to
+        /// something other than WebSocket, or a CONNECT tunnel); kept in `data`.
+        case undecoded
     }
 
     public var kind: Kind

@@ -13,7 +13,7 @@ struct AuthReplay: AsyncParsableCommand {
         failed replay), 2 usage error.
         """,
         version: version,
-        subcommands: [Inspect.self, ReplayCommand.self]
+        subcommands: [Inspect.self, Import.self, CaptureCommand.self, Serve.self, ReplayCommand.self]
     )
 }
 
@@ -22,6 +22,8 @@ enum Exit {
     static let ok: Int32 = 0
     static let failure: Int32 = 1
     static let usage: Int32 = 2
+    /// The input ended early (a truncated capture); what came before was written.
+    static let incomplete: Int32 = 3
 }
 
 /// A failure already explained to the user; carries the exit code.

@@ -47,7 +47,7 @@ final class HTTP1ParserStreamingTests: XCTestCase {
     }
 
     func testWholeBatchedAndByteByByteAgree() {
-        var rng = HTTP1SplitMix64(seed: 0x4854_5450)
+        var rng = SplitMix64(seed: 0x4854_5450)
         for (role, input, methods) in Self.inputs {
             let whole = runHTTP1(role, input, methods: methods)
             let dripped = runHTTP1(role, input, batches: Array(repeating: 1, count: input.count), methods: methods)
@@ -158,7 +158,7 @@ final class HTTP1ParserStreamingTests: XCTestCase {
     /// Bodies larger than the compaction threshold, heads split across
     /// appends: offsets and contents must survive the buffer being compacted.
     func testCompactionKeepsOffsetsAndContents() {
-        var rng = HTTP1SplitMix64(seed: 0xC0FF_EE00)
+        var rng = SplitMix64(seed: 0xC0FF_EE00)
         var input: [UInt8] = []
         var expected: [(start: Int, bodyLength: Int)] = []
         for i in 0..<12 {

@@ -109,7 +109,7 @@ final class PerMessageDeflateTests: XCTestCase {
     }
 
     func testFragmentedCompressedMessageWithPingBetweenFragments() {
-        var rng = WebSocketTestRNG(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let words = ["token", "session", "user", "expires", "scope", "refresh"]
         let text = Array((0..<2000).map { _ in words[Int(rng.next() % 6)] }.joined(separator: " ").utf8)
         let deflater = PerMessageDeflater()

@@ -26,7 +26,7 @@ final class WebSocketFrameParserTests: XCTestCase {
     }
 
     func testMaskedPayloadIsUnmaskedForEveryLengthAndAlignment() throws {
-        var rng = WebSocketTestRNG(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for length in 0..<70 {
             let payload = (0..<length).map { _ in rng.nextByte() }
             let key = UInt32(truncatingIfNeeded: rng.next())
@@ -109,7 +109,7 @@ final class WebSocketFrameParserTests: XCTestCase {
     }
 
     func testWholeBatchedAndDripFedInputGiveTheSameFrames() throws {
-        var rng = WebSocketTestRNG(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let wire = WebSocketWire.randomStream(frames: 60, rng: &rng)
         let whole = try parseAll([wire])
         XCTAssertEqual(whole.frames.count, 60)
@@ -133,7 +133,7 @@ final class WebSocketFrameParserTests: XCTestCase {
     }
 
     func testEveryProperPrefixIsIncomplete() throws {
-        var rng = WebSocketTestRNG(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let frames: [[UInt8]] = [
             WebSocketWire.frame(opcode: 0x1, payload: Array("hello".utf8), mask: 0x1234_5678),
             WebSocketWire.frame(fin: false, opcode: 0x2, payload: (0..<200).map { _ in rng.nextByte() }),
@@ -225,7 +225,7 @@ enum WebSocketWire {
     }
 
     /// Frames of every length encoding, masked and not.
-    static func randomStream(frames: Int, rng: inout WebSocketTestRNG) -> [UInt8] {
+    static func randomStream(frames: Int, rng: inout SplitMix64) -> [UInt8] {
         var wire: [UInt8] = []
         for _ in 0..<frames {
             let length: Int
@@ -242,21 +242,3 @@ enum WebSocketWire {
     }
 }
 
-/// Deterministic RNG for the WebSocket tests (SplitMix64).
-struct WebSocketTestRNG {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func nextByte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-}

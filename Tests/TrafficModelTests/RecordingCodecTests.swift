@@ -74,3 +74,17 @@ func loadShipped(_ name: String) throws -> Recording {
     let data = try XCTUnwrap(FileManager.default.contents(atPath: "\(repositoryRoot)/recordings/\(name)"))
     return try RecordingCodec.decode(Array(data))
 }
+
+final class RecordingStreamEncoderTests: XCTestCase {
+    func testStreamingIsByteIdenticalToWholeEncoding() throws {
+        var generator = RecordingGenerator(rng: SplitMix64(seed: 99))
+        for i in 0..<200 {
+            let recording = generator.recording()
+            var encoder = RecordingStreamEncoder(source: recording.source, capturedAt: recording.capturedAt)
+            var text = encoder.prefix
+            for session in recording.sessions { text += encoder.session(session) }
+            text += encoder.suffix(redaction: recording.redaction)
+            XCTAssertEqual(text, RecordingCodec.encode(recording), "recording \(i)")
+        }
+    }
+}

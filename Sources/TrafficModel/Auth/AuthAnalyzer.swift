@@ -4,8 +4,63 @@ public protocol JWTSignatureVerifier: Sendable {
     func verify(_ jwt: JWT) -> JWTInfo.Signature
 }
 
-/// Derives every session's auth findings from its exchanges: presented
-/// credentials, issued ones, and the links between them. Pure and
+/// Follows credentials as messages complete, in time order: what each request
+/// presented, what each response issued, and which presented credential was
+/// issued earlier. Capture drives it while streaming; `AuthAnalyzer` drives it
+/// over a whole recording. Both give the same findings.
+public struct AuthTracker: Sendable {
+    public var locator: CredentialLocator
+    public var verifier: (any JWTSignatureVerifier)?
+    /// Absolute capture start in seconds, to judge JWT times at the moment of use.
+    public var epoch: Double
+    private var issued: [String: IssuedReference] = [:]
+
+    public init(epoch: Double, locator: CredentialLocator = .default, verifier: (any JWTSignatureVerifier)? = nil) {
+        self.epoch = epoch
+        self.locator = locator
+        self.verifier = verifier
+    }
+
+    public mutating func observe(request: HTTPRequest, session: String, exchange: Int) -> [AuthFinding] {
+        locator.presented(in: request).map { credential in
+            var f = finding(credential, role: .presented, exchange: exchange, moment: epoch + request.at)
+            f.issuedBy = issued[credential.value]
+            return f
+        }
+    }
+
+    public mutating func observe(response: HTTPResponse, session: String, exchange: Int) -> [AuthFinding] {
+        locator.issued(in: response).map { credential in
+            if issued[credential.value] == nil {
+                issued[credential.value] = IssuedReference(session: session, exchange: exchange, location: credential.location)
+            }
+            return finding(credential, role: .issued, exchange: exchange, moment: epoch + response.at)
+        }
+    }
+
+    private func finding(_ c: CredentialLocator.Credential, role: AuthFinding.Role, exchange: Int, moment: Double) -> AuthFinding {
+        var jwtInfo: JWTInfo?
+        if let jwt = JWT(c.value) {
+            jwtInfo = jwt.info(at: moment, signature: verifier?.verify(jwt) ?? .unverified)
+        }
+        return AuthFinding(
+            role: role, exchange: exchange, location: c.location, scheme: c.scheme,
+            schemeName: c.scheme == .other ? c.schemeName : nil, user: c.user, jwt: jwtInfo
+        )
+    }
+
+    /// Findings in their canonical order within a session: by exchange, the
+    /// request's before the response's, then as found.
+    public static func canonicalOrder(_ findings: [AuthFinding]) -> [AuthFinding] {
+        findings.enumerated().sorted { a, b in
+            let ka = (a.element.exchange, a.element.role == .presented ? 0 : 1, a.offset)
+            let kb = (b.element.exchange, b.element.role == .presented ? 0 : 1, b.offset)
+            return ka < kb
+        }.map(\.element)
+    }
+}
+
+/// Derives every session's auth findings from its exchanges. Pure and
 /// deterministic, so re-running it on a recording changes nothing.
 public struct AuthAnalyzer: Sendable {
     public var locator: CredentialLocator
@@ -18,43 +73,33 @@ public struct AuthAnalyzer: Sendable {
 
     public func analyze(_ recording: Recording) -> Recording {
         var result = recording
-        // Tokens are issued and used across connections (log in on one,
-        // open the WebSocket on another), so walk exchanges in time order.
-        var order: [(session: Int, exchange: Int, at: Double)] = []
+        // Tokens are issued and used across connections (log in on one, open
+        // the WebSocket on another), so walk every message in time order.
+        struct Event { var at: Double; var session: Int; var exchange: Int; var isResponse: Bool }
+        var events: [Event] = []
         for (s, session) in recording.sessions.enumerated() {
             result.sessions[s].auth = []
-            for (e, exchange) in session.exchanges.enumerated() { order.append((s, e, exchange.request.at)) }
-        }
-        order.sort { ($0.at, $0.session, $0.exchange) < ($1.at, $1.session, $1.exchange) }
-        var issued: [String: IssuedReference] = [:]
-        let epoch = recording.capturedAt.seconds
-        for (s, e, _) in order {
-            let session = recording.sessions[s]
-            let exchange = session.exchanges[e]
-            for credential in locator.presented(in: exchange.request) {
-                var finding = finding(credential, role: .presented, exchange: e, moment: epoch + exchange.request.at)
-                finding.issuedBy = issued[credential.value]
-                result.sessions[s].auth.append(finding)
-            }
-            guard let response = exchange.response else { continue }
-            for credential in locator.issued(in: response) {
-                result.sessions[s].auth.append(finding(credential, role: .issued, exchange: e, moment: epoch + response.at))
-                if issued[credential.value] == nil {
-                    issued[credential.value] = IssuedReference(session: session.id, exchange: e, location: credential.location)
+            for (e, exchange) in session.exchanges.enumerated() {
+                events.append(Event(at: exchange.request.at, session: s, exchange: e, isResponse: false))
+                if let response = exchange.response {
+                    events.append(Event(at: response.at, session: s, exchange: e, isResponse: true))
                 }
             }
         }
-        return result
-    }
-
-    private func finding(_ c: CredentialLocator.Credential, role: AuthFinding.Role, exchange: Int, moment: Double) -> AuthFinding {
-        var jwtInfo: JWTInfo?
-        if let jwt = JWT(c.value) {
-            jwtInfo = jwt.info(at: moment, signature: verifier?.verify(jwt) ?? .unverified)
+        events.sort { ($0.at, $0.session, $0.exchange, $0.isResponse ? 1 : 0) < ($1.at, $1.session, $1.exchange, $1.isResponse ? 1 : 0) }
+        var tracker = AuthTracker(epoch: recording.capturedAt.seconds, locator: locator, verifier: verifier)
+        for event in events {
+            let session = recording.sessions[event.session]
+            let exchange = session.exchanges[event.exchange]
+            if event.isResponse, let response = exchange.response {
+                result.sessions[event.session].auth += tracker.observe(response: response, session: session.id, exchange: event.exchange)
+            } else {
+                result.sessions[event.session].auth += tracker.observe(request: exchange.request, session: session.id, exchange: event.exchange)
+            }
         }
-        return AuthFinding(
-            role: role, exchange: exchange, location: c.location, scheme: c.scheme,
-            schemeName: c.scheme == .other ? c.schemeName : nil, user: c.user, jwt: jwtInfo
-        )
+        for s in result.sessions.indices {
+            result.sessions[s].auth = AuthTracker.canonicalOrder(result.sessions[s].auth)
+        }
+        return result
     }
 }

@@ -43,6 +43,47 @@ public enum RecordingCodec {
     }
 }
 
+extension RedactionSummary {
+    var json: JSONValue {
+        let counts = counts.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) }
+        return .object([("enabled", .bool(enabled)), ("counts", .object(counts))])
+    }
+}
+
+/// Writes a recording piece by piece, byte-identical to `RecordingCodec.encode`,
+/// so a capture can stream sessions to disk as their connections end.
+public struct RecordingStreamEncoder: Sendable {
+    public let source: Source
+    public let capturedAt: Timestamp
+    public private(set) var sessionCount = 0
+
+    public init(source: Source, capturedAt: Timestamp) {
+        self.source = source
+        self.capturedAt = capturedAt
+    }
+
+    /// Everything up to the first session.
+    public var prefix: String {
+        var text = JSONWriter.pretty(Recording(source: source, capturedAt: capturedAt, sessions: []).json)
+        // Cut at the empty sessions array: `"sessions": []\n}\n`.
+        text.removeLast("[]\n}\n".count)
+        return text + "["
+    }
+
+    public mutating func session(_ session: Session) -> String {
+        sessionCount += 1
+        return (sessionCount == 1 ? "\n    " : ",\n    ") + JSONWriter.pretty(session.json, level: 2).dropLast()
+    }
+
+    public func suffix(redaction: RedactionSummary?) -> String {
+        var text = sessionCount == 0 ? "]" : "\n  ]"
+        if let redaction {
+            text += ",\n  \"redaction\": " + JSONWriter.pretty(redaction.json, level: 1).dropLast()
+        }
+        return text + "\n}\n"
+    }
+}
+
 /// Step-by-step upgrades of older documents to the current version: each
 /// step takes version N to N+1 on the JSON, so the decoder only knows the
 /// current shape. v1 is the first version, so there are no steps yet.
@@ -69,11 +110,9 @@ extension Recording {
         o.add("format", Recording.formatIdentifier)
         o.add("source", .object([("kind", .string(source.kind.rawValue)), ("name", .string(source.name)), ("tool", .string(source.tool))]))
         o.add("capturedAt", capturedAt.iso8601)
-        if let redaction {
-            let counts = redaction.counts.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) }
-            o.add("redaction", .object([("enabled", .bool(redaction.enabled)), ("counts", .object(counts))]))
-        }
         o.add("sessions", .array(sessions.map(\.json)))
+        // Last, so a streaming writer can add it once every session is out.
+        o.addIfPresent("redaction", redaction?.json)
         return o.object
     }
 

@@ -10,9 +10,11 @@ public enum JSONWriter {
         return out
     }
 
-    public static func pretty(_ value: JSONValue) -> String {
+    /// Pretty form; `level` indents nested lines as if the value stood that
+    /// many levels deep (the first line is not indented).
+    public static func pretty(_ value: JSONValue, level: Int = 0) -> String {
         var out = ""
-        write(value, into: &out, indent: "  ", level: 0)
+        write(value, into: &out, indent: "  ", level: level)
         out += "\n"
         return out
     }

@@ -1,0 +1,44 @@
+import TrafficModel
+
+/// How a capture run ended.
+public struct CaptureOutcome: Sendable {
+    public var statistics: CaptureStatistics
+    /// Kernel counters of a live source.
+    public var sourceStatistics: PacketSourceStatistics?
+    /// Set when the input ended early (truncated or unreadable past some
+    /// packet); every session before that point was still written.
+    public var inputError: PacketSourceError?
+
+    public var isComplete: Bool { inputError == nil }
+}
+
+/// The capture loop shared by `import` and `capture`: packets from a source,
+/// through the processor, to the streaming writer. The caller passes the
+/// fallback start time (an empty capture has no first packet) and a progress
+/// callback it throttles itself.
+public enum CaptureRun {
+    public static func run(
+        source: inout some PacketSource, processor: inout CaptureProcessor, writer: RecordingFileWriter,
+        fallbackStart: Timestamp, progress: (CaptureStatistics, PacketSourceStatistics?) -> Void = { _, _ in }
+    ) throws(RecordingFileWriter.Error) -> CaptureOutcome {
+        var inputError: PacketSourceError?
+        while true {
+            let packet: CapturedPacket
+            do {
+                guard let next = try source.next() else { break }
+                packet = next
+            } catch {
+                inputError = error
+                break
+            }
+            let sessions = processor.process(packet.data, at: packet.timestamp)
+            try writer.write(sessions, capturedAt: processor.capturedAt ?? fallbackStart)
+            if processor.statistics.packets % 256 == 0 { progress(processor.statistics, source.statistics()) }
+        }
+        let last = processor.finish(truncated: inputError != nil)
+        try writer.write(last, capturedAt: processor.capturedAt ?? fallbackStart)
+        try writer.commit(capturedAt: processor.capturedAt ?? fallbackStart)
+        progress(processor.statistics, source.statistics())
+        return CaptureOutcome(statistics: processor.statistics, sourceStatistics: source.statistics(), inputError: inputError)
+    }
+}

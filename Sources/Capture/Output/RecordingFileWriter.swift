@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TrafficModel
+
+/// Streams a recording to disk and publishes it atomically: sessions go to a
+/// temporary file beside the target as they end; `commit` fsyncs and renames
+/// it over the target. Until then the target keeps its previous content, so
+/// a kill at any point never leaves a half-written recording.
+public final class RecordingFileWriter {
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let path: String
+    public let temporaryPath: String
+    private let source: Source
+    private var encoder: RecordingStreamEncoder?
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+
+    public init(path: String, source: Source) throws(Error) {
+        self.path = path
+        self.source = source
+        self.temporaryPath = "\(path).partial-\(getpid())"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw Error(description: "\(path): cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit {
+        if fd >= 0 {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+
+    /// Appends finished sessions; the first call fixes `capturedAt`.
+    public func write(_ sessions: [Session], capturedAt: Timestamp) throws(Error) {
+        guard !sessions.isEmpty else { return }
+        if encoder == nil { start(capturedAt) }
+        for session in sessions { buffer += encoder!.session(session).utf8 }
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
+    private func start(_ capturedAt: Timestamp) {
+        encoder = RecordingStreamEncoder(source: source, capturedAt: capturedAt)
+        buffer += encoder!.prefix.utf8
+    }
+
+    /// Finishes the document and renames it over `path`.
+    public func commit(capturedAt: Timestamp, redaction: RedactionSummary? = nil) throws(Error) {
+        if encoder == nil { start(capturedAt) }
+        buffer += encoder!.suffix(redaction: redaction).utf8
+        try flush()
+        guard fsync(fd) == 0 else { throw Error(description: "\(temporaryPath): fsync failed: \(String(cString: strerror(errno)))") }
+        close(fd)
+        fd = -1
+        guard rename(temporaryPath, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw Error(description: "\(path): cannot replace it: \(reason)")
+        }
+    }
+
+    private func flush() throws(Error) {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Error(description: "\(temporaryPath): write failed: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

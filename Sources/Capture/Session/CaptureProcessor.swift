@@ -1,0 +1,200 @@
+import TrafficModel
+
+/// What to keep from a capture, and the limits that bound memory.
+public struct CaptureOptions: Sendable {
+    /// Keep TCP connections on these ports (either side), whatever they speak.
+    /// Empty: keep every connection that speaks HTTP/1.x.
+    public var ports: Set<UInt16>
+    public var reassembly: TCPReassemblerLimits
+    public var http: HTTP1Limits
+    public var websocket: WebSocketLimits
+    /// Raw bytes kept per direction after a parse failure.
+    public var maxRawBytes: Int
+    /// Checks JWT signatures when a key was given.
+    public var verifier: (any JWTSignatureVerifier)?
+
+    public init(
+        ports: Set<UInt16> = [], reassembly: TCPReassemblerLimits = .default, http: HTTP1Limits = .default,
+        websocket: WebSocketLimits = .default, maxRawBytes: Int = 64 << 10, verifier: (any JWTSignatureVerifier)? = nil
+    ) {
+        self.ports = ports
+        self.reassembly = reassembly
+        self.http = http
+        self.websocket = websocket
+        self.maxRawBytes = maxRawBytes
+        self.verifier = verifier
+    }
+}
+
+/// Counts for progress lines and the final summary.
+public struct CaptureStatistics: Sendable, Equatable {
+    public var packets = 0
+    public var bytes = 0
+    public var tcpSegments = 0
+    public var otherPackets = 0
+    public var ipFragments = 0
+    public var undecodablePackets = 0
+    public var connections = 0
+    /// Connections left out because they did not speak HTTP (and no --port named them).
+    public var skippedConnections = 0
+    public var sessions = 0
+    public var exchanges = 0
+    public var messages = 0
+    public var anomalies = 0
+    /// The first reason a packet could not be decoded, for the summary.
+    public var firstDecodeError: String?
+
+    public init() {}
+}
+
+/// Packets in, finished sessions out: link/IP/TCP decoding, reassembly,
+/// HTTP and WebSocket decoding and auth findings, with no I/O. Sessions are
+/// handed back as their connections end, so memory holds only open ones.
+public struct CaptureProcessor: Sendable {
+    public let linkType: LinkType
+    public let options: CaptureOptions
+    public private(set) var statistics = CaptureStatistics()
+    /// The first packet's time: the recording's `capturedAt`.
+    public private(set) var capturedAt: Timestamp?
+
+    private var reassembler: TCPReassembler
+    private var connections: [ConnectionID: Connection] = [:]
+    private var tracker: AuthTracker?
+    private var nextSessionNumber = 1
+    private var packetsSinceFlush = 0
+
+    private enum Connection: Sendable {
+        case opened(client: Endpoint, server: Endpoint, midstream: Bool, at: Double)
+        case decoding(ConnectionDecoder)
+        case skipped
+    }
+
+    public init(linkType: LinkType, options: CaptureOptions = CaptureOptions()) {
+        self.linkType = linkType
+        self.options = options
+        self.reassembler = TCPReassembler(limits: options.reassembly)
+    }
+
+    /// Feeds one captured packet; returns the sessions that ended.
+    public mutating func process(_ data: some Collection<UInt8>, at timestamp: Timestamp) -> [Session] {
+        if capturedAt == nil {
+            capturedAt = timestamp
+            tracker = AuthTracker(epoch: timestamp.seconds, verifier: options.verifier)
+        }
+        statistics.packets += 1
+        statistics.bytes += data.count
+        var events: [TCPEvent] = []
+        do {
+            switch try PacketDecoder.decode(Array(data), linkType: linkType) {
+            case .tcp(let segment):
+                statistics.tcpSegments += 1
+                if options.ports.isEmpty || options.ports.contains(segment.source.port) || options.ports.contains(segment.destination.port) {
+                    events = reassembler.process(segment, at: timestamp)
+                }
+            case .ipFragment:
+                statistics.ipFragments += 1
+            case .notTCP:
+                statistics.otherPackets += 1
+            }
+        } catch {
+            statistics.undecodablePackets += 1
+            if statistics.firstDecodeError == nil { statistics.firstDecodeError = "packet \(statistics.packets): \(error)" }
+        }
+        packetsSinceFlush += 1
+        if packetsSinceFlush >= 1024 {
+            packetsSinceFlush = 0
+            events += reassembler.flushIdle(now: timestamp)
+        }
+        return handle(events, truncated: false)
+    }
+
+    /// Ends the capture: every open connection is finished (`cut`), marked
+    /// `truncated` when the capture ended early.
+    public mutating func finish(truncated: Bool) -> [Session] {
+        handle(reassembler.finish(), truncated: truncated)
+    }
+
+    private func seconds(_ t: Timestamp) -> Double {
+        Double(t.microseconds - (capturedAt?.microseconds ?? t.microseconds)) / 1_000_000
+    }
+
+    private mutating func handle(_ events: [TCPEvent], truncated: Bool) -> [Session] {
+        var finished: [Session] = []
+        for event in events {
+            switch event {
+            case .opened(let id, let client, let server, let midstream, let at):
+                statistics.connections += 1
+                connections[id] = .opened(client: client, server: server, midstream: midstream, at: seconds(at))
+            case .data(let id, let direction, let bytes, let at):
+                guard var decoder = decoder(for: id, firstBytes: bytes, from: direction) else { continue }
+                decoder.receive(bytes, from: direction, at: seconds(at))
+                store(&decoder, id)
+            case .gap(let id, let direction, let count, let at):
+                guard var decoder = decoder(for: id, firstBytes: nil, from: direction) else { continue }
+                decoder.gap(count, from: direction, at: seconds(at))
+                store(&decoder, id)
+            case .closed(let id, let kind, let by, let at):
+                defer { connections[id] = nil }
+                guard case .decoding(var decoder) = connections[id] else { continue }
+                var session = decoder.finish(kind: kind, by: by, at: seconds(at), captureTruncated: truncated && kind == .cut)
+                trackAuth(&decoder, into: &session)
+                session.auth = AuthTracker.canonicalOrder(session.auth)
+                statistics.sessions += 1
+                statistics.exchanges += session.exchanges.count
+                statistics.messages += session.websocket?.messages.count ?? 0
+                statistics.anomalies += session.anomalies.count
+                finished.append(session)
+            }
+        }
+        return finished
+    }
+
+    /// The decoder of a connection, created when its first bytes show what it
+    /// speaks; nil for a connection left out.
+    private mutating func decoder(for id: ConnectionID, firstBytes: ArraySlice<UInt8>?, from direction: Direction) -> ConnectionDecoder? {
+        switch connections[id] {
+        case .decoding(let decoder):
+            return decoder
+        case .skipped, nil:
+            return nil
+        case .opened(let client, let server, let midstream, let at):
+            let limits = ConnectionDecoder.Limits(http: options.http, websocket: options.websocket, maxRawBytes: options.maxRawBytes)
+            var decoder = ConnectionDecoder(id: "s\(nextSessionNumber)", client: client, server: server, start: at, midstream: midstream, limits: limits)
+            let speaksHTTP = firstBytes.map { decoder.decide(firstBytes: $0, from: direction) } ?? false
+            guard speaksHTTP || !options.ports.isEmpty else {
+                if firstBytes != nil {
+                    statistics.skippedConnections += 1
+                    connections[id] = .skipped
+                }
+                return nil
+            }
+            nextSessionNumber += 1
+            return decoder
+        }
+    }
+
+    private mutating func store(_ decoder: inout ConnectionDecoder, _ id: ConnectionID) {
+        var session = decoder.session
+        trackAuth(&decoder, into: &session)
+        decoder.session.auth = session.auth
+        connections[id] = .decoding(decoder)
+    }
+
+    /// Feeds completed requests and responses to the auth tracker in the
+    /// order they completed, across all connections.
+    private mutating func trackAuth(_ decoder: inout ConnectionDecoder, into session: inout Session) {
+        guard !decoder.completed.isEmpty, var tracker else { return }
+        for item in decoder.completed {
+            switch item {
+            case .request(let e):
+                session.auth += tracker.observe(request: session.exchanges[e].request, session: session.id, exchange: e)
+            case .response(let e):
+                if let response = session.exchanges[e].response {
+                    session.auth += tracker.observe(response: response, session: session.id, exchange: e)
+                }
+            }
+        }
+        decoder.completed = []
+        self.tracker = tracker
+    }
+}

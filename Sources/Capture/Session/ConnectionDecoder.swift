@@ -1,0 +1,164 @@
+import TrafficModel
+
+/// Turns the two reassembled byte streams of one TCP connection into a
+/// `Session`: HTTP/1.1 exchanges, then WebSocket messages after a 101.
+/// Pure: stream events in, session out. A parse failure becomes an anomaly
+/// and the rest of that direction is kept as raw bytes; the other direction
+/// goes on.
+struct ConnectionDecoder: Sendable {
+    enum Mode: Sendable, Equatable {
+        /// Waiting for the first bytes, to tell what the connection speaks.
+        case undecided
+        case http
+        case websocket
+        /// A protocol that is not decoded (CONNECT tunnel, other Upgrade).
+        case undecoded
+    }
+
+    struct Limits: Sendable {
+        var http: HTTP1Limits = .default
+        var websocket: WebSocketLimits = .default
+        /// Raw bytes kept per direction after a parse failure (default 64 KiB).
+        var maxRawBytes = 64 << 10
+    }
+
+    /// Messages completed since the caller last took them, for auth tracking.
+    enum Completed: Sendable {
+        case request(exchange: Int)
+        case response(exchange: Int)
+    }
+
+    let limits: Limits
+    let midstream: Bool
+    var session: Session
+    var mode: Mode = .undecided
+    /// Set when client and server turned out to be the other way round.
+    private(set) var swapped = false
+
+    var requestParser: HTTP1Parser
+    var responseParser: HTTP1Parser
+    /// Exchanges waiting for their response, oldest first (pipelining).
+    var awaitingResponse: [Int] = []
+    var interim: [InterimResponse] = []
+    var clocks: [Direction: StreamClock] = [.client: StreamClock(), .server: StreamClock()]
+    var websocket: WebSocketState?
+    /// Directions no longer parsed; their bytes go to `raw`.
+    var failed: Set<Direction> = []
+    var raw: [Direction: [UInt8]] = [:]
+    var rawDropped: [Direction: Int] = [:]
+    /// The anomaly that receives a direction's raw bytes at the end.
+    var rawAnomaly: [Direction: Int] = [:]
+    var completed: [Completed] = []
+
+    init(id: String, client: Endpoint, server: Endpoint, start: Double, midstream: Bool, limits: Limits) {
+        self.limits = limits
+        self.midstream = midstream
+        self.session = Session(id: id, client: client, server: server, start: start)
+        self.requestParser = HTTP1Parser(role: .request, limits: limits.http)
+        self.responseParser = HTTP1Parser(role: .response, limits: limits.http)
+        if midstream {
+            session.anomalies.append(Anomaly(kind: .midstream, at: start, detail: "the connection's start (SYN) was not captured; decoding from the first bytes seen"))
+        }
+    }
+
+    /// What the first bytes of a connection look like.
+    enum Speaks: Equatable { case httpRequest, httpResponse, websocketFrame(fromClient: Bool), other }
+
+    static func sniff(_ bytes: ArraySlice<UInt8>) -> Speaks {
+        if bytes.starts(with: Array("HTTP/".utf8)) { return .httpResponse }
+        var i = bytes.startIndex
+        while i < bytes.endIndex, i - bytes.startIndex < 24, bytes[i] >= UInt8(ascii: "A"), bytes[i] <= UInt8(ascii: "Z") { i += 1 }
+        if i > bytes.startIndex, i < bytes.endIndex, bytes[i] == UInt8(ascii: " ") { return .httpRequest }
+        if bytes.count >= 2 {
+            let first = bytes[bytes.startIndex]
+            if [0x0, 0x1, 0x2, 0x8, 0x9, 0xA].contains(first & 0x0F) && first & 0x70 == 0 {
+                return .websocketFrame(fromClient: bytes[bytes.startIndex + 1] & 0x80 != 0)
+            }
+        }
+        return .other
+    }
+
+    /// The reassembler's direction mapped to this session's, after a swap.
+    func role(_ direction: Direction) -> Direction { swapped ? direction.reversed : direction }
+
+    /// Decides what the connection speaks from its first bytes. False when it
+    /// is neither HTTP nor (caught midstream) WebSocket.
+    mutating func decide(firstBytes bytes: ArraySlice<UInt8>, from direction: Direction) -> Bool {
+        switch Self.sniff(bytes) {
+        case .httpRequest:
+            if direction == .server { swapEndpoints() }
+            mode = .http
+        case .httpResponse:
+            if direction == .client { swapEndpoints() }
+            mode = .http
+        case .websocketFrame(let fromClient) where midstream:
+            if fromClient != (direction == .client) { swapEndpoints() }
+            startWebSocket(subprotocol: nil, extensions: nil, leftovers: [.client: ([], 0), .server: ([], 0)])
+        case .websocketFrame, .other:
+            return false
+        }
+        return true
+    }
+
+    private mutating func swapEndpoints() {
+        swapped.toggle()
+        swap(&session.client, &session.server)
+    }
+
+    mutating func receive(_ bytes: ArraySlice<UInt8>, from wireDirection: Direction, at: Double) {
+        let direction = role(wireDirection)
+        clocks[direction]!.append(count: bytes.count, at: at)
+        if failed.contains(direction) {
+            keepRaw(bytes, from: direction)
+            return
+        }
+        switch mode {
+        case .undecided, .undecoded:
+            keepRaw(bytes, from: direction)
+        case .http:
+            if direction == .client { requestParser.append(bytes) } else { responseParser.append(bytes) }
+            pumpHTTP(at: at)
+        case .websocket:
+            websocket!.parsers[direction]!.append(bytes)
+            pumpWebSocket(direction)
+        }
+    }
+
+    mutating func gap(_ count: Int, from wireDirection: Direction, at: Double) {
+        let direction = role(wireDirection)
+        clocks[direction]!.skip(count: count, at: at)
+        session.anomalies.append(Anomaly(kind: .gap, direction: direction, at: at, detail: "\(count) bytes missing from the \(direction.rawValue) stream", bytes: count))
+        guard !failed.contains(direction) else { return }
+        switch mode {
+        case .http:
+            fail(direction, kind: .malformedHTTP, at: at, detail: "the stream resumed after a gap; the rest of this direction is kept unparsed")
+        case .websocket:
+            fail(direction, kind: .malformedWebSocket, at: at, detail: "the stream resumed after a gap; the rest of this direction is kept unparsed")
+        case .undecided, .undecoded:
+            break
+        }
+    }
+
+    mutating func keepRaw(_ bytes: ArraySlice<UInt8>, from direction: Direction) {
+        let room = max(0, limits.maxRawBytes - (raw[direction]?.count ?? 0))
+        raw[direction, default: []].append(contentsOf: bytes.prefix(room))
+        if bytes.count > room { rawDropped[direction, default: 0] += bytes.count - room }
+    }
+
+    /// Stops parsing one direction; what was buffered and what follows is kept raw.
+    mutating func fail(_ direction: Direction, kind: Anomaly.Kind, at: Double, detail: String) {
+        var leftover: [UInt8] = []
+        switch mode {
+        case .http:
+            leftover = direction == .client ? requestParser.takeRemainingBytes() : responseParser.takeRemainingBytes()
+        case .websocket:
+            leftover = Array(websocket!.parsers[direction]!.bufferedBytes)
+        case .undecided, .undecoded:
+            break
+        }
+        failed.insert(direction)
+        session.anomalies.append(Anomaly(kind: kind, direction: direction, at: at, detail: detail))
+        rawAnomaly[direction] = session.anomalies.count - 1
+        keepRaw(leftover[...], from: direction)
+    }
+}

@@ -1,0 +1,115 @@
+import CPcap
+import Glibc
+
+/// Reads a pcap or pcapng file (libpcap tells them apart by content) one packet at a time.
+///
+/// Not thread-safe: one owner calls `next()`. The handle is closed in deinit.
+public final class PcapFileSource: PacketSource {
+    /// Default bound on one record's captured length: libpcap's own maximum snaplen.
+    public static let defaultMaximumCapturedLength = 262_144
+
+    public let linkType: LinkType
+    public let name: String
+    /// Which container the file is, from its magic number.
+    public let format: CaptureFileFormat
+
+    private let handle: OpaquePointer
+    private var filter: bpf_program?
+    private let maximumCapturedLength: Int
+    private var recordsRead = 0
+    private var finished = false
+
+    /// Opens `path`. `filter` is a BPF expression (tcpdump syntax) applied to every record.
+    /// `maximumCapturedLength` rejects records claiming more bytes than any real capture
+    /// holds, which only a damaged file does.
+    public init(
+        path: String, filter: String? = nil, maximumCapturedLength: Int = PcapFileSource.defaultMaximumCapturedLength
+    ) throws(PacketSourceError) {
+        name = path
+        self.maximumCapturedLength = maximumCapturedLength
+        // Sniff the magic first: libpcap's "unknown file format" does not say what the file is.
+        let magic = try CaptureFileFormat.sniff(path: path)
+        let (opened, message) = Pcap.withErrorBuffer { errbuf in
+            pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_MICRO), errbuf)
+        }
+        guard let handle = opened else {
+            switch magic {
+            case .known(let format):
+                throw PacketSourceError(.cannotOpen, "\(path): cannot open \(format) file: \(message)")
+            case .unknown(let description):
+                throw PacketSourceError(.notACapture, "\(path): not a pcap or pcapng file (\(description))")
+            }
+        }
+        self.handle = handle
+        switch magic {
+        case .known(let format): self.format = format
+        case .unknown:
+            // libpcap accepted a magic we do not know (a future format): report it as pcap.
+            self.format = .pcap
+        }
+        do throws(PacketSourceError) {
+            linkType = try Pcap.linkType(of: handle, name: path)
+            if let filter { self.filter = try Pcap.compile(filter, for: handle, name: path) }
+        } catch {
+            pcap_close(handle)
+            throw error
+        }
+    }
+
+    deinit {
+        if filter != nil { pcap_freecode(&filter!) }
+        pcap_close(handle)
+    }
+
+    /// The next packet that passes the filter; nil at the end of the file and
+    /// after any error (the error is thrown once).
+    public func next() throws(PacketSourceError) -> CapturedPacket? {
+        while !finished {
+            // Where the next record starts, for messages about it.
+            let offset = pcap_file(handle).map { ftell($0) } ?? -1
+            var header: UnsafeMutablePointer<pcap_pkthdr>?
+            var data: UnsafePointer<UInt8>?
+            let status = pcap_next_ex(handle, &header, &data)
+            switch status {
+            case 1:
+                recordsRead += 1
+                guard let header, let data else { continue }
+                let captured = Int(header.pointee.caplen)
+                guard captured <= maximumCapturedLength else {
+                    finished = true
+                    throw PacketSourceError(
+                        .readError,
+                        "\(name): packet \(recordsRead)\(at(offset)): captured length \(captured) exceeds "
+                            + "the limit of \(maximumCapturedLength) bytes; the file is damaged")
+                }
+                if var program = filter, pcap_offline_filter(&program, header, data) == 0 { continue }
+                return Pcap.packet(header, data, number: recordsRead)
+            case PCAP_ERROR_BREAK:  // offline: end of file
+                finished = true
+            default:
+                finished = true
+                let message = Pcap.lastError(handle)
+                let packet = recordsRead + 1
+                // libpcap says "truncated dump file; tried to read N ... bytes, only got M".
+                if message.contains("truncated") {
+                    throw PacketSourceError(
+                        .truncated, "\(name): file ends inside packet \(packet)\(at(offset)): \(message)")
+                }
+                throw PacketSourceError(.readError, "\(name): cannot read packet \(packet)\(at(offset)): \(message)")
+            }
+        }
+        return nil
+    }
+
+    /// Files carry no kernel counters.
+    public func statistics() -> PacketSourceStatistics? { nil }
+
+    /// " (record at byte offset N)" for classic pcap; pcapng blocks interleave
+    /// non-packet blocks, so there the packet number alone is the useful pointer.
+    private func at(_ offset: Int) -> String {
+        switch format {
+        case .pcap, .pcapNanosecond: offset >= 0 ? " (record at byte offset \(offset))" : ""
+        case .pcapng: ""
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import TrafficModel
+
+/// How a request authenticates, as far as matching cares. A recorded request
+/// and a live one with the same class are interchangeable unless one of them
+/// carries the exact recorded credential.
+public enum AuthClass: String, Hashable, Sendable, CaseIterable {
+    /// No credential at all.
+    case absent
+    /// A credential the server handed out earlier (in the recording for a
+    /// recorded request; in this run of the mock for a live one).
+    case issued
+    /// A credential nobody issued here: made up, tampered with, or from elsewhere.
+    case unknown
+    /// A JWT whose signature fails verification (only with a verifier configured).
+    case invalidSignature = "invalid-signature"
+    /// A JWT past its `exp` (or before its `nbf`) at the moment it is judged.
+    case expired
+}
+
+/// The credentials a request presents, found once and judged per moment.
+public struct PresentedAuth: Hashable, Sendable {
+    public var credentials: [CredentialLocator.Credential]
+
+    public var values: Set<String> { Set(credentials.map(\.value)) }
+
+    /// The `sub` claim of the first JWT presented, if any.
+    public var subject: String? {
+        credentials.lazy.compactMap { JWT($0.value)?.claims["sub"]?.stringValue }.first
+    }
+
+    /// Where the credentials were (`header:Authorization`, `query:token`).
+    public var locations: [String] { credentials.map(\.location) }
+}
+
+/// Classifies the credentials of a request. Pure: the issued set and the
+/// moment of judgement are passed in.
+public struct AuthClassifier: Sendable {
+    public var locator: CredentialLocator
+    /// Checks JWT signatures; without one, no credential is `invalidSignature`.
+    public var verifier: (any JWTSignatureVerifier)?
+
+    public init(locator: CredentialLocator = .default, verifier: (any JWTSignatureVerifier)? = nil) {
+        self.locator = locator
+        self.verifier = verifier
+    }
+
+    public func presented(in request: HTTPRequest) -> PresentedAuth {
+        PresentedAuth(credentials: locator.presented(in: request))
+    }
+
+    /// The class of `auth` judged at `moment` (seconds since the epoch).
+    /// With several credentials the most telling one wins: an issued one,
+    /// else an expired one, else one with a bad signature, else unknown.
+    public func classify(_ auth: PresentedAuth, issued: Set<String>, at moment: Double) -> AuthClass {
+        guard !auth.credentials.isEmpty else { return .absent }
+        let classes = auth.credentials.map { classify($0.value, issued: issued, at: moment) }
+        for candidate in [AuthClass.issued, .expired, .invalidSignature] where classes.contains(candidate) {
+            return candidate
+        }
+        return .unknown
+    }
+
+    private func classify(_ value: String, issued: Set<String>, at moment: Double) -> AuthClass {
+        if let jwt = JWT(value) {
+            if let verifier, verifier.verify(jwt) == .invalid { return .invalidSignature }
+            if let exp = jwt.numericDate("exp"), exp <= moment { return .expired }
+            if let nbf = jwt.numericDate("nbf"), nbf > moment { return .expired }
+        }
+        return issued.contains(value) ? .issued : .unknown
+    }
+}

@@ -1,0 +1,195 @@
+import TrafficModel
+
+/// Matches live requests to recorded exchanges. Pure and deterministic: the
+/// replay positions and the tokens handed out live in this value, time is
+/// passed in, and the same calls always give the same answers.
+public struct ExchangeMatcher: Sendable {
+    public struct Options: Hashable, Sendable {
+        /// When the exchanges for a match key have all been served: repeat the last, or refuse.
+        public enum Exhaustion: String, Hashable, Sendable { case repeatLast, fail }
+
+        /// The moment JWT `exp`/`nbf` are judged at.
+        public enum Clock: String, Hashable, Sendable {
+            /// The recording's own time of use: recorded tokens never expire on replay.
+            case recorded
+            /// The wall clock (passed to `match` as `now`), to reproduce expiry bugs.
+            case now
+        }
+
+        public var exhaustion: Exhaustion
+        public var clock: Clock
+        /// Compare request bodies byte for byte instead of JSON-aware.
+        public var exactPayloads: Bool
+        /// How many near misses an unmatched request is explained with.
+        public var nearMissCount: Int
+
+        public init(exhaustion: Exhaustion = .repeatLast, clock: Clock = .recorded, exactPayloads: Bool = false, nearMissCount: Int = 3) {
+            self.exhaustion = exhaustion
+            self.clock = clock
+            self.exactPayloads = exactPayloads
+            self.nearMissCount = nearMissCount
+        }
+    }
+
+    /// A recorded exchange, prepared for matching.
+    struct Entry: Sendable {
+        var reference: RecordedReference
+        var exchange: HTTPExchange
+        var response: HTTPResponse
+        var session: Session
+        var shape: RequestShape
+        var authClass: AuthClass
+        /// When the request was made, in seconds since the epoch (the virtual clock).
+        var moment: Double
+    }
+
+    /// What the matcher remembers between requests. `reset()` empties it.
+    public struct State: Hashable, Sendable {
+        /// Group of recorded exchanges (indices into the entries) → how many were served.
+        var served: [[Int]: Int] = [:]
+        /// Credentials handed out by responses served in this run.
+        public internal(set) var issued: Set<String> = []
+    }
+
+    public struct Match: Sendable {
+        public var reference: RecordedReference
+        public var exchange: HTTPExchange
+        public var response: HTTPResponse
+        /// The recorded session, for a 101 (its WebSocket half is the script).
+        public var session: Session
+        /// The class the live request was given.
+        public var authClass: AuthClass
+        /// 1 for the first serving of this exchange's group, counting on.
+        public var serving: Int
+        /// True when the group was exhausted and its last exchange is repeated.
+        public var repeated: Bool
+        /// True when the credential matched the recorded one exactly.
+        public var exactCredential: Bool
+    }
+
+    public enum Outcome: Sendable {
+        case matched(Match)
+        /// Nothing matched; the nearest recorded requests and what differed.
+        case unmatched(authClass: AuthClass, nearMisses: [NearMiss])
+        /// Matched, but every exchange of the group was served (with `.fail`).
+        case exhausted(reference: RecordedReference, served: Int)
+    }
+
+    public let options: Options
+    public let classifier: AuthClassifier
+    let entries: [Entry]
+    public private(set) var state = State()
+
+    /// - Parameter recordings: each with the name used in explanations (a file name).
+    public init(recordings: [(name: String, recording: Recording)], classifier: AuthClassifier = AuthClassifier(), options: Options = Options()) {
+        self.options = options
+        self.classifier = classifier
+        var entries: [Entry] = []
+        for (r, named) in recordings.enumerated() {
+            let recording = named.recording
+            let epoch = recording.capturedAt.seconds
+            // Tokens issued earlier in the recording make later requests "issued".
+            var order: [(session: Int, exchange: Int)] = []
+            for (s, session) in recording.sessions.enumerated() {
+                for e in session.exchanges.indices { order.append((s, e)) }
+            }
+            order.sort {
+                let a = recording.sessions[$0.session].exchanges[$0.exchange].request.at
+                let b = recording.sessions[$1.session].exchanges[$1.exchange].request.at
+                return (a, $0.session, $0.exchange) < (b, $1.session, $1.exchange)
+            }
+            var issued: Set<String> = []
+            for (s, e) in order {
+                let session = recording.sessions[s]
+                let exchange = session.exchanges[e]
+                let moment = epoch + exchange.request.at
+                let shape = RequestShape(exchange.request, classifier: classifier)
+                if let response = exchange.response {
+                    entries.append(Entry(
+                        reference: RecordedReference(recording: r, recordingName: named.name, session: session.id, exchange: e),
+                        exchange: exchange, response: response, session: session, shape: shape,
+                        authClass: classifier.classify(shape.auth, issued: issued, at: moment), moment: moment
+                    ))
+                    for credential in classifier.locator.issued(in: response) { issued.insert(credential.value) }
+                }
+            }
+        }
+        self.entries = entries
+    }
+
+    /// The number of recorded exchanges that can be served.
+    public var exchangeCount: Int { entries.count }
+
+    /// Forgets replay positions and issued tokens.
+    public mutating func reset() { state = State() }
+
+    /// Matches `request`; `now` (seconds since the epoch) is used only with the `.now` clock.
+    public mutating func match(_ request: HTTPRequest, now: Double) -> Outcome {
+        let live = RequestShape(request, classifier: classifier)
+        var liveClasses: [Double: AuthClass] = [:]
+        func liveClass(for entry: Entry) -> AuthClass {
+            let moment = options.clock == .now ? now : entry.moment
+            if let known = liveClasses[moment] { return known }
+            let computed = classifier.classify(live.auth, issued: state.issued, at: moment)
+            liveClasses[moment] = computed
+            return computed
+        }
+
+        let sameRequest = entries.indices.filter { entries[$0].shape.sameRequest(as: live, exact: options.exactPayloads) }
+        // Exact credential equality wins; otherwise class (and JWT `sub`) decides.
+        let liveValues = live.auth.values
+        var group = sameRequest.filter { !liveValues.isEmpty && !entries[$0].shape.auth.values.isDisjoint(with: liveValues) }
+        let exact = !group.isEmpty
+        if !exact {
+            group = sameRequest.filter { i in
+                let entry = entries[i]
+                guard entry.authClass == liveClass(for: entry) else { return false }
+                if let recorded = entry.shape.auth.subject, let presented = live.auth.subject { return recorded == presented }
+                return true
+            }
+        }
+
+        guard let first = group.first else {
+            let nearest = nearMisses(live, liveClass: liveClass)
+            // The class as judged against the nearest recorded request (its moment, with the recorded clock).
+            let judged = nearest.first.map { liveClass(for: entries[$0.entry]) }
+                ?? classifier.classify(live.auth, issued: state.issued, at: now)
+            return .unmatched(authClass: judged, nearMisses: nearest.map(\.miss))
+        }
+        let served = state.served[group, default: 0]
+        if served >= group.count, options.exhaustion == .fail {
+            return .exhausted(reference: entries[group[group.count - 1]].reference, served: served)
+        }
+        state.served[group] = served + 1
+        let entry = entries[group[min(served, group.count - 1)]]
+        for credential in classifier.locator.issued(in: entry.response) { state.issued.insert(credential.value) }
+        return .matched(Match(
+            reference: entry.reference, exchange: entry.exchange, response: entry.response, session: entry.session,
+            authClass: liveClass(for: entries[first]), serving: served + 1, repeated: served >= group.count,
+            exactCredential: exact
+        ))
+    }
+
+    private func nearMisses(_ live: RequestShape, liveClass: (Entry) -> AuthClass) -> [(entry: Int, miss: NearMiss)] {
+        let misses = entries.map { entry in
+            NearMiss(
+                reference: entry.reference,
+                recordedRequest: "\(entry.exchange.request.method) \(entry.exchange.request.target)",
+                differences: NearMiss.differences(
+                    recorded: entry.shape, recordedClass: entry.authClass,
+                    live: live, liveClass: liveClass(entry), exact: options.exactPayloads
+                )
+            )
+        }
+        // Stable: ties keep recorded order.
+        let ranked = misses.enumerated().sorted { ($0.element.distance, $0.offset) < ($1.element.distance, $1.offset) }
+        var seen = Set<String>()
+        var nearest: [(entry: Int, miss: NearMiss)] = []
+        for (index, miss) in ranked where nearest.count < options.nearMissCount {
+            // One per distinct recorded request line and difference set.
+            let key = miss.recordedRequest + miss.differences.map(\.description).joined(separator: "|")
+            if seen.insert(key).inserted { nearest.append((index, miss)) }
+        }
+        return nearest
+    }
+}

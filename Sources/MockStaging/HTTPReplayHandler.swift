@@ -1,0 +1,86 @@
+import NIOCore
+import NIOHTTP1
+import TrafficModel
+
+/// Answers HTTP requests with recorded responses (or explanations). Requests
+/// arrive one at a time: NIO's pipelining handler holds the next one back
+/// until this one's response is complete, so pipelined answers keep order.
+final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let state: SharedState
+    private let slot: NIOLoopBound<UpgradeSlot>
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(state: SharedState, slot: NIOLoopBound<UpgradeSlot>) {
+        self.state = state
+        self.slot = slot
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+            tooLarge = false
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > state.configuration.maxMessageSize {
+                tooLarge = true
+            } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                body += bytes
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if tooLarge {
+                let response = ReplayedResponse.json(status: 413, reason: "Payload Too Large", .object([
+                    ("error", .string("request body larger than the mock's limit of \(state.configuration.maxMessageSize) bytes")),
+                ]))
+                state.configuration.log?("\(head.method.rawValue) \(head.uri) → 413 (body over \(state.configuration.maxMessageSize) bytes)")
+                write(response, keepAlive: false, context: context)
+                return
+            }
+            let decision: MockReplay.Decision
+            if let pending = slot.value.pending {
+                slot.value.pending = nil
+                decision = pending
+            } else {
+                decision = state.handle(HTTPRequest(head, body: body), canUpgrade: false)
+            }
+            switch decision {
+            case .respond(let response, let delay):
+                let keepAlive = head.isKeepAlive && !response.closeConnection
+                if delay > 0 {
+                    context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) {
+                        self.write(response, keepAlive: keepAlive, context: context)
+                    }
+                } else {
+                    write(response, keepAlive: keepAlive, context: context)
+                }
+            case .upgrade:
+                // Not reachable: upgrades are decided with canUpgrade == false here.
+                write(.json(status: 500, reason: "Internal Server Error", .object([("error", .string("unexpected upgrade"))])), keepAlive: false, context: context)
+            }
+        }
+    }
+
+    private func write(_ response: ReplayedResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        for field in response.headers { headers.add(name: field.name, value: field.value) }
+        let head = HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: response.status, reasonPhrase: response.reason), headers: headers
+        )
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !response.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}

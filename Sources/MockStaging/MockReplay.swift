@@ -1,0 +1,125 @@
+import TrafficModel
+
+/// Everything the mock decides, without I/O: a request in, what to answer
+/// out, the journal kept along the way. The server holds one of these under
+/// a lock and performs its decisions.
+public struct MockReplay: Sendable {
+    /// Requests under this path prefix are for the mock itself.
+    public static let adminPrefix = "/__authreplay/"
+
+    public struct Settings: Hashable, Sendable {
+        public var pacing: Pacing
+        public var mismatchPolicy: MismatchPolicy
+        /// Compare client messages and bodies byte for byte.
+        public var exactPayloads: Bool
+        /// The status of the answer to an unmatched request.
+        public var unmatchedStatus: Int
+
+        public init(pacing: Pacing = .fast, mismatchPolicy: MismatchPolicy = .strict, exactPayloads: Bool = false, unmatchedStatus: Int = 404) {
+            self.pacing = pacing
+            self.mismatchPolicy = mismatchPolicy
+            self.exactPayloads = exactPayloads
+            self.unmatchedStatus = unmatchedStatus
+        }
+    }
+
+    public enum Decision: Sendable {
+        /// Send this response after `delay` seconds.
+        case respond(ReplayedResponse, delay: Double)
+        /// Complete the WebSocket upgrade with these extra 101 headers, then run the script.
+        case upgrade(reference: RecordedReference, headers: [HeaderField], script: SessionScript)
+    }
+
+    public private(set) var matcher: ExchangeMatcher
+    public private(set) var journal: [JournalEntry] = []
+    public let settings: Settings
+    public let recordingCount: Int
+
+    public init(matcher: ExchangeMatcher, recordingCount: Int, settings: Settings) {
+        self.matcher = matcher
+        self.recordingCount = recordingCount
+        self.settings = settings
+    }
+
+    public mutating func reset() {
+        matcher.reset()
+        journal = []
+    }
+
+    public mutating func record(_ entry: JournalEntry) { journal.append(entry) }
+
+    /// Decides the answer to `request`.
+    /// - Parameters:
+    ///   - now: wall-clock seconds since the epoch (used only with `--clock now`).
+    ///   - canUpgrade: true when the request is a valid WebSocket handshake the edge can complete.
+    public mutating func handle(_ request: HTTPRequest, now: Double, canUpgrade: Bool) -> Decision {
+        if request.path.hasPrefix(Self.adminPrefix) { return .respond(admin(request), delay: 0) }
+        let line = "\(request.method) \(request.target)"
+        switch matcher.match(request, now: now) {
+        case .matched(let match):
+            journal.append(.served(
+                request: line, reference: match.reference, status: match.response.status,
+                authClass: match.authClass, serving: match.serving, repeated: match.repeated
+            ))
+            if match.exchange.isWebSocketUpgrade || match.response.status == 101 {
+                guard canUpgrade else {
+                    return .respond(.json(status: 400, reason: "Bad Request", .object([
+                        ("error", .string("the recorded answer is a WebSocket upgrade, but this request is not a valid WebSocket handshake (Upgrade, Connection, Sec-WebSocket-Key, Sec-WebSocket-Version: 13)")),
+                        ("recorded", match.reference.json),
+                    ])), delay: 0)
+                }
+                let script = SessionScript(
+                    session: match.session, upgradedAt: match.response.at, pacing: settings.pacing,
+                    policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads
+                )
+                return .upgrade(reference: match.reference, headers: Self.upgradeHeaders(match.response), script: script)
+            }
+            return .respond(
+                ReplayedResponse(recorded: match.response, method: request.method),
+                delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at)
+            )
+        case .unmatched(let authClass, let nearMisses):
+            journal.append(.unmatched(request: line, authClass: authClass, nearMisses: nearMisses))
+            return .respond(.json(status: settings.unmatchedStatus, reason: settings.unmatchedStatus == 404 ? "Not Found" : "Unmatched", .object([
+                ("error", .string("no recorded exchange matches this request")),
+                ("request", .string(line)),
+                ("authClass", .string(authClass.rawValue)),
+                ("nearMisses", .array(nearMisses.map(\.json))),
+            ])), delay: 0)
+        case .exhausted(let reference, let served):
+            journal.append(.exhausted(request: line, reference: reference, served: served))
+            return .respond(.json(status: settings.unmatchedStatus, reason: settings.unmatchedStatus == 404 ? "Not Found" : "Unmatched", .object([
+                ("error", .string("every recorded exchange for this request was already served")),
+                ("request", .string(line)),
+                ("recorded", reference.json),
+                ("served", .int(served)),
+            ])), delay: 0)
+        }
+    }
+
+    /// The recorded 101's headers the upgrader does not write itself.
+    /// permessage-deflate is not negotiated (yet), so extensions are left out.
+    static func upgradeHeaders(_ response: HTTPResponse) -> [HeaderField] {
+        let handled: Set<String> = ["upgrade", "connection", "sec-websocket-accept", "sec-websocket-extensions", "content-length", "transfer-encoding"]
+        return response.headers.filter { !handled.contains($0.name.lowercased()) }
+    }
+
+    private mutating func admin(_ request: HTTPRequest) -> ReplayedResponse {
+        let method = request.method.uppercased()
+        switch String(request.path.dropFirst(Self.adminPrefix.count)) {
+        case "health" where method == "GET":
+            return .json(status: 200, reason: "OK", .object([
+                ("status", .string("ok")), ("recordings", .int(recordingCount)), ("exchanges", .int(matcher.exchangeCount)),
+            ]))
+        case "journal" where method == "GET":
+            return .json(status: 200, reason: "OK", .array(journal.map(\.json)))
+        case "reset" where method == "POST":
+            reset()
+            return .json(status: 200, reason: "OK", .object([("reset", .bool(true))]))
+        default:
+            return .json(status: 404, reason: "Not Found", .object([
+                ("error", .string("unknown admin endpoint; try GET \(Self.adminPrefix)health, GET \(Self.adminPrefix)journal, POST \(Self.adminPrefix)reset")),
+            ]))
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import TrafficModel
-
-/// MockStaging serves recordings as a deterministic mock staging server.
-public enum MockStagingModule {}

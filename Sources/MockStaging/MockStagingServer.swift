@@ -1,0 +1,150 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import TrafficModel
+
+/// Serves recordings as a mock staging server: HTTP exchanges replayed,
+/// WebSocket sessions run as scripts, on its own SwiftNIO pipeline so that a
+/// recorded 401 before an upgrade is answered as recorded.
+///
+/// ```swift
+/// let server = try await MockStagingServer.start(recordings: [recording])
+/// // … point the client at server.baseURL …
+/// try await server.stop()
+/// ```
+///
+/// Limits (see `Configuration`): `maxMessageSize` for request bodies and
+/// WebSocket messages, `maxConnections` open at once, `idleTimeout` per
+/// connection. The server never opens an outbound connection.
+public final class MockStagingServer: Sendable {
+    public let host: String
+    public let port: Int
+    public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    let state: SharedState
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: Channel
+
+    public static let systemClock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+
+    private init(host: String, port: Int, state: SharedState, group: MultiThreadedEventLoopGroup, channel: Channel) {
+        self.host = host
+        self.port = port
+        self.state = state
+        self.group = group
+        self.channel = channel
+    }
+
+    /// Starts serving recordings, named by their source name in explanations.
+    public static func start(recordings: [Recording], configuration: Configuration = Configuration()) async throws -> MockStagingServer {
+        try await start(named: recordings.map { (name: $0.source.name, recording: $0) }, configuration: configuration)
+    }
+
+    /// Starts serving recordings, each with the name used in explanations (its file name).
+    public static func start(named recordings: [(name: String, recording: Recording)], configuration: Configuration = Configuration()) async throws -> MockStagingServer {
+        guard configuration.maxMessageSize > 0, configuration.maxMessageSize <= Int(UInt32.max),
+              configuration.maxConnections > 0, configuration.idleTimeout > 0
+        else {
+            throw MockStagingError(.invalidConfiguration, "maxMessageSize, maxConnections and idleTimeout must be positive")
+        }
+        let matcher = ExchangeMatcher(
+            recordings: recordings, classifier: AuthClassifier(verifier: configuration.verifier), options: configuration.matcherOptions
+        )
+        let state = SharedState(
+            replay: MockReplay(matcher: matcher, recordingCount: recordings.count, settings: configuration.settings),
+            configuration: configuration
+        )
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try ConnectionPipeline.configure(channel, state: state)
+                }
+            }
+        let channel: Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw MockStagingError(.bindFailed, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        let port = channel.localAddress?.port ?? configuration.port
+        return MockStagingServer(host: configuration.host, port: port, state: state, group: group, channel: channel)
+    }
+
+    /// Stops listening, closes every open connection and releases the threads.
+    public func stop() async throws {
+        try? await channel.close()
+        for child in state.openChannels() { try? await child.close() }
+        try await group.shutdownGracefully()
+    }
+
+    /// What the mock did so far.
+    public var journal: [JournalEntry] { state.withReplay { $0.journal } }
+
+    /// Forgets replay positions, issued tokens and the journal.
+    public func reset() { state.withReplay { $0.reset() } }
+}
+
+/// The state every connection shares: the replay decisions (under a lock,
+/// because connections run on several event loops) and the open channels.
+final class SharedState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var replay: MockReplay
+    private var channels: [ObjectIdentifier: Channel] = [:]
+    let configuration: MockStagingServer.Configuration
+
+    init(replay: MockReplay, configuration: MockStagingServer.Configuration) {
+        self.replay = replay
+        self.configuration = configuration
+    }
+
+    func withReplay<T>(_ body: (inout MockReplay) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&replay)
+    }
+
+    /// Decides and logs the answer to a request.
+    func handle(_ request: HTTPRequest, canUpgrade: Bool) -> MockReplay.Decision {
+        let now = configuration.wallClock()
+        let (decision, entry) = withReplay { replay in
+            let before = replay.journal.count
+            let decision = replay.handle(request, now: now, canUpgrade: canUpgrade)
+            return (decision, replay.journal.count > before ? replay.journal.last : nil)
+        }
+        if let entry { configuration.log?(entry.logLine) }
+        return decision
+    }
+
+    func record(_ entry: JournalEntry) {
+        withReplay { $0.record(entry) }
+        configuration.log?(entry.logLine)
+    }
+
+    /// Registers a new connection; false when the limit is reached.
+    func admit(_ channel: Channel) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard channels.count < configuration.maxConnections else { return false }
+        channels[ObjectIdentifier(channel)] = channel
+        return true
+    }
+
+    func remove(_ channel: Channel) {
+        lock.lock()
+        defer { lock.unlock() }
+        channels[ObjectIdentifier(channel)] = nil
+    }
+
+    func openChannels() -> [Channel] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(channels.values)
+    }
+}

@@ -1,0 +1,39 @@
+import TrafficModel
+
+/// A request reduced to what matching compares: method, path, query
+/// parameters (an order-insensitive multiset, credentials left out because
+/// the auth class covers them), body, and the credentials presented.
+struct RequestShape: Hashable, Sendable {
+    var method: String
+    var path: String
+    /// Sorted (name, value) pairs without credential parameters.
+    var query: [QueryParameter]
+    var bodyKey: String
+    var body: Body?
+    var auth: PresentedAuth
+
+    struct QueryParameter: Hashable, Comparable, Sendable {
+        var name: String
+        var value: String
+        static func < (a: QueryParameter, b: QueryParameter) -> Bool { (a.name, a.value) < (b.name, b.value) }
+    }
+
+    init(_ request: HTTPRequest, classifier: AuthClassifier) {
+        auth = classifier.presented(in: request)
+        let credentialParameters = Set(auth.locations.filter { $0.hasPrefix("query:") }.map { String($0.dropFirst(6)) })
+        method = request.method.uppercased()
+        path = CredentialLocator.percentDecode(request.path.replacing("+", with: "%2B"))
+        query = CredentialLocator.queryPairs(request.query)
+            .filter { !credentialParameters.contains($0.0) }
+            .map { QueryParameter(name: $0.0, value: $0.1) }
+            .sorted()
+        body = request.body.flatMap { $0.count == 0 ? nil : $0 }
+        bodyKey = PayloadMatch.key(body)
+    }
+
+    /// True when everything but auth is equal (bodies compared by `PayloadMatch`).
+    func sameRequest(as other: RequestShape, exact: Bool) -> Bool {
+        guard method == other.method, path == other.path, query == other.query else { return false }
+        return bodyKey == other.bodyKey || PayloadMatch.differences(expected: body, actual: other.body, exact: exact).isEmpty
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Capture
+import Dispatch
+import Foundation
+import Synchronization
+import TrafficModel
+
+/// Options `import` and `capture` share.
+struct CaptureOptionsGroup: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Where to write the recording (written atomically).")
+    var output: String
+
+    @Option(help: "A BPF filter (tcpdump syntax) applied before decoding.")
+    var filter: String?
+
+    @Option(name: .customLong("port"), help: "Keep TCP traffic on this port, whatever it speaks (repeatable). Without it, every connection that speaks HTTP/1.x is kept.")
+    var ports: [UInt16] = []
+
+    @Option(help: "Out-of-order bytes buffered per connection before a hole is skipped, in MiB.")
+    var maxConnectionBufferMiB = 4
+
+    @Option(help: "Out-of-order bytes buffered across all connections, in MiB.")
+    var maxTotalBufferMiB = 64
+
+    @Option(help: "Seconds of packet time after which an idle connection is ended.")
+    var idleTimeout = 120.0
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard maxConnectionBufferMiB > 0, maxTotalBufferMiB > 0 else { throw ValidationError("buffer sizes must be positive") }
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+    }
+
+    /// `--port` folded into the BPF filter: `tcp port 80 or tcp port 8080`, and the user's filter.
+    var effectiveFilter: String? {
+        let portFilter = ports.map { "tcp port \($0)" }.joined(separator: " or ")
+        switch (portFilter.isEmpty, filter) {
+        case (true, let f): return f
+        case (false, nil): return portFilter
+        case (false, let f?): return "(\(portFilter)) and (\(f))"
+        }
+    }
+
+    var captureOptions: CaptureOptions {
+        CaptureOptions(
+            ports: Set(ports),
+            reassembly: TCPReassemblerLimits(
+                maxBufferedBytesPerConnection: maxConnectionBufferMiB << 20, maxBufferedBytesTotal: maxTotalBufferMiB << 20,
+                idleTimeout: idleTimeout
+            )
+        )
+    }
+}
+
+/// Runs the capture loop with progress on a terminal, a summary at the end,
+/// and SIGINT/SIGTERM stopping it cleanly (everything so far is written).
+enum CaptureDriver {
+    static func run<S: PacketSource>(source: S, sourceKind: Source.Kind, options: CaptureOptionsGroup, stop: @escaping @Sendable () -> Void) throws {
+        var source = source
+        let writer: RecordingFileWriter
+        do {
+            writer = try RecordingFileWriter(path: options.output, source: Source(kind: sourceKind, name: source.name, tool: "authreplay \(AuthReplay.version)"))
+        } catch {
+            Terminal.error("\(error)")
+            throw CommandFailure(code: Exit.failure)
+        }
+        let signals = SignalStopper(stop)
+        defer { signals.cancel() }
+        var processor = CaptureProcessor(linkType: source.linkType, options: options.captureOptions)
+        let progress = ProgressLine()
+        let outcome: CaptureOutcome
+        do {
+            outcome = try CaptureRun.run(
+                source: &source, processor: &processor, writer: writer,
+                fallbackStart: Timestamp(seconds: Date().timeIntervalSince1970),
+                progress: { progress.update(CaptureSummary.progress($0, $1)) }
+            )
+        } catch {
+            progress.finish()
+            Terminal.error("\(error)")
+            throw CommandFailure(code: Exit.failure)
+        }
+        progress.finish()
+        if options.json {
+            print(JSONWriter.pretty(CaptureSummary.json(outcome, output: options.output)), terminator: "")
+        } else {
+            print(CaptureSummary.text(outcome, output: options.output))
+        }
+        if let error = outcome.inputError {
+            Terminal.error("\(error); the recording holds every session before that point")
+            throw CommandFailure(code: Exit.incomplete)
+        }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a call to `stop` (once).
+final class SignalStopper {
+    private let sources: [DispatchSourceSignal]
+
+    init(_ stop: @escaping @Sendable () -> Void) {
+        let queue = DispatchQueue(label: "authreplay.signals")
+        sources = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { stop() }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
+}
+
+/// A source that ends when asked (a signal, `--max-packets`).
+struct StoppableSource<Base: PacketSource>: PacketSource {
+    var base: Base
+    let stopped: StopFlag
+    var remaining: Int?
+
+    var linkType: LinkType { base.linkType }
+    var name: String { base.name }
+
+    mutating func next() throws(PacketSourceError) -> CapturedPacket? {
+        if stopped.isSet { return nil }
+        if let r = remaining {
+            guard r > 0 else { return nil }
+            remaining = r - 1
+        }
+        return try base.next()
+    }
+
+    func statistics() -> PacketSourceStatistics? { base.statistics() }
+}
+
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
+}

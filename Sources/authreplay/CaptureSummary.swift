@@ -1,0 +1,48 @@
+import Capture
+import TrafficModel
+
+/// The lines `import` and `capture` print.
+enum CaptureSummary {
+    static func progress(_ s: CaptureStatistics, _ source: PacketSourceStatistics?) -> String {
+        var text = "\(s.packets) packets  \(megabytes(s.bytes))  \(s.sessions) sessions  \(s.exchanges) exchanges  \(s.messages) WS messages"
+        if let source { text += "  \(source.droppedByKernel) dropped" }
+        return text
+    }
+
+    static func text(_ o: CaptureOutcome, output: String) -> String {
+        let s = o.statistics
+        var lines = [
+            "wrote \(output): \(s.sessions) sessions, \(s.exchanges) HTTP exchanges, \(s.messages) WebSocket messages, \(s.anomalies) anomalies",
+            "read \(s.packets) packets (\(megabytes(s.bytes))): \(s.tcpSegments) TCP, \(s.connections) connections, \(s.skippedConnections) not HTTP (left out)",
+        ]
+        if s.undecodablePackets + s.ipFragments > 0 {
+            var line = "\(s.undecodablePackets) packets could not be decoded, \(s.ipFragments) IP fragments were not reassembled"
+            if let first = s.firstDecodeError { line += " (first: \(first))" }
+            lines.append(line)
+        }
+        if let k = o.sourceStatistics {
+            lines.append("kernel: \(k.received) received, \(k.droppedByKernel) dropped by the kernel, \(k.droppedByInterface) by the interface")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ o: CaptureOutcome, output: String) -> JSONValue {
+        let s = o.statistics
+        var members: [(String, JSONValue)] = [
+            ("output", .string(output)), ("complete", .bool(o.isComplete)),
+            ("packets", .int(s.packets)), ("bytes", .int(s.bytes)), ("tcpSegments", .int(s.tcpSegments)),
+            ("connections", .int(s.connections)), ("skippedConnections", .int(s.skippedConnections)),
+            ("sessions", .int(s.sessions)), ("exchanges", .int(s.exchanges)), ("messages", .int(s.messages)),
+            ("anomalies", .int(s.anomalies)), ("undecodablePackets", .int(s.undecodablePackets)), ("ipFragments", .int(s.ipFragments)),
+        ]
+        if let k = o.sourceStatistics {
+            members.append(("kernel", .object([("received", .int(k.received)), ("droppedByKernel", .int(k.droppedByKernel)), ("droppedByInterface", .int(k.droppedByInterface))])))
+        }
+        members.append(("error", o.inputError.map { .string("\($0)") } ?? .null))
+        return .object(members)
+    }
+
+    static func megabytes(_ bytes: Int) -> String {
+        formatFixed(Double(bytes) / 1_000_000, decimals: 1) + " MB"
+    }
+}

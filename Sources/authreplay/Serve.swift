@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import MockStaging
+import TrafficModel
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve recordings as a deterministic mock staging server (HTTP and WebSocket).",
+        discussion: """
+        Requests are matched to recorded exchanges by method, path, query, body and auth class; \
+        WebSocket sessions are replayed as scripts (server messages sent, client messages awaited \
+        and compared). Unmatched requests get a 404 naming the nearest recorded requests and what differed.
+
+        The first line on stdout is `listening on http://HOST:PORT`; one line per request or \
+        session goes to stderr. Admin endpoints: GET /__authreplay/health, GET /__authreplay/journal, \
+        POST /__authreplay/reset. SIGINT or SIGTERM stops the server.
+
+        Example:
+          authreplay serve recordings/auth-required.json --port 0
+        """
+    )
+
+    @Argument(help: "Recording files (authreplay/1 JSON).")
+    var recordings: [String]
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(help: "fast (default), recorded (keep recorded gaps), or a factor scaling the recorded gaps.")
+    var pace = "fast"
+
+    @Flag(help: "On an unexpected client WebSocket message: close with 1008 (strict, the default) or log and continue (lenient).")
+    var mismatch: MismatchPolicy = .strict
+
+    @Option(help: "Judge JWT exp/nbf at the recording's time of use (recorded) or at wall-clock time (now).")
+    var clock: ExchangeMatcher.Options.Clock = .recorded
+
+    @Flag(help: "Answer unmatched when every recorded exchange for a request was served, instead of repeating the last.")
+    var failWhenExhausted = false
+
+    @Flag(help: "Compare client messages and request bodies byte for byte instead of as JSON.")
+    var exact = false
+
+    func validate() throws {
+        guard Pacing(argument: pace) != nil else {
+            throw ValidationError("--pace must be fast, recorded or a non-negative number, not \(pace)")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+    }
+
+    func run() async throws {
+        var named: [(name: String, recording: Recording)] = []
+        for path in recordings { named.append((path, try RecordingFiles.load(path))) }
+        let configuration = MockStagingServer.Configuration(
+            host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
+            exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
+            log: { Terminal.info($0) }
+        )
+        let server: MockStagingServer
+        do {
+            server = try await MockStagingServer.start(named: named, configuration: configuration)
+        } catch {
+            Terminal.error("\(error)")
+            throw CommandFailure(code: Exit.failure)
+        }
+        // Unbuffered, so a script waiting for this line sees it at once.
+        FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\n".utf8))
+        let signal = await Self.waitForTermination()
+        Terminal.info("received \(signal), stopping")
+        try await server.stop()
+    }
+
+    /// Waits for SIGINT or SIGTERM, handled by dispatch sources instead of the default action.
+    private static func waitForTermination() async -> String {
+        await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            let once = ResumeOnce(continuation)
+            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { once.resume(name) }
+                source.resume()
+                once.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation once, and keeps the signal sources alive meanwhile.
+private final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<String, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
+
+    func keep(_ source: any DispatchSourceSignal) {
+        lock.withLock { sources.append(source) }
+    }
+
+    func resume(_ value: String) {
+        let pending = lock.withLock { () -> CheckedContinuation<String, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume(returning: value)
+    }
+}
+
+extension MismatchPolicy: EnumerableFlag {}
+extension ExchangeMatcher.Options.Clock: ExpressibleByArgument {}
