@@ -184,17 +184,23 @@ final class PcapSourceTests: XCTestCase {
 
     // MARK: Truncation and damage
 
-    /// Every cut of the file: in the global header the open fails with a message
+    /// Cuts of the file: in the global header the open fails with a message
     /// naming the file; elsewhere every whole packet comes back, then `.truncated`
     /// naming the packet and where its record starts (or a clean end at a boundary).
-    func testTruncatedAtEveryOffset() throws {
+    func testTruncatedAtManyOffsets() throws {
         let expected = Self.packets()
         let full = Self.file(expected)
         var recordStarts: [Int] = [24]
         for packet in expected { recordStarts.append(recordStarts.last! + 16 + packet.data.count) }
         XCTAssertEqual(recordStarts.last, full.count)
 
-        for cut in 0..<full.count {
+        // Every offset of the global header; in each record its first byte, inside its
+        // header, the first data byte, the middle and the last byte.
+        var cuts = Set(0..<24)
+        for (start, end) in zip(recordStarts, recordStarts.dropFirst()) {
+            cuts.formUnion([start, start + 1, start + 8, start + 15, start + 16, start + 17, (start + end) / 2, end - 1])
+        }
+        for cut in cuts.sorted() {
             let path = write(Array(full.prefix(cut)), name: "cut-\(cut).pcap")
             defer { try? FileManager.default.removeItem(atPath: path) }
             guard cut >= 24 else {
