@@ -114,3 +114,32 @@ final class CaptureProcessorTests: XCTestCase {
     }
 }
 
+
+final class GapResynchronizationTests: XCTestCase {
+    /// A segment lost inside the second response: that response is given up,
+    /// the third is still recorded, and the gap and the loss are anomalies.
+    func testResponsesAfterAServerGapAreStillRecorded() {
+        var c = SyntheticConversation(client: ([1, 1, 1, 1], 4000), server: ([2, 2, 2, 2], 80), start: CaptureFixtures.start, mss: 40)
+        c.open()
+        c.send(Array("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n".utf8), from: .client)
+        c.send(Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirstHTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 60), from: .server)
+        let beforeThird = c.packets.count
+        c.send(Array("HTTP/1.1 404 Not Found\r\nContent-Length: 5\r\n\r\nthird".utf8), from: .server)
+        c.close()
+        // Drop one server data segment inside the second response's body.
+        var packets = c.packets
+        let serverData = packets.indices.filter { i in i < beforeThird && packets[i].data.count > 54 && packets[i].data[34...35] == [0, 80] }
+        packets.remove(at: serverData[serverData.count - 2])
+        var processor = CaptureProcessor(linkType: .ethernet)
+        var sessions: [Session] = []
+        for p in packets { sessions += processor.process(p.data, at: p.timestamp) }
+        sessions += processor.finish(truncated: false)
+        XCTAssertEqual(sessions.count, 1)
+        let s = sessions[0]
+        XCTAssertEqual(s.exchanges.map(\.request.target), ["/1", "/2", "/3"])
+        XCTAssertEqual(s.exchanges.map { $0.response?.status }, [200, nil, 404])
+        XCTAssertEqual(s.exchanges[2].response?.body, .text("third"))
+        XCTAssertEqual(s.anomalies.map(\.kind), [.gap, .malformedHTTP])
+        XCTAssertTrue(s.anomalies[1].detail.contains("the response to request 1 is lost"), s.anomalies[1].detail)
+    }
+}

@@ -49,6 +49,9 @@ struct ConnectionDecoder: Sendable {
     /// The anomaly that receives a direction's raw bytes at the end.
     var rawAnomaly: [Direction: Int] = [:]
     var completed: [Completed] = []
+    /// After a gap in the server stream: bytes skipped so far while looking
+    /// for the next status line (nil when not resynchronizing).
+    var responseResync: (skipped: Int, anomaly: Int)?
 
     init(id: String, client: Endpoint, server: Endpoint, start: Double, midstream: Bool, limits: Limits) {
         self.limits = limits
@@ -112,6 +115,19 @@ struct ConnectionDecoder: Sendable {
             keepRaw(bytes, from: direction)
             return
         }
+        if direction == .server, let resync = responseResync {
+            // Still looking for the next status line after a gap.
+            guard let start = Self.statusLineStart(in: bytes) else {
+                responseResync?.skipped += bytes.count
+                return
+            }
+            responseResync = nil
+            let dropped = resync.skipped + (start - bytes.startIndex)
+            session.anomalies[resync.anomaly].detail += "; \(dropped) bytes skipped to the next response"
+            responseParser.append(bytes[start...])
+            pumpHTTP(at: at)
+            return
+        }
         switch mode {
         case .undecided, .undecoded:
             keepRaw(bytes, from: direction)
@@ -130,6 +146,8 @@ struct ConnectionDecoder: Sendable {
         session.anomalies.append(Anomaly(kind: .gap, direction: direction, at: at, detail: "\(count) bytes missing from the \(direction.rawValue) stream", bytes: count))
         guard !failed.contains(direction) else { return }
         switch mode {
+        case .http where direction == .server:
+            resynchronizeResponses(at: at)
         case .http:
             fail(direction, kind: .malformedHTTP, at: at, detail: "the stream resumed after a gap; the rest of this direction is kept unparsed")
         case .websocket:
@@ -143,6 +161,31 @@ struct ConnectionDecoder: Sendable {
         let room = max(0, limits.maxRawBytes - (raw[direction]?.count ?? 0))
         raw[direction, default: []].append(contentsOf: bytes.prefix(room))
         if bytes.count > room { rawDropped[direction, default: 0] += bytes.count - room }
+    }
+
+    /// A gap in the server stream loses the response in progress. Responses
+    /// after it are still worth having: drop the parser state, give the
+    /// oldest waiting request up as unanswered, and resume at the next
+    /// status line.
+    mutating func resynchronizeResponses(at: Double) {
+        let lost = !awaitingResponse.isEmpty ? awaitingResponse.removeFirst() : nil
+        responseParser = HTTP1Parser(role: .response, limits: limits.http)
+        for index in awaitingResponse { responseParser.enqueueRequestMethod(session.exchanges[index].request.method) }
+        interim = []
+        let what = lost.map { "the response to request \($0) is lost" } ?? "no response was in progress"
+        session.anomalies.append(Anomaly(kind: .malformedHTTP, direction: .server, at: at, detail: "resynchronizing after the gap: \(what)"))
+        responseResync = (0, session.anomalies.count - 1)
+    }
+
+    /// Offset of the first `HTTP/1.` that starts a line, if any.
+    static func statusLineStart(in bytes: ArraySlice<UInt8>) -> Int? {
+        let marker = Array("HTTP/1.".utf8)
+        var i = bytes.startIndex
+        while i + marker.count <= bytes.endIndex {
+            if (i == bytes.startIndex || bytes[i - 1] == UInt8(ascii: "\n")) && bytes[i..<i + marker.count].elementsEqual(marker) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// Stops parsing one direction; what was buffered and what follows is kept raw.
