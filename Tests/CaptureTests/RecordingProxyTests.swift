@@ -5,6 +5,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import TrafficModel
 import WSClient
 import WSCompression
@@ -190,8 +191,11 @@ final class RecordingProxyTests: XCTestCase {
         XCTAssertEqual(body["error"], .string("upstream_unreachable"))
         XCTAssertTrue(body["detail"]?.stringValue?.contains("127.0.0.1:\(port)") ?? false, answer.body)
 
+        // The proxy closes the connection after the 502.
+        try await proxyEventually { proxy.recording().sessions.first?.end != nil }
         let recording = try await proxy.stop()
         let session = try XCTUnwrap(recording.sessions.first)
+        XCTAssertEqual(session.end?.kind, .closed)
         XCTAssertEqual(session.exchanges.first?.response?.status, 502)
         XCTAssertEqual(session.exchanges.first?.response?.body, .text(answer.body))
         XCTAssertEqual(session.anomalies.map(\.kind), [.upstreamError])
@@ -204,6 +208,7 @@ final class RecordingProxyTests: XCTestCase {
         XCTAssertEqual(refused.status, 502)
         XCTAssertTrue(refused.body.contains("upstream_unreachable"), refused.body)
         XCTAssertTrue(refused.body.contains("TLS"), refused.body)
+        try await proxyEventually { strict.recording().sessions.first?.end != nil }
         let recording = try await strict.stop()
         XCTAssertEqual(recording.sessions.flatMap(\.anomalies).map(\.kind), [.upstreamError])
         XCTAssertEqual(upstream.requests.count, 0, "nothing reached the upstream")

@@ -140,15 +140,7 @@ final class ProxyTestUpstream: Sendable {
     }
 
     static func start(tls: Bool) async throws -> ProxyTestUpstream {
-        var context: NIOSSLContext?
-        if tls {
-            let pki = try TestPKI.shared()
-            let configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(pki.certificateFile).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.keyFile, format: .pem))
-            )
-            context = try NIOSSLContext(configuration: configuration)
-        }
+        let context: NIOSSLContext? = try tls ? serverContext() : nil
         let seen = ProxyTestBox<[Seen]>([])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let channel = try await ServerBootstrap(group: group)
@@ -160,6 +152,15 @@ final class ProxyTestUpstream: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0).get()
         return ProxyTestUpstream(port: channel.localAddress!.port!, seen: seen, group: group, channel: channel)
+    }
+
+    private static func serverContext() throws -> NIOSSLContext {
+        let pki = try TestPKI.shared()
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(pki.certificateFile).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.keyFile, format: .pem))
+        )
+        return try NIOSSLContext(configuration: configuration)
     }
 
     /// What the upstream saw, in order.

@@ -18,8 +18,12 @@ final class ProxyRecordingStore: Sendable {
         self.capturedAt = Timestamp(seconds: clock())
     }
 
-    /// Seconds since `capturedAt`.
-    func now() -> Double { max(0, clock() - capturedAt.seconds) }
+    /// Seconds since `capturedAt`, in whole microseconds like the file, so
+    /// the recording in memory equals the one read back.
+    func now() -> Double {
+        let elapsed = Timestamp(seconds: clock()).microseconds - capturedAt.microseconds
+        return Double(max(0, elapsed)) / 1_000_000
+    }
 
     /// A new session; nil once the proxy is stopping.
     func open(client: Endpoint, server: Endpoint) -> Int? {

@@ -26,9 +26,10 @@ public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
         func invalid(_ why: String) -> Result<UpstreamTarget, ProxyError> {
             .failure(ProxyError(.invalidConfiguration, "upstream \(text): \(why) (expected http://HOST[:PORT] or https://HOST[:PORT])"))
         }
-        guard let separator = text.range(of: "://") else { return invalid("no scheme") }
-        guard let scheme = Scheme(rawValue: text[..<separator.lowerBound].lowercased()) else { return invalid("the scheme must be http or https") }
-        var rest = text[separator.upperBound...]
+        let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return invalid("no scheme") }
+        guard let scheme = Scheme(rawValue: parts[0].lowercased()) else { return invalid("the scheme must be http or https") }
+        var rest = parts[1]
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard !rest.contains("/"), !rest.contains("?"), !rest.contains("@") else { return invalid("only a host and a port are allowed, no path, query or user") }
         var host = String(rest)
