@@ -76,6 +76,9 @@ public struct Anomaly: Hashable, Sendable {
         /// Bytes of a protocol authreplay does not decode (after an Upgrade to
         /// something other than WebSocket, or a CONNECT tunnel); kept in `data`.
         case undecoded
+        /// The recording proxy could not reach the upstream (refused, TLS
+        /// failure, timeout) and answered the client itself (502).
+        case upstreamError = "upstream-error"
     }
 
     public var kind: Kind

@@ -1,0 +1,379 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import TrafficModel
+
+/// One client connection and its upstream connection. Both channels run on
+/// the client's event loop, so this object is only ever touched from there
+/// and needs no lock; what it records goes to the shared store.
+final class ProxyConnection {
+    struct Settings: Sendable {
+        var configuration: RecordingProxy.Configuration
+        var upstreamTLS: NIOSSLContext?
+        var store: ProxyRecordingStore
+    }
+
+    private enum Upstream {
+        case idle
+        case connecting(pending: [HTTPClientRequestPart])
+        case connected(Channel)
+        case gone
+    }
+
+    private enum Mode {
+        case http
+        case websocket
+    }
+
+    let settings: Settings
+    let index: Int
+    let clientChannel: Channel
+    let clientRelay: RawByteRelay
+    let clientDecoder: ByteToMessageHandler<HTTPRequestDecoder>
+    private var upstream = Upstream.idle
+    private var upstreamRelay: RawByteRelay?
+    private var upstreamDecoder: ByteToMessageHandler<HTTPResponseDecoder>?
+    private var upstreamErrorDetail: String?
+    private var upstreamFailureHandled = false
+    private var mode = Mode.http
+    /// Per request waiting for its response, oldest first: was it a WebSocket upgrade?
+    private var upgradeRequests: [Bool] = []
+    /// The response being relayed: its head, whether it was sent to the client.
+    private var pendingSwitch: HTTPResponseHead?
+    private var responseHeadForwarded = false
+    private var closeAfterResponse = false
+    private var firstCloser: Direction?
+    private var ended = false
+
+    private var store: ProxyRecordingStore { settings.store }
+    private var upstreamTarget: UpstreamTarget { settings.configuration.upstream }
+
+    init(settings: Settings, index: Int, clientChannel: Channel, clientRelay: RawByteRelay, clientDecoder: ByteToMessageHandler<HTTPRequestDecoder>) {
+        self.settings = settings
+        self.index = index
+        self.clientChannel = clientChannel
+        self.clientRelay = clientRelay
+        self.clientDecoder = clientDecoder
+    }
+
+    static func configureClient(_ channel: Channel, settings: Settings, tls: NIOSSLContext?) throws {
+        let upstream = settings.configuration.upstream
+        let client = channel.remoteAddress.map(endpoint) ?? Endpoint(host: "unknown", port: 0)
+        guard let index = settings.store.open(client: client, server: Endpoint(host: upstream.host, port: UInt16(upstream.port))) else {
+            channel.close(promise: nil)
+            return
+        }
+        let sync = channel.pipeline.syncOperations
+        if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+        let relay = RawByteRelay()
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+        let connection = ProxyConnection(settings: settings, index: index, clientChannel: channel, clientRelay: relay, clientDecoder: decoder)
+        try sync.addHandlers([relay, HTTPResponseEncoder(), decoder, ClientSideHandler(connection)])
+    }
+
+    static func endpoint(_ address: SocketAddress) -> Endpoint {
+        Endpoint(host: address.ipAddress ?? "unknown", port: UInt16(clamping: address.port ?? 0))
+    }
+
+    private func log(_ line: String) { settings.configuration.log?(line) }
+    private var sessionID: String { "s\(index + 1)" }
+
+    // MARK: From the client
+
+    func clientPart(_ part: HTTPServerRequestPart) {
+        guard mode == .http, !upstreamFailureHandled else { return }
+        let at = store.now()
+        switch part {
+        case .head(let head):
+            let fields = head.headers.map { HeaderField($0.name, $0.value) }
+            let isUpgrade = fields.listElements("Upgrade").contains { $0.lowercased() == "websocket" }
+            store.update(index) {
+                $0.beginRequest(method: head.method.rawValue, target: head.uri, version: Self.version(head.version), headers: fields, at: at)
+            }
+            upgradeRequests.append(isUpgrade)
+            var forwarded = HTTPRequestHead(version: head.version, method: head.method, uri: head.uri)
+            forwarded.headers = HTTPHeaders(upstreamTarget.forwardedFields(fields, isUpgrade: isUpgrade).map { ($0.name, $0.value) })
+            sendUpstream(.head(forwarded))
+        case .body(let buffer):
+            store.update(index) { $0.appendRequestBody(buffer.readableBytesView) }
+            sendUpstream(.body(.byteBuffer(buffer)))
+        case .end(let trailers):
+            store.update(index) { $0.endRequest(trailers: trailers.map { $0.map { HeaderField($0.name, $0.value) } } ?? [], at: at) }
+            sendUpstream(.end(trailers))
+        }
+    }
+
+    private func sendUpstream(_ part: HTTPClientRequestPart) {
+        switch upstream {
+        case .idle:
+            upstream = .connecting(pending: [part])
+            connectUpstream()
+        case .connecting(var pending):
+            pending.append(part)
+            upstream = .connecting(pending: pending)
+        case .connected(let channel):
+            if case .end = part {
+                channel.writeAndFlush(part, promise: nil)
+            } else {
+                channel.write(part, promise: nil)
+            }
+        case .gone:
+            break
+        }
+    }
+
+    private func connectUpstream() {
+        let bound = NIOLoopBound(self, eventLoop: clientChannel.eventLoop)
+        let target = upstreamTarget
+        ClientBootstrap(group: clientChannel.eventLoop)
+            .connectTimeout(.milliseconds(Int64(settings.configuration.connectTimeout * 1000)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try bound.value.configureUpstream(channel) }
+            }
+            .connect(host: target.host, port: target.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel): bound.value.upstreamConnected(channel)
+                case .failure(let error): bound.value.upstreamFailed("cannot connect to \(target.endpoint): \(error)")
+                }
+            }
+    }
+
+    private func configureUpstream(_ channel: Channel) throws {
+        let sync = channel.pipeline.syncOperations
+        if let tls = settings.upstreamTLS {
+            let isIP = (try? SocketAddress(ipAddress: upstreamTarget.host, port: 0)) != nil
+            try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isIP ? nil : upstreamTarget.host))
+        }
+        let relay = RawByteRelay()
+        let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
+        try sync.addHandlers([relay, HTTPRequestEncoder(), decoder, UpstreamSideHandler(self)])
+        upstreamRelay = relay
+        upstreamDecoder = decoder
+    }
+
+    private func upstreamConnected(_ channel: Channel) {
+        guard case .connecting(let pending) = upstream, !ended else {
+            channel.close(promise: nil)
+            return
+        }
+        upstream = .connected(channel)
+        for part in pending { channel.write(part, promise: nil) }
+        channel.flush()
+    }
+
+    func clientInactive() {
+        if firstCloser == nil { firstCloser = .client }
+        closeUpstream()
+        endSession()
+    }
+
+    func clientError(_ error: Error) {
+        clientChannel.close(promise: nil)
+    }
+
+    // MARK: From the upstream
+
+    func upstreamPart(_ part: HTTPClientResponsePart) {
+        let at = store.now()
+        switch part {
+        case .head(let head):
+            let fields = head.headers.map { HeaderField($0.name, $0.value) }
+            store.update(index) {
+                $0.beginResponse(status: Int(head.status.code), reason: head.status.reasonPhrase, version: Self.version(head.version), headers: fields, at: at)
+            }
+            let wasUpgrade = upgradeRequests.isEmpty ? false : upgradeRequests.removeFirst()
+            if wasUpgrade && head.status == .switchingProtocols {
+                pendingSwitch = head
+                return
+            }
+            closeAfterResponse = wasUpgrade
+            responseHeadForwarded = true
+            clientChannel.write(HTTPServerResponsePart.head(head), promise: nil)
+        case .body(let buffer):
+            store.update(index) { $0.appendResponseBody(buffer.readableBytesView) }
+            if pendingSwitch == nil { clientChannel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil) }
+        case .end(let trailers):
+            let exchange = store.update(index) { $0.endResponse(trailers: trailers.map { $0.map { HeaderField($0.name, $0.value) } } ?? [], at: at) }
+            if let exchange { log(Self.logLine(sessionID, exchange)) }
+            if let head = pendingSwitch {
+                pendingSwitch = nil
+                switchToWebSocket(head, at: at)
+                return
+            }
+            responseHeadForwarded = false
+            if closeAfterResponse {
+                clientChannel.writeAndFlush(HTTPServerResponsePart.end(trailers)).assumeIsolated().whenComplete { [self] _ in
+                    if firstCloser == nil { firstCloser = .server }
+                    clientChannel.close(promise: nil)
+                }
+            } else {
+                clientChannel.writeAndFlush(HTTPServerResponsePart.end(trailers), promise: nil)
+            }
+        }
+    }
+
+    /// Both sides agreed to WebSocket: answer the client, then splice bytes.
+    private func switchToWebSocket(_ head: HTTPResponseHead, at: Double) {
+        guard case .connected(let upstreamChannel) = upstream, let upstreamRelay, let upstreamDecoder else { return }
+        clientChannel.write(HTTPServerResponsePart.head(head), promise: nil)
+        clientChannel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+        store.update(index) { $0.startWebSocket(responseHeaders: head.headers.map { HeaderField($0.name, $0.value) }, at: at) }
+        mode = .websocket
+        clientRelay.startSplicing { [weak self] in self?.splice($0, from: .client) }
+        upstreamRelay.startSplicing { [weak self] in self?.splice($0, from: .server) }
+        // The decoders hold whatever followed the handshake (often the first
+        // server frame, in the same segment as the 101); removing them hands
+        // those bytes to the catchers.
+        do {
+            try upstreamChannel.pipeline.syncOperations.addHandler(
+                LeftoverBytesCatcher { [weak self] in self?.splice($0, from: .server) }, position: .after(upstreamDecoder)
+            )
+            try clientChannel.pipeline.syncOperations.addHandler(
+                LeftoverBytesCatcher { [weak self] in self?.splice($0, from: .client) }, position: .after(clientDecoder)
+            )
+        } catch {
+            clientChannel.close(promise: nil)
+            return
+        }
+        upstreamChannel.pipeline.syncOperations.removeHandler(upstreamDecoder, promise: nil)
+        clientChannel.pipeline.syncOperations.removeHandler(clientDecoder, promise: nil)
+    }
+
+    private func splice(_ buffer: ByteBuffer, from direction: Direction) {
+        let at = store.now()
+        switch direction {
+        case .client: upstreamRelay?.send(buffer)
+        case .server: clientRelay.send(buffer)
+        }
+        store.update(index) { $0.webSocketBytes(buffer.readableBytesView, from: direction, at: at) }
+    }
+
+    func upstreamError(_ error: Error) {
+        if upstreamErrorDetail == nil {
+            let tls = error is NIOSSLError || error is NIOSSLExtraError
+            upstreamErrorDetail = "\(tls ? "TLS with" : "connection to") \(upstreamTarget.endpoint) failed: \(error)"
+        }
+        if case .connected(let channel) = upstream { channel.close(promise: nil) }
+    }
+
+    func upstreamInactive() {
+        if firstCloser == nil { firstCloser = .server }
+        upstreamFailed(upstreamErrorDetail ?? "\(upstreamTarget.endpoint) closed the connection")
+    }
+
+    /// The upstream is gone. A request still waiting gets a 502 from the
+    /// proxy; otherwise the client connection is closed like the upstream's.
+    private func upstreamFailed(_ detail: String) {
+        guard !upstreamFailureHandled else { return }
+        upstreamFailureHandled = true
+        upstream = .gone
+        let at = store.now()
+        let waiting = store.update(index) { $0.hasOutstandingExchange }
+        guard mode == .http, waiting, !responseHeadForwarded, pendingSwitch == nil else {
+            clientChannel.close(promise: nil)
+            return
+        }
+        let body = JSONWriter.compact(.object([("error", .string("upstream_unreachable")), ("detail", .string(detail))]))
+        let fields = [
+            HeaderField("Content-Type", "application/json"), HeaderField("Content-Length", String(body.utf8.count)), HeaderField("Connection", "close"),
+        ]
+        let response = HTTPResponse(at: at, status: 502, reason: "Bad Gateway", headers: fields, body: .text(body), framing: .contentLength)
+        if let exchange = store.update(index, { $0.answerUpstreamFailure(response, detail: detail) }) {
+            log(Self.logLine(sessionID, exchange) + " upstream unreachable: \(detail)")
+        }
+        var head = HTTPResponseHead(version: .http1_1, status: .badGateway)
+        head.headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
+        clientChannel.write(HTTPServerResponsePart.head(head), promise: nil)
+        clientChannel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
+        clientChannel.writeAndFlush(HTTPServerResponsePart.end(nil)).assumeIsolated().whenComplete { [self] _ in
+            clientChannel.close(promise: nil)
+        }
+    }
+
+    private func closeUpstream() {
+        switch upstream {
+        case .connected(let channel): channel.close(promise: nil)
+        case .idle, .connecting, .gone: break
+        }
+        upstreamFailureHandled = true
+        upstream = .gone
+    }
+
+    private func endSession() {
+        guard !ended else { return }
+        ended = true
+        let at = store.now()
+        let session = store.update(index) { $0.finish(kind: .closed, by: firstCloser, at: at) }
+        log(Self.logLine(session))
+    }
+
+    // MARK: Lines
+
+    static func version(_ v: HTTPVersion) -> String { "HTTP/\(v.major).\(v.minor)" }
+
+    static func logLine(_ session: String, _ exchange: HTTPExchange) -> String {
+        let request = "\(session) \(exchange.request.method) \(exchange.request.target)"
+        guard let response = exchange.response else { return request + " → no response" }
+        return request + " → \(response.status)" + (response.body.map { " (\($0.count) B)" } ?? "")
+    }
+
+    static func logLine(_ session: Session) -> String {
+        var line = "\(session.id) \(session.client) ended"
+        if let end = session.end { line += " (\(end.kind.rawValue)\(end.by.map { " by \($0.rawValue)" } ?? ""))" }
+        line += ": \(session.exchanges.count) exchanges"
+        if let ws = session.websocket {
+            line += ", \(ws.messages.count) WebSocket messages"
+            if let close = ws.close { line += ", close \(close.code.map(String.init) ?? "without code") by \(close.frame.direction.rawValue)" }
+        }
+        if !session.anomalies.isEmpty { line += ", \(session.anomalies.count) anomalies" }
+        return line
+    }
+}
+
+/// The client side's HTTP parts, handed to the connection.
+final class ClientSideHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+
+    private let connection: ProxyConnection
+
+    init(_ connection: ProxyConnection) { self.connection = connection }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection.clientPart(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection.clientInactive()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        connection.clientError(error)
+    }
+}
+
+/// The upstream side's HTTP parts, handed to the connection.
+final class UpstreamSideHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let connection: ProxyConnection
+
+    init(_ connection: ProxyConnection) { self.connection = connection }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection.upstreamPart(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection.upstreamInactive()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        connection.upstreamError(error)
+    }
+}

@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension RecordingProxy {
+    public struct Configuration: Sendable {
+        /// Address the proxy listens on for clients.
+        public var listenHost: String
+        /// 0 picks a free port (see `RecordingProxy.port`).
+        public var listenPort: Int
+        public var upstream: UpstreamTarget
+        public var upstreamTLS: UpstreamTLS
+        /// Certificate and key to speak TLS to clients; nil: plain HTTP/WS.
+        public var clientTLS: ClientTLS?
+        /// Seconds allowed for the TCP connect to the upstream.
+        public var connectTimeout: Double
+        /// The tool and version written into the recording's source.
+        public var tool: String
+        /// One line per exchange and per session.
+        public var log: (@Sendable (String) -> Void)?
+
+        public init(
+            listenHost: String = "127.0.0.1", listenPort: Int = 9000, upstream: UpstreamTarget,
+            upstreamTLS: UpstreamTLS = UpstreamTLS(), clientTLS: ClientTLS? = nil, connectTimeout: Double = 10,
+            tool: String = "authreplay", log: (@Sendable (String) -> Void)? = nil
+        ) {
+            self.listenHost = listenHost
+            self.listenPort = listenPort
+            self.upstream = upstream
+            self.upstreamTLS = upstreamTLS
+            self.clientTLS = clientTLS
+            self.connectTimeout = connectTimeout
+            self.tool = tool
+            self.log = log
+        }
+    }
+
+    /// How the upstream's certificate is checked: the system trust store,
+    /// plus `caFile` (PEM) when given; `insecure` turns verification off and
+    /// is never the default.
+    public struct UpstreamTLS: Hashable, Sendable {
+        public var caFile: String?
+        public var insecure: Bool
+
+        public init(caFile: String? = nil, insecure: Bool = false) {
+            self.caFile = caFile
+            self.insecure = insecure
+        }
+    }
+
+    /// The proxy's own certificate chain and key (PEM files) for TLS to clients.
+    public struct ClientTLS: Hashable, Sendable {
+        public var certificateFile: String
+        public var keyFile: String
+
+        public init(certificateFile: String, keyFile: String) {
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    /// Wall-clock seconds since the Unix epoch.
+    public static let systemClock: @Sendable () -> Double = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
+    }
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Capture
+import Foundation
+import TrafficModel
+
+struct Record: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record traffic through a reverse proxy in front of (TLS) staging.",
+        discussion: """
+        Clients connect to the proxy (plain HTTP/WebSocket, or TLS with --tls-cert and \
+        --tls-key); each client connection gets its own connection to the upstream (TLS \
+        checked against the system trust store, plus --ca-file; --insecure turns the check \
+        off). Requests are forwarded in order with Host rewritten; WebSocket frames are \
+        forwarded as they arrive. permessage-deflate is not negotiated (the client's offer \
+        is removed), so both sides speak uncompressed frames. An unreachable upstream is \
+        answered with a 502 and recorded.
+
+        The first line on stdout is `listening on http://HOST:PORT`; one line per exchange \
+        and per session goes to stderr. SIGINT or SIGTERM writes the recording atomically \
+        (connections still open are recorded as cut) and prints a summary.
+
+        Example:
+          authreplay record --upstream https://staging.example.com --listen 127.0.0.1:9000 --output recordings/staging.json
+        """
+    )
+
+    @Option(help: "The upstream to forward to: http(s)://HOST[:PORT].")
+    var upstream: String
+
+    @Option(help: "HOST:PORT to listen on (port 0 picks a free one).")
+    var listen = "127.0.0.1:9000"
+
+    @Option(name: .shortAndLong, help: "Where to write the recording (written atomically).")
+    var output: String
+
+    @Option(help: "A PEM file of CA certificates trusted for the upstream, besides the system's.")
+    var caFile: String?
+
+    @Flag(help: "Do not verify the upstream's certificate (only when asked; never the default).")
+    var insecure = false
+
+    @Option(help: "A PEM certificate chain: speak TLS to clients (needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Option(help: "Seconds allowed to connect to the upstream.")
+    var connectTimeout = 10.0
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        if case .failure(let error) = UpstreamTarget.parse(upstream) { throw ValidationError(error.description) }
+        guard let address = Endpoint(parsing: listen) else { throw ValidationError("--listen must be HOST:PORT, not \(listen)") }
+        _ = address
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
+    }
+
+    func run() async throws {
+        guard case .success(let target) = UpstreamTarget.parse(upstream), let address = Endpoint(parsing: listen) else {
+            throw CommandFailure(code: Exit.usage)
+        }
+        let configuration = RecordingProxy.Configuration(
+            listenHost: address.host, listenPort: Int(address.port), upstream: target,
+            upstreamTLS: .init(caFile: caFile, insecure: insecure),
+            clientTLS: tlsCert.map { .init(certificateFile: $0, keyFile: tlsKey ?? "") },
+            connectTimeout: connectTimeout, tool: "authreplay \(AuthReplay.version)", log: { Terminal.info($0) }
+        )
+        let writer: RecordingFileWriter
+        let proxy: RecordingProxy
+        do {
+            writer = try RecordingFileWriter(path: output, source: Source(kind: .proxy, name: target.description, tool: configuration.tool))
+            proxy = try await RecordingProxy.start(configuration: configuration)
+        } catch {
+            Terminal.error("\(error)")
+            throw CommandFailure(code: Exit.failure)
+        }
+        if insecure { Terminal.info("warning: --insecure: the upstream's certificate is not verified") }
+        FileHandle.standardOutput.write(Data("listening on \(proxy.baseURL)\n".utf8))
+        Terminal.info("recording \(target) into \(output); press Ctrl-C to stop")
+        let signal = await Self.waitForTermination()
+        Terminal.info("received \(signal), writing \(output)")
+        let recording = try await proxy.stop()
+        do {
+            try writer.write(recording.sessions, capturedAt: recording.capturedAt)
+            try writer.commit(capturedAt: recording.capturedAt)
+        } catch {
+            Terminal.error("\(error)")
+            throw CommandFailure(code: Exit.failure)
+        }
+        if json {
+            print(JSONWriter.pretty(RecordSummary.json(recording, output: output)), terminator: "")
+        } else {
+            print(RecordSummary.text(recording, output: output))
+        }
+    }
+
+    /// Waits for SIGINT or SIGTERM.
+    private static func waitForTermination() async -> String {
+        await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            let once = SignalOnce(continuation)
+            let stopper = SignalStopper { once.resume() }
+            once.keep(stopper)
+        }
+    }
+}
+
+/// Resumes a continuation once, naming the signal, and keeps the handlers alive.
+private final class SignalOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<String, Never>?
+    private var stopper: SignalStopper?
+
+    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
+
+    func keep(_ stopper: SignalStopper) { lock.withLock { self.stopper = stopper } }
+
+    func resume() {
+        let pending = lock.withLock { () -> CheckedContinuation<String, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume(returning: "a stop signal")
+    }
+}
+
+/// The lines `record` prints at the end, like `import`'s.
+enum RecordSummary {
+    static func text(_ recording: Recording, output: String) -> String {
+        let t = RecordingSummary.totals(recording)
+        let unreachable = recording.sessions.flatMap(\.anomalies).filter { $0.kind == .upstreamError }.count
+        let cut = recording.sessions.filter { $0.end?.kind == .cut }.count
+        return [
+            "wrote \(output): \(t.sessions) sessions, \(t.exchanges) HTTP exchanges, \(t.messages) WebSocket messages, \(t.anomalies) anomalies",
+            "proxied to \(recording.source.name): \(t.errors) errors, \(unreachable) upstream failures (502), \(cut) sessions cut by the stop",
+        ].joined(separator: "\n")
+    }
+
+    static func json(_ recording: Recording, output: String) -> JSONValue {
+        let t = RecordingSummary.totals(recording)
+        return .object([
+            ("output", .string(output)), ("upstream", .string(recording.source.name)),
+            ("sessions", .int(t.sessions)), ("exchanges", .int(t.exchanges)), ("messages", .int(t.messages)),
+            ("errors", .int(t.errors)), ("anomalies", .int(t.anomalies)),
+            ("upstreamFailures", .int(recording.sessions.flatMap(\.anomalies).filter { $0.kind == .upstreamError }.count)),
+        ])
+    }
+}
