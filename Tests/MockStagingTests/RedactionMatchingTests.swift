@@ -46,12 +46,12 @@ final class RedactionMatchingTests: XCTestCase {
         XCTAssertFalse(redacted.websocket!.messages[0].payload.text!.contains(secret))
         let live = TestRecordings.client(5, #"{"type":"auth","token":"\#(secret)"}"#)
 
-        var script = SessionScript(session: redacted, upgradedAt: 1.01, pacing: .fast, policy: .strict, redactor: Redactor())
+        var script = SessionScript(session: redacted, upgradedAt: 1.01, pacing: .fast, policy: .strict, exactPayloads: true, redactor: Redactor())
         XCTAssertEqual(script.next(), .awaitClient)
         guard case .send(let answer, _) = script.received(live) else { return XCTFail("the original secret did not match") }
         XCTAssertEqual(answer.payload.text, #"{"type":"ok"}"#)
 
-        var plain = SessionScript(session: redacted, upgradedAt: 1.01, pacing: .fast, policy: .strict)
+        var plain = SessionScript(session: redacted, upgradedAt: 1.01, pacing: .fast, policy: .strict, exactPayloads: true)
         _ = plain.next()
         guard case .close(1008, _, _) = plain.received(live) else { return XCTFail("without the redactor the secret should not match") }
     }

@@ -39,7 +39,7 @@ final class RedactionRulesTests: XCTestCase {
     }
 
     func testErrorsSayWhatAndWhere() {
-        XCTAssertEqual(error("{\n  \"headers\": [\"a\",]\n}"), RedactionRulesError(.invalidJSON, at: "2:20", ""))
+        XCTAssertEqual(error("{\n  \"headers\": [\"a\",]\n}"), RedactionRulesError(.invalidJSON, at: "2:19", ""))
         XCTAssertEqual(error("[]"), RedactionRulesError(.wrongType, at: "$", ""))
         XCTAssertEqual(error(#"{"header": ["X"]}"#), RedactionRulesError(.unknownField, at: "$.header", ""))
         XCTAssertTrue(error(#"{"header": ["X"]}"#)!.description.contains("\"headers\""), "names the fields that exist")

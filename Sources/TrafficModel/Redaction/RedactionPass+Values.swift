@@ -242,7 +242,9 @@ extension RedactionPass {
 
     /// Bytes kept after a parse failure: credential header lines, then free text.
     mutating func rawHTTPText(_ data: String) -> String {
-        let lines = data.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        // By scalars: "\r\n" is one Character, so splitting the String would not split CRLF lines.
+        let lines = data.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars -> String in
+            let line = String(String.UnicodeScalarView(scalars))
             guard let colon = line.firstIndex(of: ":") else { return String(line) }
             let name = String(line[..<colon])
             guard !name.contains(" ") else { return String(line) }

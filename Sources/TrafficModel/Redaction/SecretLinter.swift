@@ -198,7 +198,9 @@ struct LintScan {
     /// Bytes kept after a parse failure: header lines are checked as headers, the rest as text.
     mutating func rawHTTPText(_ data: String) {
         var rest: [Substring] = []
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
+        // By scalars: "\r\n" is one Character, so splitting the String would not split CRLF lines.
+        for scalars in data.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = Substring(String(String.UnicodeScalarView(scalars)))
             if let colon = line.firstIndex(of: ":"), !line[..<colon].contains(" "), !line[..<colon].isEmpty {
                 headers([HeaderField(String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: " \t\r"))])
             } else {
