@@ -35,9 +35,10 @@ struct Redact: ParsableCommand {
         let rules = try RedactionRulesFiles.load(rules).addingClaims(claims)
         let (redacted, summary) = Redactor(rules: rules).redact(recording)
         try RedactionRulesFiles.writeAtomically(RecordingCodec.encodeBytes(redacted), to: output)
+        // The summary adds to an earlier redaction's, so these are totals over every run.
         let total = summary.counts.values.reduce(0, +)
         let rulesText = summary.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        Terminal.info("\(output): \(total) values redacted" + (rulesText.isEmpty ? "" : " (\(rulesText))"))
+        Terminal.info("\(output): written; \(total) values redacted in all" + (rulesText.isEmpty ? "" : " (\(rulesText))"))
     }
 }
 
