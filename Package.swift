@@ -64,6 +64,8 @@ let package = Package(
             dependencies: ["ExampleStagingService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/StagingService/Main"
         ),
+        // The ceiling for the server benchmarks (scripts/bench): no recording, no matching.
+        .executableTarget(name: "bench-ws-server", dependencies: nio, path: "Benchmarks/BareWebSocketServer"),
         .executableTarget(
             name: "authreplay",
             dependencies: [

@@ -25,6 +25,9 @@ struct CaptureOptionsGroup: ParsableArguments {
     @Option(help: "Seconds of packet time after which an idle connection is ended.")
     var idleTimeout = 120.0
 
+    @Option(help: "Shared secret to verify HS256/384/512 JWT signatures with (findings then say valid or invalid).")
+    var jwtSecret: String?
+
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
@@ -49,7 +52,8 @@ struct CaptureOptionsGroup: ParsableArguments {
             reassembly: TCPReassemblerLimits(
                 maxBufferedBytesPerConnection: maxConnectionBufferMiB << 20, maxBufferedBytesTotal: maxTotalBufferMiB << 20,
                 idleTimeout: idleTimeout
-            )
+            ),
+            verifier: jwtSecret.map { HMACJWTVerifier(secret: Array($0.utf8)) }
         )
     }
 }

@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Compare client messages and request bodies byte for byte instead of as JSON.")
     var exact = false
 
+    @Option(help: "Shared secret for HS256/384/512: tokens with a bad signature get the auth class invalid-signature.")
+    var jwtSecret: String?
+
     func validate() throws {
         guard Pacing(argument: pace) != nil else {
             throw ValidationError("--pace must be fast, recorded or a non-negative number, not \(pace)")
@@ -57,7 +60,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = MockStagingServer.Configuration(
             host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
-            log: { Terminal.info($0) }
+            verifier: jwtSecret.map { HMACJWTVerifier(secret: Array($0.utf8)) }, log: { Terminal.info($0) }
         )
         let server: MockStagingServer
         do {

@@ -124,3 +124,24 @@ final class SessionScriptTests: XCTestCase {
         XCTAssertEqual(response.body, Array("hello".utf8))
     }
 }
+
+final class ExchangeMatcherVerifierTests: XCTestCase {
+    /// With the staging key, a token whose signature does not verify is
+    /// `invalid-signature`, so it cannot pass for the recorded valid one.
+    func testABadSignatureIsClassifiedWithTheKey() throws {
+        let secret = Array("staging-test-secret-0123456789abcdef".utf8)
+        let classifier = AuthClassifier(verifier: HMACJWTVerifier(secret: secret))
+        let header = #"{"alg":"HS256","typ":"JWT"}"#
+        let claims = #"{"sub":"alice","exp":4102444800}"#
+        let input = Base64.encode(Array(header.utf8), url: true, padding: false) + "." + Base64.encode(Array(claims.utf8), url: true, padding: false)
+        let good = input + "." + Base64.encode(HMAC.authenticationCode(Array(input.utf8), key: secret, .hs256), url: true, padding: false)
+        let forged = input + "." + Base64.encode(HMAC.authenticationCode(Array(input.utf8), key: Array("not-the-staging-key-0123456789abcd".utf8), .hs256), url: true, padding: false)
+        func classOf(_ token: String) -> AuthClass {
+            let request = HTTPRequest(at: 0, method: "GET", target: "/ws", headers: [HeaderField("Authorization", "Bearer \(token)")])
+            return classifier.classify(classifier.presented(in: request), issued: [], at: 1_764_050_400)
+        }
+        XCTAssertEqual(classOf(good), .unknown)
+        XCTAssertEqual(classOf(forged), .invalidSignature)
+        XCTAssertEqual(AuthClassifier().classify(AuthClassifier().presented(in: HTTPRequest(at: 0, method: "GET", target: "/ws", headers: [HeaderField("Authorization", "Bearer \(forged)")])), issued: [], at: 1_764_050_400), .unknown, "without a key nothing is invalid")
+    }
+}

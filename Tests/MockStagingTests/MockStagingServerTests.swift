@@ -68,7 +68,11 @@ final class MockStagingServerTests: XCTestCase {
         ])
         XCTAssertEqual(outcome.closeCode, .normalClosure)
         XCTAssertEqual(outcome.closeReason, "done")
-        XCTAssertTrue(server.journal.contains { if case .sessionEnded(_, "finished") = $0 { return true } else { return false } })
+        // The server journals the end after the client has seen the close: wait for it, boundedly.
+        let ended: @Sendable (JournalEntry) -> Bool = { if case .sessionEnded(_, "finished") = $0 { return true } else { return false } }
+        let deadline = Date().addingTimeInterval(5)
+        while !server.journal.contains(where: ended) && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertTrue(server.journal.contains(where: ended))
         try await server.stop()
     }
 

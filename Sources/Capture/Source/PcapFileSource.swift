@@ -40,13 +40,8 @@ public final class PcapFileSource: PacketSource {
                 throw PacketSourceError(.notACapture, "\(path): not a pcap or pcapng file (\(description))")
             }
         }
-        self.handle = handle
-        switch magic {
-        case .known(let format): self.format = format
-        case .unknown:
-            // libpcap accepted a magic we do not know (a future format): report it as pcap.
-            self.format = .pcap
-        }
+        // Everything that can fail runs before `handle` is stored: a throw after full
+        // initialization would run deinit and close the handle a second time.
         do throws(PacketSourceError) {
             linkType = try Pcap.linkType(of: handle, name: path)
             if let filter { self.filter = try Pcap.compile(filter, for: handle, name: path) }
@@ -54,6 +49,13 @@ public final class PcapFileSource: PacketSource {
             pcap_close(handle)
             throw error
         }
+        switch magic {
+        case .known(let format): self.format = format
+        case .unknown:
+            // libpcap accepted a magic we do not know (a future format): report it as pcap.
+            self.format = .pcap
+        }
+        self.handle = handle
     }
 
     deinit {

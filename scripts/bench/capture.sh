@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Capture benchmark (issue 3): `authreplay import` against tcpflow (TCP
+# reassembly only) and tshark (WebSocket dissection) on the same large
+# capture, in the same run. Prints wall time, peak RSS and ratios.
+#
+# usage: scripts/bench/capture.sh [SESSIONS]   (default 1000 ≈ 320 MB)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+sessions=${1:-1000}
+work=${BENCH_DIR:-/tmp/authreplay-bench}
+mkdir -p "$work"
+
+need=()
+for tool in tcpflow tshark; do command -v "$tool" >/dev/null || need+=("$tool"); done
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+swift build -c release --product authreplay --scratch-path .build-release >/dev/null
+bin=.build-release/release/authreplay
+
+capture="$work/ws-$sessions.pcap"
+[ -f "$capture" ] || python3 scripts/bench/make-ws-capture.py "$capture" --sessions "$sessions"
+size_mb=$(( $(stat -c %s "$capture") / 1000000 ))
+echo "capture: $capture ($size_mb MB, $sessions WebSocket sessions)"
+
+# measure NAME COMMAND...: best of 3 wall times, peak RSS of that run.
+measure() {
+    local name=$1; shift
+    local best="" rss=""
+    for _ in 1 2 3; do
+        rm -rf "$work/tcpflow-out"; mkdir -p "$work/tcpflow-out"
+        /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
+        read -r wall kb < "$work/time.txt"
+        if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; rss=$kb; fi
+    done
+    printf '%s %s %s\n' "$name" "$best" "$rss" >> "$work/results.txt"
+}
+
+rm -f "$work/results.txt"
+measure authreplay "$bin" import "$capture" --output "$work/out.json"
+measure tcpflow tcpflow -r "$capture" -o "$work/tcpflow-out"
+measure tshark tshark -r "$capture" -Y websocket -T fields -e websocket.opcode
+
+echo
+printf '%-12s %10s %12s %10s\n' tool "wall (s)" "peak RSS MB" "MB/s"
+while read -r name wall kb; do
+    printf '%-12s %10s %12d %10.0f\n' "$name" "$wall" $((kb / 1024)) "$(awk "BEGIN{print $size_mb / $wall}")"
+done < "$work/results.txt"
+a=$(awk '$1=="authreplay"{print $2}' "$work/results.txt")
+t=$(awk '$1=="tcpflow"{print $2}' "$work/results.txt")
+s=$(awk '$1=="tshark"{print $2}' "$work/results.txt")
+echo
+echo "authreplay vs tcpflow: $(awk "BEGIN{printf \"%.2f\", $t / $a}")x (>= 1.00 means authreplay is no slower)"
+echo "authreplay vs tshark:  $(awk "BEGIN{printf \"%.1f\", $s / $a}")x faster (target >= 15)"

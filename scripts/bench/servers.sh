@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Server benchmarks (issues 4 and 5): WebSocket sessions per second (handshake,
+# six round trips, close) with 64 concurrent clients on loopback, driven by
+# `authreplay replay --concurrency 64`, against
+#   (a) bench-ws-server: bare SwiftNIO, no matching (the ceiling),
+#   (b) authreplay serve: the mock, matching and scripting the recording,
+#   (c) aiohttp: a typical Python staging stack,
+# all in the same run, plus the replay client's own CPU time. Then peak RSS of
+# the mock holding IDLE idle WebSocket connections.
+#
+# usage: scripts/bench/servers.sh [SESSIONS] [IDLE]   (defaults 20000, 10000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+sessions=${1:-20000}
+idle=${2:-10000}
+work=${BENCH_DIR:-/tmp/authreplay-bench}
+mkdir -p "$work"
+[ -x /usr/bin/time ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+python3 -c 'import aiohttp' 2>/dev/null || pip install -q aiohttp
+ulimit -n 65536 || true
+
+swift build -c release --product authreplay --scratch-path .build-release >/dev/null
+swift build -c release --product bench-ws-server --scratch-path .build-release >/dev/null
+bin=.build-release/release
+python3 scripts/bench/make-echo-recording.py "$work/echo.json"
+
+start_server() { # NAME COMMAND... → sets $port and $pid
+    local name=$1; shift
+    "$@" > "$work/$name.out" 2> "$work/$name.err" &
+    pid=$!
+    for _ in $(seq 100); do
+        port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/$name.out" | head -1)
+        [ -n "$port" ] && return 0
+        sleep 0.1
+    done
+    echo "$name did not start"; cat "$work/$name.err"; exit 1
+}
+
+run_load() { # NAME → appends "name sessions wall cpu_client passed" to results
+    local name=$1
+    /usr/bin/time -f "%e %U %S" -o "$work/time.txt" \
+        "$bin/authreplay" replay "$work/echo.json" --target "http://127.0.0.1:$port" \
+        --concurrency 64 --repeat "$sessions" --timeout 30 > "$work/$name.replay" 2>&1 || true
+    read -r wall user sys < "$work/time.txt"
+    local summary; summary=$(tail -1 "$work/$name.replay")
+    local server_cpu; server_cpu=$(ps -o times= -p "$pid" | tr -d ' ')
+    echo "$name $wall $user $sys $server_cpu \"$summary\"" >> "$work/servers.txt"
+}
+
+rm -f "$work/servers.txt"
+start_server bare "$bin/bench-ws-server"; run_load bare-swift; kill "$pid"; wait "$pid" 2>/dev/null || true
+start_server mock "$bin/authreplay" serve "$work/echo.json" --port 0; run_load authreplay-serve; kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+start_server aiohttp python3 scripts/bench/aiohttp_server.py; run_load aiohttp; kill "$pid"; wait "$pid" 2>/dev/null || true
+
+echo "WebSocket sessions (handshake + 6 round trips + close), $sessions sessions, 64 concurrent, loopback, 2 cores"
+printf '%-18s %9s %12s %14s %16s  %s\n' server "wall (s)" "sessions/s" "client CPU s" "server CPU s" result
+while read -r name wall user sys server_cpu summary; do
+    printf '%-18s %9s %12.0f %14.1f %16s  %s\n' "$name" "$wall" "$(awk "BEGIN{print $sessions / $wall}")" "$(awk "BEGIN{print $user + $sys}")" "$server_cpu" "$summary"
+done < "$work/servers.txt"
+b=$(awk '$1=="bare-swift"{print $2}' "$work/servers.txt")
+m=$(awk '$1=="authreplay-serve"{print $2}' "$work/servers.txt")
+a=$(awk '$1=="aiohttp"{print $2}' "$work/servers.txt")
+echo "mock vs bare Swift: $(awk "BEGIN{printf \"%.0f\", 100 * $b / $m}")% of the ceiling (target >= 70%)"
+echo "mock vs aiohttp:    $(awk "BEGIN{printf \"%.1f\", $a / $m}")x (target >= 5x)"
+
+# Idle connections: open IDLE WebSocket connections to the mock and hold them.
+start_server mock-idle "$bin/authreplay" serve "$work/echo.json" --port 0
+python3 - "$port" "$idle" <<'PY'
+import socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+req = (f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+socks, ok = [], 0
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(req)
+    socks.append(s)
+for s in socks:
+    s.settimeout(10)
+    if s.recv(4096).startswith(b"HTTP/1.1 101"): ok += 1
+print(f"{ok} of {n} idle WebSocket connections upgraded", flush=True)
+time.sleep(2)
+PY
+rss=$(awk '/VmHWM/{print $2}' "/proc/$pid/status")
+echo "mock peak RSS with $idle idle WebSocket connections: $((rss / 1024)) MB (target <= 500 MB)"
+kill -INT "$pid"; wait "$pid" 2>/dev/null || true
