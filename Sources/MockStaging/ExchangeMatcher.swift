@@ -92,8 +92,12 @@ public struct ExchangeMatcher: Sendable {
         redactionRules: RedactionRules = .default
     ) {
         self.options = options
+        let redacting = recordings.contains { $0.recording.redaction?.enabled == true }
+        self.redactor = redacting ? Redactor(rules: redactionRules) : nil
+        // A pseudonymized signature cannot be verified: judge it as unverified, not invalid.
+        var classifier = classifier
+        if redacting, let verifier = classifier.verifier { classifier.verifier = RedactedSignatureVerifier(base: verifier) }
         self.classifier = classifier
-        self.redactor = recordings.contains { $0.recording.redaction?.enabled == true } ? Redactor(rules: redactionRules) : nil
         var entries: [Entry] = []
         for (r, named) in recordings.enumerated() {
             let recording = named.recording
