@@ -77,12 +77,26 @@ public struct ExchangeMatcher: Sendable {
 
     public let options: Options
     public let classifier: AuthClassifier
+    /// Set when a served recording was redacted: live requests (and client
+    /// WebSocket messages) are redacted the same way before they are compared,
+    /// so the original credential and the pseudonym the mock handed out both match.
+    public let redactor: Redactor?
     let entries: [Entry]
     public private(set) var state = State()
 
     /// - Parameter recordings: each with the name used in explanations (a file name).
-    public init(recordings: [(name: String, recording: Recording)], classifier: AuthClassifier = AuthClassifier(), options: Options = Options()) {
+    /// - Parameter redactionRules: the rules the recordings were redacted with, applied to live
+    ///   requests when any recording says `redaction.enabled`.
+    public init(
+        recordings: [(name: String, recording: Recording)], classifier: AuthClassifier = AuthClassifier(), options: Options = Options(),
+        redactionRules: RedactionRules = .default
+    ) {
         self.options = options
+        let redacting = recordings.contains { $0.recording.redaction?.enabled == true }
+        self.redactor = redacting ? Redactor(rules: redactionRules) : nil
+        // A pseudonymized signature cannot be verified: judge it as unverified, not invalid.
+        var classifier = classifier
+        if redacting, let verifier = classifier.verifier { classifier.verifier = RedactedSignatureVerifier(base: verifier) }
         self.classifier = classifier
         var entries: [Entry] = []
         for (r, named) in recordings.enumerated() {
@@ -125,7 +139,7 @@ public struct ExchangeMatcher: Sendable {
 
     /// Matches `request`; `now` (seconds since the epoch) is used only with the `.now` clock.
     public mutating func match(_ request: HTTPRequest, now: Double) -> Outcome {
-        let live = RequestShape(request, classifier: classifier)
+        let live = RequestShape(redactor?.redact(request: request) ?? request, classifier: classifier)
         var liveClasses: [Double: AuthClass] = [:]
         func liveClass(for entry: Entry) -> AuthClass {
             let moment = options.clock == .now ? now : entry.moment

@@ -70,7 +70,8 @@ public struct MockReplay: Sendable {
                 }
                 let script = SessionScript(
                     session: match.session, upgradedAt: match.response.at, pacing: settings.pacing,
-                    policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads
+                    policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
+                    redactor: matcher.redactor
                 )
                 return .upgrade(reference: match.reference, headers: Self.upgradeHeaders(match.response), script: script)
             }

@@ -19,6 +19,8 @@ extension MockStagingServer {
         public var unmatchedStatus: Int
         /// Checks JWT signatures; with one, tampered tokens are `invalid-signature` instead of `unknown`.
         public var verifier: (any JWTSignatureVerifier)?
+        /// The rules a redacted recording was redacted with; live requests are redacted the same way.
+        public var redactionRules: RedactionRules
         /// Largest request body and largest WebSocket message (frame or reassembled) accepted, in bytes.
         /// A larger request body is answered 413 and the connection closed; a larger WebSocket
         /// message closes the session with 1009.
@@ -37,7 +39,7 @@ extension MockStagingServer {
             host: String = "127.0.0.1", port: Int = 0, pacing: Pacing = .fast, mismatchPolicy: MismatchPolicy = .strict,
             exactPayloads: Bool = false, clock: ExchangeMatcher.Options.Clock = .recorded,
             exhaustion: ExchangeMatcher.Options.Exhaustion = .repeatLast, unmatchedStatus: Int = 404,
-            verifier: (any JWTSignatureVerifier)? = nil, maxMessageSize: Int = 1 << 20, maxConnections: Int = 1024,
+            verifier: (any JWTSignatureVerifier)? = nil, redactionRules: RedactionRules = .default, maxMessageSize: Int = 1 << 20, maxConnections: Int = 1024,
             idleTimeout: Double = 60, log: (@Sendable (String) -> Void)? = nil,
             wallClock: @escaping @Sendable () -> Double = MockStagingServer.systemClock
         ) {
@@ -50,6 +52,7 @@ extension MockStagingServer {
             self.exhaustion = exhaustion
             self.unmatchedStatus = unmatchedStatus
             self.verifier = verifier
+            self.redactionRules = redactionRules
             self.maxMessageSize = maxMessageSize
             self.maxConnections = maxConnections
             self.idleTimeout = idleTimeout

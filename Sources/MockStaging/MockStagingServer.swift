@@ -50,7 +50,8 @@ public final class MockStagingServer: Sendable {
             throw MockStagingError(.invalidConfiguration, "maxMessageSize, maxConnections and idleTimeout must be positive")
         }
         let matcher = ExchangeMatcher(
-            recordings: recordings, classifier: AuthClassifier(verifier: configuration.verifier), options: configuration.matcherOptions
+            recordings: recordings, classifier: AuthClassifier(verifier: configuration.verifier), options: configuration.matcherOptions,
+            redactionRules: configuration.redactionRules
         )
         let state = SharedState(
             replay: MockReplay(matcher: matcher, recordingCount: recordings.count, settings: configuration.settings),

@@ -46,13 +46,15 @@ public struct SessionScript: Sendable {
     public let steps: [Step]
     public let policy: MismatchPolicy
     public let exactPayloads: Bool
+    /// Redacts client messages before they are compared (a redacted recording).
+    public let redactor: Redactor?
     public private(set) var position = 0
     /// Every mismatch so far, for the journal.
     public private(set) var mismatches: [String] = []
 
     /// - Parameters:
     ///   - upgradedAt: when the 101 was sent, in recording time (the first gap starts there).
-    public init(session: Session, upgradedAt: Double, pacing: Pacing, policy: MismatchPolicy, exactPayloads: Bool = false) {
+    public init(session: Session, upgradedAt: Double, pacing: Pacing, policy: MismatchPolicy, exactPayloads: Bool = false, redactor: Redactor? = nil) {
         var steps: [Step] = []
         var last = upgradedAt
         var serverClosed = false
@@ -75,6 +77,7 @@ public struct SessionScript: Sendable {
         self.steps = steps
         self.policy = policy
         self.exactPayloads = exactPayloads
+        self.redactor = redactor
     }
 
     /// The next thing to do when not waiting on the client.
@@ -94,7 +97,8 @@ public struct SessionScript: Sendable {
     }
 
     /// A complete message from the client (data message reassembled, or a control frame).
-    public mutating func received(_ message: WebSocketMessage) -> Action {
+    public mutating func received(_ incoming: WebSocketMessage) -> Action {
+        let message = redactor?.redact(message: incoming) ?? incoming
         let expected: WebSocketMessage?
         if position < steps.count, case .expect(let m) = steps[position] { expected = m } else { expected = nil }
 

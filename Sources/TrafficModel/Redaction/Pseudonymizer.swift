@@ -1,0 +1,79 @@
+/// Deterministic stand-ins for secret values.
+///
+/// A pseudonym is a keyed hash (HMAC-SHA-256) of the value under a fixed,
+/// published project key, so the same value gets the same pseudonym in every
+/// recording and every run, and the mock computes it again for a live request
+/// (symmetric redaction). Equal values stay equal, different values stay
+/// different (64 bits of hash for plain values).
+///
+/// Pseudonyms hide the value and nothing more: they are not a security
+/// boundary. Anyone with the key (it is in this file) can test a guessed value
+/// against a pseudonym, so a short password can be brute-forced. Set a private
+/// `pseudonymKey` in `authreplay.redact.json` to make that harder; the mock
+/// then needs the same file.
+public struct Pseudonymizer: Hashable, Sendable {
+    /// The project key: deterministic across runs and machines.
+    public static let defaultKey: [UInt8] = Array("authreplay/redaction/v1".utf8)
+    /// The visible marker every plain pseudonym starts with.
+    public static let marker = "redacted:"
+    /// Base64url letters a pseudonymized JWT signature starts with, so a
+    /// redacted JWT is still a valid three-part token and is recognised as redacted.
+    public static let signaturePrefix = "REDACTED"
+
+    public var key: [UInt8]
+
+    public init(key: [UInt8] = Pseudonymizer.defaultKey) {
+        self.key = key
+    }
+
+    /// `redacted:` and 16 hex digits.
+    public func pseudonym(for value: String) -> String {
+        let digest = keyedHash(Array("value\u{0}\(value)".utf8))
+        var out = Self.marker
+        for byte in digest.prefix(8) {
+            out.append(Self.hexDigits[Int(byte >> 4)])
+            out.append(Self.hexDigits[Int(byte & 0x0F)])
+        }
+        return out
+    }
+
+    /// A base64url string of the same length as `signature` (at least 16),
+    /// starting with `REDACTED`.
+    public func signature(for signature: String) -> String {
+        let length = max(signature.utf8.count, Self.signaturePrefix.utf8.count + 8)
+        var out = Self.signaturePrefix
+        var counter: UInt8 = 0
+        while out.utf8.count < length {
+            out += Base64.encode(keyedHash([counter] + Array("signature\u{0}\(signature)".utf8)), url: true, padding: false)
+            counter &+= 1
+        }
+        return String(out.prefix(length))
+    }
+
+    public static func isPseudonym(_ value: some StringProtocol) -> Bool { value.hasPrefix(marker) }
+
+    public static func isRedactedSignature(_ signature: some StringProtocol) -> Bool { signature.hasPrefix(signaturePrefix) }
+
+    /// The one place the keyed hash is chosen.
+    private func keyedHash(_ message: [UInt8]) -> [UInt8] {
+        HMAC.authenticationCode(message, key: key, .hs256)
+    }
+
+    private static let hexDigits: [Character] = Array("0123456789abcdef")
+}
+
+/// Says `.redacted` for a JWT whose signature redaction replaced, and defers
+/// to `base` (or `.unverified`) for every other token. `Redactor` recomputes
+/// auth findings with it.
+public struct RedactedSignatureVerifier: JWTSignatureVerifier {
+    public var base: (any JWTSignatureVerifier)?
+
+    public init(base: (any JWTSignatureVerifier)? = nil) {
+        self.base = base
+    }
+
+    public func verify(_ jwt: JWT) -> JWTInfo.Signature {
+        if Pseudonymizer.isRedactedSignature(jwt.encodedSignature) { return .redacted }
+        return base?.verify(jwt) ?? .unverified
+    }
+}
