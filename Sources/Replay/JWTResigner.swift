@@ -1,0 +1,85 @@
+import TrafficModel
+
+/// Re-signs recorded JWTs with a key the target trusts, times shifted so
+/// the token relates to "now" exactly as it related to the moment it was
+/// used in the recording (same age, same remaining lifetime).
+///
+/// Only HMAC (HS256/384/512) is supported. NumericDates are written as
+/// integers (jwt-kit writes fractional `exp`; servers that parse `exp` as an
+/// integer reject those).
+public struct JWTResigner: Sendable {
+    public static let timeClaims: Set<String> = ["iat", "nbf", "exp"]
+
+    public var algorithm: HMAC.Algorithm
+    public var secret: [UInt8]
+
+    public init(algorithm: HMAC.Algorithm, secret: [UInt8]) {
+        self.algorithm = algorithm
+        self.secret = secret
+    }
+
+    /// Parses `ALG:SECRET`, e.g. `HS256:my-staging-secret` (the secret is
+    /// taken as UTF-8 bytes, everything after the first colon).
+    public init(spec: String) throws(ReplayError) {
+        guard let colon = spec.firstIndex(of: ":") else {
+            throw ReplayError(.invalidKey, "\"--resign-jwt\" takes ALG:SECRET, e.g. HS256:my-staging-secret")
+        }
+        let name = spec[..<colon].uppercased()
+        guard let algorithm = HMAC.Algorithm(rawValue: name) else {
+            let known = HMAC.Algorithm.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ReplayError(.invalidKey, "algorithm \"\(spec[..<colon])\" is not supported for re-signing (supported: \(known))")
+        }
+        let secret = Array(spec[spec.index(after: colon)...].utf8)
+        guard !secret.isEmpty else { throw ReplayError(.invalidKey, "the secret after \"\(name):\" is empty") }
+        self.init(algorithm: algorithm, secret: secret)
+    }
+
+    /// `jwt` with every time claim moved by `shift` seconds, `alg` set to the
+    /// key's algorithm, signed with the key.
+    public func resign(_ jwt: JWT, shift: Int) -> String {
+        var header = jwt.encodedHeader
+        if jwt.algorithm != algorithm.rawValue, case .object(let members) = jwt.header {
+            let updated = members.map { $0.0 == "alg" ? ($0.0, JSONValue.string(algorithm.rawValue)) : $0 }
+            header = Base64.encode(Array(JSONWriter.compact(.object(updated)).utf8), url: true, padding: false)
+        }
+        var claims = jwt.encodedClaims
+        if case .object(let members) = jwt.claims, members.contains(where: { Self.timeClaims.contains($0.0) }) {
+            let shifted = members.map { member -> (String, JSONValue) in
+                guard Self.timeClaims.contains(member.0), let seconds = member.1.doubleValue else { return member }
+                return (member.0, .int(Int(seconds.rounded()) + shift))
+            }
+            claims = Base64.encode(Array(JSONWriter.compact(.object(shifted)).utf8), url: true, padding: false)
+        }
+        let input = "\(header).\(claims)"
+        let signature = HMAC.authenticationCode(Array(input.utf8), key: secret, algorithm)
+        return "\(input).\(Base64.encode(signature, url: true, padding: false))"
+    }
+
+    /// Recorded JWT → re-signed JWT, for every JWT the planned sessions
+    /// present that was not issued within the recordings (issued ones are
+    /// chained to the live values instead). `now` is seconds since the epoch.
+    public func substitutions(for plan: ReplayPlan, now: Double) -> [String: String] {
+        let issued = Set(plan.issued.map(\.value))
+        var result: [String: String] = [:]
+        for session in plan.sessions {
+            let epoch = session.capturedAt.seconds
+            var uses: [(String, Double)] = []
+            for exchange in session.session.exchanges {
+                let request = exchange.request
+                uses.append((request.target, request.at))
+                uses += request.headers.map { ($0.value, request.at) }
+                if let body = request.body?.text { uses.append((body, request.at)) }
+            }
+            for message in session.session.websocket?.messages ?? [] where message.direction == .client {
+                if let text = message.payload.text { uses.append((text, message.at)) }
+            }
+            for (text, at) in uses {
+                for jwt in JWT.findAll(in: text) where !issued.contains(jwt.compact) && result[jwt.compact] == nil {
+                    let shift = Int((now - (epoch + at)).rounded())
+                    result[jwt.compact] = resign(jwt, shift: shift)
+                }
+            }
+        }
+        return result
+    }
+}

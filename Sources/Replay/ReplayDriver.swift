@@ -1,0 +1,338 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import TrafficModel
+
+/// How to run a replay.
+public struct ReplayOptions: Sendable {
+    /// Seconds to wait for each step (connect, a response, a server
+    /// message, the close). Default 10 s.
+    public static let defaultTimeout = 10.0
+
+    public var target: ReplayTarget
+    public var timeout: Double
+    /// Independent session groups run in parallel, at most this many at once.
+    public var concurrency: Int
+    /// Each session is replayed this many times.
+    public var repetitions: Int
+    public var comparison: ComparisonOptions
+    public var resigner: JWTResigner?
+
+    public init(
+        target: ReplayTarget, timeout: Double = defaultTimeout, concurrency: Int = 1, repetitions: Int = 1,
+        comparison: ComparisonOptions = .default, resigner: JWTResigner? = nil
+    ) {
+        self.target = target
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.repetitions = repetitions
+        self.comparison = comparison
+        self.resigner = resigner
+    }
+}
+
+/// Runs a plan against the target over real sockets (the I/O edge).
+///
+/// Sessions linked by issued tokens form a group that runs in recorded
+/// order with one token chain; groups (times `repetitions`) run in
+/// parallel up to `concurrency`.
+public struct ReplayDriver: Sendable {
+    public var group: any EventLoopGroup
+
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.group = group
+    }
+
+    /// `now` is the wall-clock time in seconds since the epoch, used to
+    /// shift re-signed tokens.
+    public func run(_ plan: ReplayPlan, options: ReplayOptions, now: Double) async -> ReplayReport {
+        let seed = options.resigner?.substitutions(for: plan, now: now) ?? [:]
+        let groups = Self.chainGroups(plan)
+        var work: [(run: Int, group: [Int])] = []
+        for run in 1...max(1, options.repetitions) {
+            for g in groups { work.append((run, g)) }
+        }
+        let limit = max(1, options.concurrency)
+        var collected: [Ordered] = []
+        await withTaskGroup(of: [Ordered].self) { tasks in
+            var running = 0
+            for item in work {
+                if running == limit, let done = await tasks.next() {
+                    collected += done
+                    running -= 1
+                }
+                tasks.addTask {
+                    var chain = TokenChain(seed: seed)
+                    var results: [Ordered] = []
+                    for index in item.group {
+                        var result = await runSession(plan.sessions[index], chain: &chain, options: options)
+                        result.run = item.run
+                        if options.repetitions > 1 { result.name += " (run \(item.run))" }
+                        results.append(Ordered(run: item.run, index: index, result: result))
+                    }
+                    return results
+                }
+                running += 1
+            }
+            for await done in tasks { collected += done }
+        }
+        collected.sort { ($0.run, $0.index) < ($1.run, $1.index) }
+        var results = collected.map(\.result)
+        for skipped in plan.skipped {
+            results.append(SessionResult(name: skipped.name, session: skipped.name, recording: "", run: 1, verdict: .skipped, notes: [skipped.reason]))
+        }
+        return ReplayReport(results: results)
+    }
+
+    private struct Ordered: Sendable {
+        var run: Int
+        var index: Int
+        var result: SessionResult
+    }
+
+    /// Plan indices grouped by token dependencies, each group in plan order.
+    static func chainGroups(_ plan: ReplayPlan) -> [[Int]] {
+        var parent = Array(plan.sessions.indices)
+        func root(_ i: Int) -> Int {
+            var i = i
+            while parent[i] != i { i = parent[i] }
+            return i
+        }
+        let byName = Dictionary(plan.sessions.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for (i, session) in plan.sessions.enumerated() {
+            for dep in session.dependsOn {
+                if let j = byName[dep] { parent[root(i)] = root(j) }
+            }
+        }
+        var groups: [Int: [Int]] = [:]
+        var order: [Int] = []
+        for i in plan.sessions.indices {
+            let r = root(i)
+            if groups[r] == nil { order.append(r) }
+            groups[r, default: []].append(i)
+        }
+        return order.map { groups[$0]! }
+    }
+
+    func runSession(_ plan: SessionPlan, chain: inout TokenChain, options: ReplayOptions) async -> SessionResult {
+        let started = ContinuousClock.now
+        var run = SessionRun(plan: plan, options: options, group: group)
+        await run.execute(chain: &chain)
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return SessionResult(
+            name: plan.name, session: plan.session.id, recording: plan.recording, run: 1,
+            verdict: run.differences.isEmpty ? .passed : .failed,
+            differences: run.differences, notes: run.notes, seconds: seconds
+        )
+    }
+}
+
+/// One session being replayed: its connection and what was found so far.
+struct SessionRun {
+    let plan: SessionPlan
+    let options: ReplayOptions
+    let group: any EventLoopGroup
+    let comparator: ResponseComparator
+    var connection: ReplayConnection?
+    var differences: [String] = []
+    var notes: [String] = []
+
+    init(plan: SessionPlan, options: ReplayOptions, group: any EventLoopGroup) {
+        self.plan = plan
+        self.options = options
+        self.group = group
+        self.comparator = ResponseComparator(options: options.comparison)
+    }
+
+    var timeout: TimeAmount { .nanoseconds(Int64(options.timeout * 1e9)) }
+    var deadline: NIODeadline { .now() + timeout }
+    var timeoutText: String { "\(formatFixed(options.timeout, decimals: options.timeout.rounded() == options.timeout ? 0 : 1)) s" }
+
+    mutating func execute(chain: inout TokenChain) async {
+        for step in plan.steps {
+            let keepGoing: Bool
+            switch step {
+            case .http(let s): keepGoing = await http(s, chain: &chain)
+            case .webSocket(let s): keepGoing = await webSocket(s, chain: &chain)
+            }
+            if !keepGoing { break }
+        }
+        if let connection {
+            await connection.close()
+            self.connection = nil
+        }
+    }
+
+    static func label(_ request: HTTPRequest) -> String { "\(request.method) \(request.path)" }
+
+    /// Connects if needed; false (with the reason recorded) when it cannot.
+    mutating func ensureConnected(_ label: String) async -> Bool {
+        if let connection, connection.channel.isActive { return true }
+        if let connection { await connection.close() }
+        do {
+            connection = try await ReplayConnection.connect(to: options.target, group: group, timeout: timeout)
+            return true
+        } catch {
+            connection = nil
+            differences.append("\(label): cannot connect to \(options.target.authority): \(ReplayConnection.describe(error))")
+            return false
+        }
+    }
+
+    /// Sends a request and waits for its response; nil (reason recorded) on failure.
+    mutating func exchange(_ request: HTTPRequest, label: String) async -> HTTPResponse? {
+        guard await ensureConnected(label), let connection else { return nil }
+        do {
+            try await connection.send(request)
+        } catch {
+            differences.append("\(label): sending the request failed: \(ReplayConnection.describe(error))")
+            return nil
+        }
+        do {
+            while true {
+                switch try await connection.next(deadline: deadline) {
+                case .response(let response): return response
+                case .message: continue
+                case .closed:
+                    differences.append("\(label): the target closed the connection without answering")
+                    return nil
+                case .failed(let reason):
+                    differences.append("\(label): \(reason)")
+                    return nil
+                case nil:
+                    differences.append("\(label): no response within \(timeoutText)")
+                    return nil
+                }
+            }
+        } catch {
+            differences.append("\(label): \(ReplayConnection.describe(error))")
+            return nil
+        }
+    }
+
+    mutating func http(_ step: HTTPStep, chain: inout TokenChain) async -> Bool {
+        let request = chain.apply(to: step.request)
+        let label = "exchange \(step.exchange + 1) (\(Self.label(request)))"
+        guard let response = await exchange(request, label: label) else { return false }
+        differences += comparator.compare(expected: step.expectedResponse, actual: response).map { "\(label): \($0)" }
+        notes += chain.learn(recorded: step.expectedResponse, live: response).map { "\(label): \($0)" }
+        if response.headers.listElements("Connection").contains(where: { $0.lowercased() == "close" }) {
+            if let connection { await connection.close() }
+            connection = nil
+        }
+        return true
+    }
+
+    mutating func webSocket(_ step: WebSocketStep, chain: inout TokenChain) async -> Bool {
+        var request = chain.apply(to: step.handshake)
+        let key = NIOWebSocketClientUpgrader.randomRequestKey()
+        // A fresh key in the recorded key's place; no extension is negotiated
+        // (messages are sent and compared uncompressed).
+        request.headers = request.headers.compactMap { field in
+            switch field.name.lowercased() {
+            case "sec-websocket-key": return HeaderField(field.name, key)
+            case "sec-websocket-extensions": return nil
+            default: return field
+            }
+        }
+        let label = "handshake (\(Self.label(request)))"
+        guard let response = await exchange(request, label: label) else { return false }
+        differences += comparator.compare(expected: step.expectedResponse, actual: response).map { "\(label): \($0)" }
+        guard response.status == 101 else { return false }
+        guard step.expectedResponse?.status == 101 else { return false }
+        var headers = HTTPHeaders()
+        for field in response.headers { headers.add(name: field.name, value: field.value) }
+        // NIO's client upgrader checks Sec-WebSocket-Accept against the key.
+        let upgrader = NIOWebSocketClientUpgrader(requestKey: key) { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
+        if !upgrader.shouldAllowUpgrade(upgradeResponse: HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers)) {
+            differences.append("\(label): Sec-WebSocket-Accept does not match the key sent (RFC 6455 §4.2.2)")
+        }
+        await script(step, chain: chain)
+        return false
+    }
+
+    /// Plays the recorded messages: each client message is sent once the
+    /// server messages before it have arrived (or the wait timed out); then
+    /// every server message and the close are compared.
+    mutating func script(_ step: WebSocketStep, chain: TokenChain) async {
+        guard let connection else { return }
+        var state = LiveWebSocket()
+        for item in step.script {
+            guard case .send(let message, let after) = item else { continue }
+            await state.receive(from: connection, until: after, deadline: deadline)
+            if state.ended || state.sentClose { continue }
+            do {
+                try await connection.send(chain.apply(to: message))
+                if message.opcode == .close {
+                    state.sentClose = true
+                    if state.close == nil { state.close = CloseOutcome(code: message.closeCode, by: .client, frame: true) }
+                }
+            } catch {
+                // The server may already be gone; what it sent is judged below.
+                notes.append("client message not sent: \(ReplayConnection.describe(error))")
+            }
+        }
+        let expected = step.expectedServerMessages
+        await state.receive(from: connection, until: expected.count, deadline: deadline)
+        if step.expectedClose != nil, !state.ended {
+            // Finish the closing handshake: answer a server close, then wait
+            // for the connection to end.
+            if state.close?.by == .server, !state.sentClose, let code = state.close?.code {
+                try? await connection.send(WebSocketMessage(direction: .client, at: 0, opcode: .close, payload: .text(""), closeCode: code))
+                state.sentClose = true
+            }
+            await state.receive(from: connection, until: Int.max, deadline: deadline)
+        }
+        if let failure = state.failure { differences.append("websocket: \(failure)") }
+        differences += comparator.compare(expected: expected, actual: state.messages)
+        if let expectedClose = step.expectedClose {
+            let actual = state.close ?? CloseOutcome(code: nil, by: nil, frame: false)
+            if state.close == nil, !state.ended {
+                differences.append("close: expected \(expectedClose.description), got no close within \(timeoutText)")
+            } else {
+                differences += comparator.compare(expected: expectedClose, actual: actual)
+            }
+        }
+    }
+}
+
+/// What has come back on a live WebSocket so far.
+struct LiveWebSocket {
+    var messages: [WebSocketMessage] = []
+    var close: CloseOutcome?
+    var sentClose = false
+    var ended = false
+    var failure: String?
+
+    /// Takes events until `count` server messages (data and close) have
+    /// arrived, the connection ended, or the deadline passed.
+    mutating func receive(from connection: ReplayConnection, until count: Int, deadline: NIODeadline) async {
+        while messages.count < count, !ended {
+            let event: ConnectionEvent?
+            do {
+                event = try await connection.next(deadline: deadline)
+            } catch {
+                failure = ReplayConnection.describe(error)
+                ended = true
+                return
+            }
+            switch event {
+            case .message(let m):
+                messages.append(m)
+                if m.opcode == .close, close == nil { close = CloseOutcome(code: m.closeCode, by: .server, frame: true) }
+            case .response:
+                continue
+            case .closed:
+                ended = true
+                if close == nil { close = CloseOutcome(code: nil, by: .server, frame: false) }
+            case .failed(let reason):
+                failure = reason
+                ended = true
+            case nil:
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Replay
+import TrafficModel
+
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay recorded client traffic against a server and diff what comes back.",
+        discussion: """
+        Each recorded session's requests, WebSocket handshake and client messages are \
+        sent to the target in recorded order; every response, server message and close \
+        is compared with the recording. Status codes, enum-like fields (type, \
+        error_code) and JSON structure must be equal; volatile values (timestamps, \
+        UUIDs, JWTs, ids) only need the same shape. Headers compared: Content-Type \
+        (media type), WWW-Authenticate (scheme), Sec-WebSocket-Protocol, Upgrade.
+
+        Tokens a recorded response issued (login answers, Set-Cookie) are replaced in \
+        later requests by the values the target issues. --resign-jwt re-signs the other \
+        recorded JWTs, iat/nbf/exp shifted so they relate to now as they did to the moment \
+        of use.
+
+        Prints PASS/FAIL per session with the differences; the last line is \
+        "N passed, N failed". Exit 0 when at least one session ran and all passed, 1 when \
+        any failed, 2 for usage errors and when no session ran.
+
+        Example:
+          authreplay replay recordings/auth-required.json --target http://127.0.0.1:8000
+          authreplay replay rec.json --target http://localhost:8000 --session s2 --junit replay.xml
+        """
+    )
+
+    @Argument(help: "Recording files (authreplay/1 JSON).")
+    var recordings: [String]
+
+    @Option(help: "The server to replay against: http://HOST:PORT.")
+    var target: String
+
+    @Option(name: .customLong("session"), help: "Replay only this session (id, or FILE#id with several recordings). Repeatable.")
+    var sessions: [String] = []
+
+    @Option(help: "Independent sessions replayed in parallel.")
+    var concurrency = 1
+
+    @Option(name: .customLong("repeat"), help: "Replay every session this many times.")
+    var repetitions = 1
+
+    @Option(help: "Seconds to wait for each step: connect, a response, a server message, the close.")
+    var timeout = ReplayOptions.defaultTimeout
+
+    @Option(name: .customLong("ignore"), help: "A JSON path left out of payload comparison ($.timestamp). Repeatable.")
+    var ignoredPaths: [String] = []
+
+    @Flag(help: "Compare bodies and payloads byte for byte.")
+    var exact = false
+
+    @Option(name: .customLong("resign-jwt"), help: "ALG:SECRET (HS256, HS384, HS512): re-sign recorded JWTs not issued within the recording.")
+    var resignJWT: String?
+
+    @Option(help: "Also write a JUnit XML report to this file (one testcase per session).")
+    var junit: String?
+
+    @Flag(help: "Print the full result as JSON (the summary line goes to stderr).")
+    var json = false
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        for path in ignoredPaths where !path.hasPrefix("$") {
+            throw ValidationError("--ignore takes a JSON path starting with $, e.g. $.timestamp (got \"\(path)\")")
+        }
+        do {
+            _ = try ReplayTarget(url: target)
+            if let resignJWT { _ = try JWTResigner(spec: resignJWT) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() async throws {
+        var inputs: [ReplayPlan.Input] = []
+        for path in recordings {
+            inputs.append(ReplayPlan.Input(name: path, recording: try RecordingFiles.load(path)))
+        }
+        let options: ReplayOptions
+        let plan: ReplayPlan
+        do {
+            let replayTarget = try ReplayTarget(url: target)
+            options = ReplayOptions(
+                target: replayTarget, timeout: timeout, concurrency: concurrency, repetitions: repetitions,
+                comparison: ComparisonOptions(exact: exact, ignoredPaths: ignoredPaths),
+                resigner: try resignJWT.map { try JWTResigner(spec: $0) }
+            )
+            plan = try ReplayPlan.build(inputs, sessions: sessions, target: replayTarget)
+        } catch {
+            Terminal.error("\(error)")
+            throw CommandFailure(code: Exit.usage)
+        }
+
+        let report = await ReplayDriver().run(plan, options: options, now: Date().timeIntervalSince1970)
+
+        if json {
+            print(JSONWriter.pretty(report.json), terminator: "")
+            Terminal.info(report.summaryLine)
+        } else {
+            for line in report.lines {
+                let style: Timeline.Line.Style = line.hasPrefix("FAIL") ? .error : line.hasPrefix("    ") ? .normal : .heading
+                print(Terminal.style(line, style))
+            }
+            print(report.summaryLine)
+        }
+        if let junit {
+            do {
+                try report.junitXML().write(toFile: junit, atomically: true, encoding: .utf8)
+            } catch {
+                Terminal.error("\(junit): cannot write the JUnit report: \(error.localizedDescription)")
+                throw CommandFailure(code: Exit.failure)
+            }
+        }
+        if report.executed == 0 { Terminal.error(ReplayReport.nothingExecuted) }
+        if report.exitCode != Exit.ok { throw CommandFailure(code: report.exitCode) }
+    }
+}

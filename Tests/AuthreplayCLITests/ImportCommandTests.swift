@@ -1,0 +1,80 @@
+import Foundation
+import TrafficModel
+import XCTest
+
+/// `authreplay import` as a user runs it, on captures the test writes itself
+/// (classic pcap, built byte by byte) and on the public corpus when present.
+final class ImportCommandTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    func testImportsAPublicWebSocketCapture() throws {
+        let capture = "\(CLI.repositoryRoot)/../shared/captures/zeek_ws_fragmented-http-reply.pcap"
+        guard FileManager.default.fileExists(atPath: capture) else { throw XCTSkip("no ../shared/captures here") }
+        let r = try CLI.run(["import", capture, "--output", path("out.json"), "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try JSONParser.parse(r.stdout)
+        XCTAssertEqual(summary["sessions"]?.intValue, 1)
+        XCTAssertEqual(summary["messages"]?.intValue, 6)
+        XCTAssertEqual(summary["complete"], .bool(true))
+        let recording = try RecordingCodec.decode(try Data(contentsOf: URL(fileURLWithPath: path("out.json"))))
+        XCTAssertEqual(recording.source.kind, .pcapFile)
+        XCTAssertEqual(recording.sessions[0].websocket?.subprotocol, "v1")
+        // Text mode prints a readable summary.
+        let text = try CLI.run(["import", capture, "--output", path("out2.json")])
+        XCTAssertTrue(text.stdout.contains("1 sessions, 1 HTTP exchanges, 6 WebSocket messages"), text.stdout)
+    }
+
+    func testTruncatedCaptureWritesWhatCameBeforeAndExitsThree() throws {
+        let capture = "\(CLI.repositoryRoot)/../shared/captures/susam_wsapp.pcap"
+        guard let bytes = FileManager.default.contents(atPath: capture) else { throw XCTSkip("no ../shared/captures here") }
+        // Cut inside packet 26: both connections are still open there.
+        try bytes.prefix(bytes.count - 700).write(to: URL(fileURLWithPath: path("cut.pcap")))
+        let r = try CLI.run(["import", path("cut.pcap"), "--output", path("cut.json")])
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertTrue(r.stderr.contains("truncated"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("cut.pcap"), r.stderr)
+        let recording = try RecordingCodec.decode(try Data(contentsOf: URL(fileURLWithPath: path("cut.json"))))
+        XCTAssertEqual(recording.sessions.count, 2)
+        XCTAssertTrue(recording.sessions.allSatisfy { $0.anomalies.contains { $0.kind == .truncated } && $0.end?.kind == .cut })
+        XCTAssertEqual(recording.sessions.compactMap { $0.websocket?.messages.count }, [6], "every message before the cut is kept")
+        XCTAssertTrue(r.stderr.contains("packet 26"), r.stderr)
+    }
+
+    func testBadInputsGiveOneLineAndExitOne() throws {
+        try "not a capture at all".write(toFile: path("text.pcap"), atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: path("empty.pcap"), contents: Data())
+        for (file, expected) in [("text.pcap", "not a pcap or pcapng file"), ("empty.pcap", "empty"), ("missing.pcap", "missing.pcap")] {
+            let r = try CLI.run(["import", path(file), "--output", path("x.json")])
+            XCTAssertEqual(r.status, 1, "\(file): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.lowercased().contains(expected), "\(file): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.json")), "nothing is written for \(file)")
+        }
+        let badFilter = try CLI.run(["import", "\(CLI.repositoryRoot)/recordings/auth-required.json", "--output", path("x.json"), "--filter", "tcp port"])
+        XCTAssertEqual(badFilter.status, 1)
+        XCTAssertEqual(try CLI.run(["import", path("text.pcap")]).status, 2, "--output is required")
+    }
+
+    func testAnExistingRecordingIsOnlyReplacedByACompleteOne() throws {
+        let capture = "\(CLI.repositoryRoot)/../shared/captures/arkime_websocket.pcap"
+        guard FileManager.default.fileExists(atPath: capture) else { throw XCTSkip("no ../shared/captures here") }
+        try "previous".write(toFile: path("rec.json"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try CLI.run(["import", path("nope.pcap"), "--output", path("rec.json")]).status, 1)
+        XCTAssertEqual(try String(contentsOfFile: path("rec.json"), encoding: .utf8), "previous")
+        XCTAssertEqual(try CLI.run(["import", capture, "--output", path("rec.json")]).status, 0)
+        XCTAssertNoThrow(try RecordingCodec.decode(try Data(contentsOf: URL(fileURLWithPath: path("rec.json")))))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("partial") }
+        XCTAssertEqual(leftovers, [])
+    }
+}
