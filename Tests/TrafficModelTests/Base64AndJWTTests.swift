@@ -54,3 +54,16 @@ final class Base64AndJWTTests: XCTestCase {
         }
     }
 }
+
+final class HMACJWTVerifierTests: XCTestCase {
+    func testVerifiesTheShippedSeedToken() throws {
+        let recording = try loadShipped("auth-required.json")
+        let header = try XCTUnwrap(recording.sessions[1].exchanges[0].request.headers.first("Authorization"))
+        let jwt = try XCTUnwrap(JWT(header.dropFirst("Bearer ".count)))
+        XCTAssertEqual(HMACJWTVerifier(secret: Array("staging-test-secret-0123456789abcdef".utf8)).verify(jwt), .valid)
+        XCTAssertEqual(HMACJWTVerifier(secret: Array("another-secret-0123456789abcdefghij".utf8)).verify(jwt), .invalid)
+        var tampered = jwt
+        tampered.encodedSignature = String(jwt.encodedSignature.reversed())
+        XCTAssertEqual(HMACJWTVerifier(secret: Array("staging-test-secret-0123456789abcdef".utf8)).verify(tampered), .invalid)
+    }
+}

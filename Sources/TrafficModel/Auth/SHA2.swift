@@ -1,13 +1,13 @@
 /// SHA-256, SHA-384 and SHA-512 (FIPS 180-4), enough for HMAC-signed JWTs.
 /// Pure and allocation-light; not constant-time, which is fine for signing
 /// test tokens with a key the user handed us.
-enum SHA2 {
-    enum Variant: Sendable {
+public enum SHA2 {
+    public enum Variant: Sendable {
         case sha256, sha384, sha512
 
         /// Input block size in bytes (HMAC's B, RFC 2104).
-        var blockSize: Int { self == .sha256 ? 64 : 128 }
-        var digestSize: Int {
+        public var blockSize: Int { self == .sha256 ? 64 : 128 }
+        public var digestSize: Int {
             switch self {
             case .sha256: return 32
             case .sha384: return 48
@@ -16,7 +16,7 @@ enum SHA2 {
         }
     }
 
-    static func hash(_ message: [UInt8], _ variant: Variant) -> [UInt8] {
+    public static func hash(_ message: [UInt8], _ variant: Variant) -> [UInt8] {
         switch variant {
         case .sha256: return sha256(message)
         case .sha384: return Array(sha512(message, initial: sha384Initial).prefix(48))
