@@ -5,6 +5,7 @@ import HTTPTypes
 import NIOCore
 import NIOWebSocket
 import TrafficModel
+import WSClient
 import XCTest
 
 /// The example staging service, live on port 0, driven by real clients.
@@ -13,12 +14,12 @@ final class StagingServiceTests: XCTestCase {
     static let userContextError = "user_context must be a UserExecutionContext instance"
 
     private var services: [StagingService] = []
-    private let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    /// The shared client: a per-test-case one would be created (and never shut down) when XCTest lists the tests.
+    private var client: HTTPClient { .shared }
 
     override func tearDown() async throws {
         for service in services { try await service.stop() }
         services = []
-        try await client.shutdown()
     }
 
     private func start(

@@ -143,13 +143,13 @@ public struct StagingAPI: Sendable {
         case .failure(let rejection):
             return unauthorized(rejection, close: false)
         case .success(let identity):
-            let user = configuration.users.first { $0.username == identity.subject }
-            return .json(200, "OK", .object([
-                ("user_id", .string(identity.subject)),
-                ("email", identity.email.map(JSONValue.string) ?? .null),
-                ("role", identity.role.map(JSONValue.string) ?? .null),
-                ("name", user.map { .string($0.name) } ?? .null),
-            ]))
+            let name = configuration.users.first { $0.username == identity.subject }?.name
+            func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+            let profile: [(String, JSONValue)] = [
+                ("user_id", .string(identity.subject)), ("email", optional(identity.email)),
+                ("role", optional(identity.role)), ("name", optional(name)),
+            ]
+            return .json(200, "OK", .object(profile))
         }
     }
 

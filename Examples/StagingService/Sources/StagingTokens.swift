@@ -4,7 +4,7 @@ import TrafficModel
 /// the secret and the moment are passed in.
 public enum StagingTokens {
     /// Why a token was not accepted; `description` is what clients see in `details.error`.
-    public enum Rejection: Hashable, Sendable, CustomStringConvertible {
+    public enum Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case missing
         case malformed
         case unsupportedAlgorithm(String)
@@ -70,7 +70,7 @@ public enum StagingTokens {
     }
 
     private static func signature(_ signingInput: String, secret: String) -> [UInt8] {
-        HMAC.authenticationCode(Array(signingInput.utf8), key: Array(secret.utf8), .sha256)
+        HMAC.authenticationCode(Array(signingInput.utf8), key: Array(secret.utf8), .hs256)
     }
 
     /// Compares without an early exit, so timing does not reveal how much matched.

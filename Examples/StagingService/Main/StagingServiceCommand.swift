@@ -3,6 +3,7 @@ import ExampleStagingService
 import Foundation
 
 /// Runs the example staging service until SIGINT or SIGTERM.
+@main
 struct StagingServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "staging-service",
@@ -86,5 +87,3 @@ final class ResumeOnce: @unchecked Sendable {
         pending?.resume(returning: value)
     }
 }
-
-await StagingServiceCommand.main()
