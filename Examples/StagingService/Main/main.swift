@@ -1,2 +1,0 @@
-import ExampleStagingService
-print("staging-service")
