@@ -28,6 +28,8 @@ struct CaptureOptionsGroup: ParsableArguments {
     @Option(help: "Shared secret to verify HS256/384/512 JWT signatures with (findings then say valid or invalid).")
     var jwtSecret: String?
 
+    @OptionGroup var redaction: RedactionOptions
+
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
@@ -72,12 +74,13 @@ enum CaptureDriver {
         }
         let signals = SignalStopper(stop)
         defer { signals.cancel() }
+        let redactor = try options.redaction.redactor()
         var processor = CaptureProcessor(linkType: source.linkType, options: options.captureOptions)
         let progress = ProgressLine()
         let outcome: CaptureOutcome
         do {
             outcome = try CaptureRun.run(
-                source: &source, processor: &processor, writer: writer,
+                source: &source, processor: &processor, writer: writer, redactor: redactor,
                 fallbackStart: Timestamp(seconds: Date().timeIntervalSince1970),
                 progress: { progress.update(CaptureSummary.progress($0, $1)) }
             )
@@ -144,4 +147,25 @@ final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
     var isSet: Bool { flag.load(ordering: .relaxed) }
     func set() { flag.store(true, ordering: .relaxed) }
+}
+
+/// Redaction, on by default wherever a recording is written from traffic.
+struct RedactionOptions: ParsableArguments {
+    @Flag(help: "Write secrets as captured (the recording says so in its redaction summary). Never commit such a file.")
+    var noRedact = false
+
+    @Option(name: .customLong("rules"), help: "A redaction rules file (default: ./\(RedactionRules.fileName) when it exists).")
+    var rulesFile: String?
+
+    @Option(name: .customLong("redact-claim"), help: "A JWT claim whose value is pseudonymized too (repeatable).")
+    var claims: [String] = []
+
+    /// nil when --no-redact was given (and says so loudly on stderr).
+    func redactor() throws -> Redactor? {
+        if noRedact {
+            Terminal.info("warning: --no-redact: tokens, cookies and passwords are written as captured")
+            return nil
+        }
+        return Redactor(rules: try RedactionRulesFiles.load(rulesFile).addingClaims(claims))
+    }
 }

@@ -59,6 +59,8 @@ struct Record: AsyncParsableCommand {
         guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
     }
 
+    @OptionGroup var redaction: RedactionOptions
+
     func run() async throws {
         guard case .success(let target) = UpstreamTarget.parse(upstream), let address = Endpoint(parsing: listen) else {
             throw CommandFailure(code: Exit.usage)
@@ -69,6 +71,7 @@ struct Record: AsyncParsableCommand {
             clientTLS: tlsCert.map { .init(certificateFile: $0, keyFile: tlsKey ?? "") },
             connectTimeout: connectTimeout, tool: "authreplay \(AuthReplay.version)", log: { Terminal.info($0) }
         )
+        let redactor = try redaction.redactor()
         let writer: RecordingFileWriter
         let proxy: RecordingProxy
         do {
@@ -83,10 +86,15 @@ struct Record: AsyncParsableCommand {
         Terminal.info("recording \(target) into \(output); press Ctrl-C to stop")
         let signal = await Self.waitForTermination()
         Terminal.info("received \(signal), writing \(output)")
-        let recording = try await proxy.stop()
+        var recording = try await proxy.stop()
+        if let redactor {
+            recording = redactor.redact(recording).0
+        } else {
+            recording.redaction = RedactionSummary(enabled: false)
+        }
         do {
             try writer.write(recording.sessions, capturedAt: recording.capturedAt)
-            try writer.commit(capturedAt: recording.capturedAt)
+            try writer.commit(capturedAt: recording.capturedAt, redaction: recording.redaction)
         } catch {
             Terminal.error("\(error)")
             throw CommandFailure(code: Exit.failure)

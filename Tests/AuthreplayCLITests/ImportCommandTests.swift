@@ -77,4 +77,23 @@ final class ImportCommandTests: XCTestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("partial") }
         XCTAssertEqual(leftovers, [])
     }
+
+    func testRecordingsAreRedactedUnlessAskedNotTo() throws {
+        let capture = "\(CLI.repositoryRoot)/../shared/captures/suricata_jwt-authz-noscheme.pcap"
+        guard FileManager.default.fileExists(atPath: capture) else { throw XCTSkip("no ../shared/captures here") }
+        XCTAssertEqual(try CLI.run(["import", capture, "--output", path("redacted.json")]).status, 0)
+        XCTAssertEqual(try CLI.run(["import", capture, "--output", path("raw.json"), "--no-redact"]).status, 0)
+        let raw = try RecordingCodec.decode(try Data(contentsOf: URL(fileURLWithPath: path("raw.json"))))
+        let token = try XCTUnwrap(raw.sessions.first?.exchanges.first?.request.headers.first("Authorization"))
+        let signature = String(token.split(separator: ".").last!)
+        let redactedText = try String(contentsOfFile: path("redacted.json"), encoding: .utf8)
+        XCTAssertFalse(redactedText.contains(signature), "the JWT's signature must not reach the disk")
+        XCTAssertTrue(redactedText.contains(String(token.split(separator: ".")[1])), "its claims stay readable")
+        let redacted = try RecordingCodec.decode(Array(redactedText.utf8))
+        XCTAssertEqual(redacted.redaction?.enabled, true)
+        XCTAssertEqual(redacted.sessions.first?.auth.first?.jwt?.signature, .redacted)
+        XCTAssertEqual(raw.redaction?.enabled, false)
+        XCTAssertEqual(try CLI.run(["lint", path("redacted.json")]).status, 0)
+        XCTAssertEqual(try CLI.run(["lint", path("raw.json")]).status, 1)
+    }
 }

@@ -56,10 +56,11 @@ final class Base64AndJWTTests: XCTestCase {
 }
 
 final class HMACJWTVerifierTests: XCTestCase {
-    func testVerifiesTheShippedSeedToken() throws {
-        let recording = try loadShipped("auth-required.json")
-        let header = try XCTUnwrap(recording.sessions[1].exchanges[0].request.headers.first("Authorization"))
-        let jwt = try XCTUnwrap(JWT(header.dropFirst("Bearer ".count)))
+    /// The seed's token, signed with the staging test key (before redaction).
+    static let seedToken = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImVtYWlsIjoiYWxpY2VAZXhhbXBsZS5jb20iLCJyb2xlIjoidXNlciIsImlhdCI6MTc2NDA1MDQwMCwiZXhwIjoxNzY0MDU0MDAwLCJpc3MiOiJzdGFnaW5nLWF1dGgifQ.dalwi7f0yJCI7qHRjlzxSkLxyE4oyioxEHSG1u_0OCU"
+
+    func testVerifiesTheSeedToken() throws {
+        let jwt = try XCTUnwrap(JWT(Self.seedToken))
         XCTAssertEqual(HMACJWTVerifier(secret: Array("staging-test-secret-0123456789abcdef".utf8)).verify(jwt), .valid)
         XCTAssertEqual(HMACJWTVerifier(secret: Array("another-secret-0123456789abcdefghij".utf8)).verify(jwt), .invalid)
         var tampered = jwt

@@ -14,7 +14,8 @@ final class ShippedRecordingsTests: XCTestCase {
             let path = "\(dir)/\(file)"
             let original = try String(contentsOfFile: path, encoding: .utf8)
             let recording = try RecordingCodec.decode(Array(original.utf8))
-            let canonical = RecordingCodec.encode(AuthAnalyzer().analyze(recording))
+            // Shipped recordings are redacted: their findings say so.
+            let canonical = RecordingCodec.encode(AuthAnalyzer(verifier: RedactedSignatureVerifier()).analyze(recording))
             if update {
                 try canonical.write(toFile: path, atomically: true, encoding: .utf8)
             } else {

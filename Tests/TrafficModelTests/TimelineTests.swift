@@ -6,7 +6,7 @@ final class TimelineTests: XCTestCase {
         let recording = try loadShipped("auth-required.json")
         let lines = Timeline.render(recording)
         let text = lines.map(\.text).joined(separator: "\n")
-        XCTAssertTrue(text.contains("→ GET /ws  Authorization: Bearer <JWT alg=HS256 sub=alice exp=+60m> (issued)"), text)
+        XCTAssertTrue(text.contains("→ GET /ws  Authorization: Bearer <JWT alg=HS256 sub=alice exp=+60m sig=redacted> (issued)"), text)
         XCTAssertTrue(text.contains(#"← text {"type":"error_message","error_code":"AUTH_REQUIRED""#), text)
         XCTAssertTrue(text.contains(#"← close 1008 "auth required""#), text)
         let errorLines = lines.filter { $0.style == .error }.map(\.text)

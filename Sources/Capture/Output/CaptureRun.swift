@@ -17,11 +17,19 @@ public struct CaptureOutcome: Sendable {
 /// fallback start time (an empty capture has no first packet) and a progress
 /// callback it throttles itself.
 public enum CaptureRun {
+    /// `redactor`: secrets are replaced in each session before it reaches
+    /// the disk; nil writes them as captured and says so in the recording.
     public static func run(
         source: inout some PacketSource, processor: inout CaptureProcessor, writer: RecordingFileWriter,
-        fallbackStart: Timestamp, progress: (CaptureStatistics, PacketSourceStatistics?) -> Void = { _, _ in }
+        redactor: Redactor?, fallbackStart: Timestamp,
+        progress: (CaptureStatistics, PacketSourceStatistics?) -> Void = { _, _ in }
     ) throws(RecordingFileWriter.Error) -> CaptureOutcome {
         var inputError: PacketSourceError?
+        var counts: [String: Int] = [:]
+        func redacted(_ sessions: [Session]) -> [Session] {
+            guard let redactor else { return sessions }
+            return sessions.map { redactor.redact(session: $0, counts: &counts) }
+        }
         while true {
             let packet: CapturedPacket
             do {
@@ -32,12 +40,12 @@ public enum CaptureRun {
                 break
             }
             let sessions = processor.process(packet.data, at: packet.timestamp)
-            try writer.write(sessions, capturedAt: processor.capturedAt ?? fallbackStart)
+            try writer.write(redacted(sessions), capturedAt: processor.capturedAt ?? fallbackStart)
             if processor.statistics.packets % 256 == 0 { progress(processor.statistics, source.statistics()) }
         }
         let last = processor.finish(truncated: inputError != nil)
-        try writer.write(last, capturedAt: processor.capturedAt ?? fallbackStart)
-        try writer.commit(capturedAt: processor.capturedAt ?? fallbackStart)
+        try writer.write(redacted(last), capturedAt: processor.capturedAt ?? fallbackStart)
+        try writer.commit(capturedAt: processor.capturedAt ?? fallbackStart, redaction: RedactionSummary(enabled: redactor != nil, counts: counts))
         progress(processor.statistics, source.statistics())
         return CaptureOutcome(statistics: processor.statistics, sourceStatistics: source.statistics(), inputError: inputError)
     }
