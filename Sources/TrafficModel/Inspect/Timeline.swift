@@ -17,7 +17,9 @@ public enum Timeline {
 
     public static func render(_ recording: Recording) -> [Line] {
         var lines: [Line] = []
-        for session in recording.sessions {
+        // Files list sessions as their connections ended; people read them as they started.
+        let byStart = recording.sessions.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
+        for session in byStart {
             lines.append(Line(text: "session \(session.id)  \(session.client) → \(session.server)", style: .heading))
             lines += sessionLines(session)
             lines.append(Line(text: "", style: .normal))

@@ -1,0 +1,173 @@
+import AsyncHTTPClient
+import Capture
+import ExampleStagingService
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import TrafficModel
+import WSClient
+import XCTest
+
+/// The shipped recordings under recordings/ are captured, not written: each
+/// scenario runs a real client against the example staging service while
+/// libpcap captures `lo`, and the result is redacted like `authreplay
+/// capture` does. This test captures every scenario afresh and checks the
+/// shipped file tells the same story (same exchanges, statuses, WebSocket
+/// message types and close codes; timestamps and ids naturally differ).
+/// `scripts/record-examples.sh` (AUTHREPLAY_RECORD_EXAMPLES=1) rewrites them.
+final class ShippedRecordingsCaptureTests: XCTestCase {
+    struct Scenario {
+        var file: String
+        var authFailure: StagingService.AuthFailure = .errorFrame
+        var regression: StagingService.Regression?
+        var client: @Sendable (Int) async throws -> Void
+    }
+
+    static let repositoryRoot: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    static let scenarios: [Scenario] = [
+        Scenario(file: "login-and-websocket.json") { port in
+            let token = try await Client.login(port)
+            _ = try await Client.get(port, "/api/me", token: token)
+            try await Client.webSocket(port, token: token, send: [#"{"type":"user_message","content":"hello"}"#], until: "agent_completed")
+        },
+        Scenario(file: "websocket-without-token.json") { port in
+            try await Client.webSocket(port, token: nil, send: [], until: nil)
+        },
+        Scenario(file: "user-context-regression.json", regression: .userContext) { port in
+            let token = try await Client.login(port)
+            try await Client.webSocket(port, token: token, send: [], until: nil)
+        },
+        Scenario(file: "unauthorized-before-upgrade.json", authFailure: .httpUnauthorized) { port in
+            try? await Client.webSocket(port, token: nil, send: [], until: nil)
+        },
+        Scenario(file: "expired-token.json") { port in
+            let expired = StagingService.mintToken(issuedAt: Int(Date().timeIntervalSince1970) - 7200, lifetime: 3600)
+            try await Client.webSocket(port, token: expired, send: [], until: nil)
+        },
+    ]
+
+    func testShippedRecordingsAreWhatTheServiceDoes() async throws {
+        guard getuid() == 0 else { throw XCTSkip("live capture on lo needs root") }
+        let update = ProcessInfo.processInfo.environment["AUTHREPLAY_RECORD_EXAMPLES"] == "1"
+        for scenario in Self.scenarios {
+            let recording = try await capture(scenario)
+            let path = "\(Self.repositoryRoot)/recordings/\(scenario.file)"
+            if update {
+                try Data(RecordingCodec.encodeBytes(recording)).write(to: URL(fileURLWithPath: path), options: .atomic)
+            }
+            let shipped = try RecordingCodec.decode(try Data(contentsOf: URL(fileURLWithPath: path)))
+            XCTAssertEqual(Self.story(recording), Self.story(shipped), scenario.file)
+            XCTAssertEqual(SecretLinter().lint(recording).map(\.description), [], scenario.file)
+        }
+    }
+
+    /// What a recording says, without what changes run to run.
+    static func story(_ recording: Recording) -> [String] {
+        recording.sessions.sorted { $0.start < $1.start }.flatMap { session -> [String] in
+            var lines = session.exchanges.map { "\($0.request.method) \($0.request.path) → \($0.response?.status ?? 0)" }
+            for message in session.websocket?.messages ?? [] {
+                var line = "\(message.direction.rawValue) \(message.opcode.rawValue)"
+                if let text = message.payload.text, let json = try? JSONParser.parse(text), let type = json["type"]?.stringValue { line += " \(type)" }
+                if let error = message.payload.text.flatMap({ try? JSONParser.parse($0) })?["details"]?["error"]?.stringValue { line += " (\(error))" }
+                if let code = message.closeCode { line += " \(code)" }
+                lines.append(line)
+            }
+            lines.append("end \(session.end?.kind.rawValue ?? "-")")
+            return lines
+        }
+    }
+
+    func capture(_ scenario: Scenario) async throws -> Recording {
+        let service = try await StagingService.start(configuration: .init(authFailure: scenario.authFailure, regression: scenario.regression))
+        let port = service.port
+        let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
+        let capturing = Task.detached { () -> (Timestamp?, [Session]) in
+            var source = source
+            var processor = CaptureProcessor(linkType: source.linkType)
+            var sessions: [Session] = []
+            while let packet = try source.next() { sessions += processor.process(packet.data, at: packet.timestamp) }
+            sessions += processor.finish(truncated: false)
+            return (processor.capturedAt, sessions)
+        }
+        do {
+            try await scenario.client(port)
+            try await Task.sleep(for: .milliseconds(300))
+        } catch {
+            source.stop()
+            _ = try? await capturing.value
+            try await service.stop()
+            throw error
+        }
+        source.stop()
+        let (capturedAt, sessions) = try await capturing.value
+        try await service.stop()
+        let raw = Recording(
+            source: Source(kind: .live, name: "lo (example staging service, \(scenario.file))", tool: "authreplay \(0)"),
+            capturedAt: try XCTUnwrap(capturedAt), sessions: sessions
+        )
+        var redacted = Redactor().redact(raw).0
+        redacted.source.tool = "authreplay (scripts/record-examples.sh)"
+        return redacted
+    }
+}
+
+/// The scripted client: AsyncHTTPClient and swift-websocket's client.
+private enum Client {
+    static func login(_ port: Int) async throws -> String {
+        let body = #"{"username":"alice","password":"correct-horse-battery"}"#
+        let answer = try await request(port, .POST, "/auth/token", token: nil, body: body)
+        return try XCTUnwrap(JSONParser.parse(answer)["access_token"]?.stringValue)
+    }
+
+    static func get(_ port: Int, _ path: String, token: String?) async throws -> String {
+        try await request(port, .GET, path, token: token, body: nil)
+    }
+
+    static func request(_ port: Int, _ method: HTTPMethod, _ path: String, token: String?, body: String?) async throws -> String {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        try await http.shutdown()
+        return String(buffer: bytes)
+    }
+
+    /// Opens /ws, sends `send` after the first server message, and closes
+    /// (1000) once a message of type `until` arrives; nil waits for the server's close.
+    static func webSocket(_ port: Int, token: String?, send: [String], until: String?) async throws {
+        var fields = HTTPFields()
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        let headers = fields
+        _ = try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(port)/ws",
+            configuration: WebSocketClientConfiguration(additionalHeaders: headers, closeTimeout: .seconds(3)),
+            logger: Logger(label: "shipped-recordings")
+        ) { inbound, outbound, _ in
+            var sent = false
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text(let text) = message else { continue }
+                if !sent {
+                    sent = true
+                    for m in send { try await outbound.write(.text(m)) }
+                }
+                if let until, text.contains("\"\(until)\"") {
+                    try await outbound.close(.normalClosure, reason: "done")
+                    return
+                }
+            }
+        }
+    }
+}
