@@ -74,7 +74,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "TrafficModel"] + nio + testClients),
+        .testTarget(
+            name: "CaptureTests", dependencies: ["Capture", "TrafficModel"] + nio + testClients,
+            exclude: ["Golden"]  // golden recordings, read by path
+        ),
         .testTarget(name: "MockStagingTests", dependencies: ["MockStaging", "TrafficModel"] + nio + testClients),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockStaging", "TrafficModel"] + nio + testClients),
         .testTarget(name: "AuthreplayCLITests", dependencies: ["TrafficModel"]),

@@ -48,31 +48,58 @@ public struct JWT: Hashable, Sendable {
 
     /// Finds JWT-shaped tokens inside arbitrary text (a header, a query, a
     /// body), including ones glued behind a prefix such as
-    /// `authorization.bearer.<JWT>` in Sec-WebSocket-Protocol.
+    /// `authorization.bearer.<JWT>` in Sec-WebSocket-Protocol. Scans UTF-8
+    /// bytes: it runs over every payload a recording holds.
     public static func findAll(in text: String) -> [JWT] {
+        var text = text
+        return text.withUTF8 { findAll(in: $0) }
+    }
+
+    static func findAll(in bytes: UnsafeBufferPointer<UInt8>) -> [JWT] {
         var found: [JWT] = []
-        var run = ""
-        func flush() {
-            let parts = run.split(separator: ".", omittingEmptySubsequences: false)
-            var i = 0
-            while i + 2 < parts.count {
-                if parts[i].hasPrefix("eyJ"), let jwt = JWT("\(parts[i]).\(parts[i + 1]).\(parts[i + 2])") {
+        var runStart = -1
+        var runHasCandidate = false
+        func flush(_ end: Int) {
+            defer {
+                runStart = -1
+                runHasCandidate = false
+            }
+            guard runStart >= 0, runHasCandidate else { return }
+            var parts: [Range<Int>] = []
+            var partStart = runStart
+            for k in runStart..<end where bytes[k] == UInt8(ascii: ".") {
+                parts.append(partStart..<k)
+                partStart = k + 1
+            }
+            parts.append(partStart..<end)
+            var p = 0
+            while p + 2 < parts.count {
+                let first = parts[p]
+                if first.count >= 3, bytes[first.lowerBound] == UInt8(ascii: "e"), bytes[first.lowerBound + 1] == UInt8(ascii: "y"),
+                   bytes[first.lowerBound + 2] == UInt8(ascii: "J"),
+                   let jwt = JWT(String(decoding: UnsafeBufferPointer(rebasing: bytes[first.lowerBound..<parts[p + 2].upperBound]), as: UTF8.self)) {
                     found.append(jwt)
-                    i += 3
+                    p += 3
                 } else {
-                    i += 1
+                    p += 1
                 }
             }
-            run = ""
         }
-        for ch in text {
-            if ch.isASCII, ch.isLetter || ch.isNumber || ch == "-" || ch == "_" || ch == "." {
-                run.append(ch)
+        for k in 0..<bytes.count {
+            let b = bytes[k]
+            let isTokenByte = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+            if isTokenByte {
+                if runStart < 0 { runStart = k }
+                // "eyJ" is how every JWT header ({"…) starts in base64url.
+                if b == UInt8(ascii: "J"), k >= 2, bytes[k - 1] == UInt8(ascii: "y"), bytes[k - 2] == UInt8(ascii: "e"), k - 2 >= runStart {
+                    runHasCandidate = true
+                }
             } else {
-                flush()
+                flush(k)
             }
         }
-        flush()
+        flush(bytes.count)
         return found
     }
 }

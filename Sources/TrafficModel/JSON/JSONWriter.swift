@@ -1,80 +1,130 @@
 /// Serializes `JSONValue` deterministically: members in stored order, numbers
-/// as their literal, only the escapes RFC 8259 requires, two-space indent.
+/// as their literal, only the escapes RFC 8259 requires (plus DEL), two-space
+/// indent.
 ///
 /// Short arrays of scalars (a header field `["Host", "x"]`) stay on one line
-/// so a recording reads well in a code review.
+/// so a recording reads well in a code review. Output is built as UTF-8
+/// bytes, copying unescaped runs of a string in bulk: recordings carry
+/// megabytes of payload text.
 public enum JSONWriter {
     public static func compact(_ value: JSONValue) -> String {
-        var out = ""
-        write(value, into: &out, indent: nil, level: 0)
-        return out
+        var out = Output()
+        out.write(value, indent: false, level: 0)
+        return out.string
     }
 
     /// Pretty form; `level` indents nested lines as if the value stood that
     /// many levels deep (the first line is not indented).
     public static func pretty(_ value: JSONValue, level: Int = 0) -> String {
-        var out = ""
-        write(value, into: &out, indent: "  ", level: level)
-        out += "\n"
-        return out
+        var out = Output()
+        out.write(value, indent: true, level: level)
+        out.bytes.append(UInt8(ascii: "\n"))
+        return out.string
     }
 
-    private static func write(_ value: JSONValue, into out: inout String, indent: String?, level: Int) {
-        switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n
-        case .string(let s): writeString(s, into: &out)
-        case .array(let elements):
-            if elements.isEmpty {
-                out += "[]"
-                return
-            }
-            guard let indent, !isInline(elements) else {
-                out += "["
-                for (i, element) in elements.enumerated() {
-                    if i > 0 { out += indent == nil ? "," : ", " }
-                    write(element, into: &out, indent: nil, level: 0)
+    static func writeString(_ s: String, into out: inout String) {
+        var o = Output()
+        o.writeString(s)
+        out += o.string
+    }
+
+    struct Output {
+        var bytes: [UInt8] = []
+
+        var string: String { String(decoding: bytes, as: UTF8.self) }
+
+        mutating func append(_ text: StaticString) {
+            text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
+
+        mutating func newline(_ level: Int) {
+            bytes.append(UInt8(ascii: "\n"))
+            for _ in 0..<level { append("  ") }
+        }
+
+        mutating func write(_ value: JSONValue, indent: Bool, level: Int) {
+            switch value {
+            case .null: append("null")
+            case .bool(let b): b ? append("true") : append("false")
+            case .number(let n): bytes.append(contentsOf: n.utf8)
+            case .string(let s): writeString(s)
+            case .array(let elements):
+                if elements.isEmpty {
+                    append("[]")
+                    return
                 }
-                out += "]"
-                return
-            }
-            out += "["
-            for (i, element) in elements.enumerated() {
-                out += i == 0 ? "\n" : ",\n"
-                newlineIndent(indent, level + 1, into: &out)
-                write(element, into: &out, indent: indent, level: level + 1)
-            }
-            out += "\n"
-            newlineIndent(indent, level, into: &out)
-            out += "]"
-        case .object(let members):
-            if members.isEmpty {
-                out += "{}"
-                return
-            }
-            out += "{"
-            for (i, (name, member)) in members.enumerated() {
-                if let indent {
-                    out += i == 0 ? "\n" : ",\n"
-                    newlineIndent(indent, level + 1, into: &out)
-                } else if i > 0 {
-                    out += ","
+                bytes.append(UInt8(ascii: "["))
+                if !indent || JSONWriter.isInline(elements) {
+                    for (i, element) in elements.enumerated() {
+                        if i > 0 { indent ? append(", ") : append(",") }
+                        write(element, indent: false, level: 0)
+                    }
+                } else {
+                    for (i, element) in elements.enumerated() {
+                        if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                        newline(level + 1)
+                        write(element, indent: true, level: level + 1)
+                    }
+                    newline(level)
                 }
-                writeString(name, into: &out)
-                out += indent == nil ? ":" : ": "
-                write(member, into: &out, indent: indent, level: level + 1)
+                bytes.append(UInt8(ascii: "]"))
+            case .object(let members):
+                if members.isEmpty {
+                    append("{}")
+                    return
+                }
+                bytes.append(UInt8(ascii: "{"))
+                for (i, (name, member)) in members.enumerated() {
+                    if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                    if indent { newline(level + 1) }
+                    writeString(name)
+                    indent ? append(": ") : append(":")
+                    write(member, indent: indent, level: level + 1)
+                }
+                if indent { newline(level) }
+                bytes.append(UInt8(ascii: "}"))
             }
-            if let indent {
-                out += "\n"
-                newlineIndent(indent, level, into: &out)
+        }
+
+        private static let hex = Array("0123456789abcdef".utf8)
+
+        mutating func writeString(_ s: String) {
+            bytes.append(UInt8(ascii: "\""))
+            var s = s
+            s.withUTF8 { utf8 in
+                var runStart = 0
+                for i in 0..<utf8.count {
+                    let b = utf8[i]
+                    let escape: StaticString?
+                    switch b {
+                    case UInt8(ascii: "\""): escape = "\\\""
+                    case UInt8(ascii: "\\"): escape = "\\\\"
+                    case 0x0A: escape = "\\n"
+                    case 0x0D: escape = "\\r"
+                    case 0x09: escape = "\\t"
+                    case 0x08: escape = "\\b"
+                    case 0x0C: escape = "\\f"
+                    case 0x00..<0x20, 0x7F: escape = nil
+                    default: continue
+                    }
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                    runStart = i + 1
+                    if let escape {
+                        append(escape)
+                    } else {
+                        append("\\u00")
+                        bytes.append(Self.hex[Int(b >> 4)])
+                        bytes.append(Self.hex[Int(b & 0xF)])
+                    }
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
             }
-            out += "}"
+            bytes.append(UInt8(ascii: "\""))
         }
     }
 
     /// Arrays of up to four short scalars print on one line.
-    private static func isInline(_ elements: [JSONValue]) -> Bool {
+    static func isInline(_ elements: [JSONValue]) -> Bool {
         guard elements.count <= 4 else { return false }
         return elements.allSatisfy {
             switch $0 {
@@ -83,36 +133,5 @@ public enum JSONWriter {
             case .array, .object: return false
             }
         }
-    }
-
-    private static func newlineIndent(_ indent: String, _ level: Int, into out: inout String) {
-        for _ in 0..<level { out += indent }
-    }
-
-    private static let hex: [Character] = Array("0123456789abcdef")
-
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let v = Int(scalar.value)
-                    out += "\\u00"
-                    out.append(hex[v >> 4])
-                    out.append(hex[v & 0xF])
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }
