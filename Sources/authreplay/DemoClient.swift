@@ -118,7 +118,9 @@ struct DemoClient: Sendable {
             guard try await receive() else { return answers }
             for (message, count) in zip(send, expectedAfterEach) {
                 try await connection.writeFrame(opcode: 0x1, payload: Array(message.utf8))
-                for _ in 0..<count where try await receive() == false { return answers }
+                for _ in 0..<count {
+                    guard try await receive() else { return answers }
+                }
             }
             // The server closes first (an error frame), or we close with 1000.
             if send.isEmpty {
