@@ -214,9 +214,9 @@ enum DemoChecks {
     static let agentEvents = ["agent_started", "agent_thinking", "tool_executing", "agent_completed"]
 
     /// The problems with the answers of the live service (empty: as expected).
-    static func live(_ answers: [DemoAnswer]) -> [String] {
+    static func live(_ all: [DemoAnswer]) -> [String] {
         var problems: [String] = []
-        func answers(of step: String) -> [DemoAnswer] { answers.filter { $0.step == step } }
+        func answers(of step: String) -> [DemoAnswer] { all.filter { $0.step == step } }
         func type(_ answer: DemoAnswer?) -> String? { answer?.json?["type"]?.stringValue }
 
         let login = answers(of: "login").first
