@@ -16,7 +16,6 @@ import XCTest
 /// run the same client against the mock, replay it against the healthy and the
 /// regressed service.
 final class EndToEndLoopTests: XCTestCase {
-    private var client: HTTPClient { .shared }
 
     /// Everything the client saw, in order: response bodies, and per WebSocket its texts and close.
     struct Transcript: Equatable, CustomStringConvertible {
@@ -34,16 +33,16 @@ final class EndToEndLoopTests: XCTestCase {
 
     /// Login, /api/me, the agent WebSocket with each token placement, then no token and a tampered token.
     /// Against the mock, `token` is the one the mock's login answered (the recorded one).
-    private func runClient(baseURL: String) async throws -> (Transcript, token: String) {
+    private static func runClient(baseURL: String) async throws -> (Transcript, token: String) {
         var transcript = Transcript()
         let login = try await Clients.http(
-            client, .POST, baseURL + "/auth/token", headers: [("Content-Type", "application/json")],
+            HTTPClient.shared, .POST, baseURL + "/auth/token", headers: [("Content-Type", "application/json")],
             body: #"{"username":"alice","password":"correct-horse-battery"}"#
         )
         XCTAssertEqual(login.status, 200, login.body)
         transcript.responses.append("\(login.status) \(login.body)")
         let token = try XCTUnwrap(login.json?["access_token"]?.stringValue)
-        let me = try await Clients.http(client, .GET, baseURL + "/api/me", headers: [("Authorization", "Bearer \(token)")])
+        let me = try await Clients.http(HTTPClient.shared, .GET, baseURL + "/api/me", headers: [("Authorization", "Bearer \(token)")])
         transcript.responses.append("\(me.status) \(me.body)")
 
         let ws = baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/ws"
@@ -84,7 +83,7 @@ final class EndToEndLoopTests: XCTestCase {
         ))
         do {
             // Record.
-            let (live, _) = try await withDeadline(20) { try await self.runClient(baseURL: proxy.baseURL) }
+            let (live, _) = try await withDeadline(20) { try await Self.runClient(baseURL: proxy.baseURL) }
             let recording = try await proxy.stop()
             stopped = true
             XCTAssertEqual(live.webSockets.count, 5)
@@ -104,7 +103,7 @@ final class EndToEndLoopTests: XCTestCase {
             // Serve the recording; the same client gets exactly what the service sent.
             let mock = try await MockStagingServer.start(recordings: [recording])
             do {
-                let (mocked, _) = try await withDeadline(20) { try await self.runClient(baseURL: mock.baseURL) }
+                let (mocked, _) = try await withDeadline(20) { try await Self.runClient(baseURL: mock.baseURL) }
                 XCTAssertEqual(mocked.responses, live.responses)
                 XCTAssertEqual(mocked.webSockets, live.webSockets)
             } catch {
