@@ -72,13 +72,13 @@ public struct RecordingStreamEncoder: Sendable {
 
     public mutating func session(_ session: Session) -> String {
         sessionCount += 1
-        return (sessionCount == 1 ? "\n    " : ",\n    ") + JSONWriter.pretty(session.json, level: 2).dropLast()
+        return (sessionCount == 1 ? "\n    " : ",\n    ") + JSONWriter.prettyFragment(session.json, level: 2)
     }
 
     public func suffix(redaction: RedactionSummary?) -> String {
         var text = sessionCount == 0 ? "]" : "\n  ]"
         if let redaction {
-            text += ",\n  \"redaction\": " + JSONWriter.pretty(redaction.json, level: 1).dropLast()
+            text += ",\n  \"redaction\": " + JSONWriter.prettyFragment(redaction.json, level: 1)
         }
         return text + "\n}\n"
     }

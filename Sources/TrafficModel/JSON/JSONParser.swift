@@ -175,45 +175,42 @@ public struct JSONParser {
     private mutating func parseString() throws(Error) -> String {
         let start = index
         index += 1
-        var scalars = String.UnicodeScalarView()
+        // Unescaped runs are copied in bulk; the result is validated once.
+        var utf8: [UInt8] = []
         var runStart = index
-        func flushRun(_ parser: JSONParser, to end: Int) throws(Error) {
-            guard runStart < end else { return }
-            let slice = parser.bytes[runStart..<end]
-            guard let run = String(validating: slice, as: UTF8.self) else {
-                throw parser.error("invalid UTF-8 in string", at: runStart)
-            }
-            scalars.append(contentsOf: run.unicodeScalars)
-        }
         while true {
             guard index < bytes.count else { throw error("unterminated string", at: start) }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                try flushRun(self, to: index)
+                utf8.append(contentsOf: bytes[runStart..<index])
                 index += 1
-                return String(scalars)
+                guard let string = String(validating: utf8, as: UTF8.self) else {
+                    throw error("invalid UTF-8 in string", at: start)
+                }
+                return string
             }
             if byte < 0x20 { throw error("control character in string must be escaped") }
             if byte != UInt8(ascii: "\\") {
                 index += 1
                 continue
             }
-            try flushRun(self, to: index)
+            utf8.append(contentsOf: bytes[runStart..<index])
             index += 1
             guard index < bytes.count else { throw error("unterminated escape sequence") }
             let escape = bytes[index]
             index += 1
             switch escape {
-            case UInt8(ascii: "\""): scalars.append("\"")
-            case UInt8(ascii: "\\"): scalars.append("\\")
-            case UInt8(ascii: "/"): scalars.append("/")
-            case UInt8(ascii: "b"): scalars.append("\u{08}")
-            case UInt8(ascii: "f"): scalars.append("\u{0C}")
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "t"): scalars.append("\t")
+            case UInt8(ascii: "\""): utf8.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): utf8.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "/"): utf8.append(UInt8(ascii: "/"))
+            case UInt8(ascii: "b"): utf8.append(0x08)
+            case UInt8(ascii: "f"): utf8.append(0x0C)
+            case UInt8(ascii: "n"): utf8.append(0x0A)
+            case UInt8(ascii: "r"): utf8.append(0x0D)
+            case UInt8(ascii: "t"): utf8.append(0x09)
             case UInt8(ascii: "u"):
                 let unit = try parseHex4()
+                let scalar: Unicode.Scalar
                 if (0xD800...0xDBFF).contains(unit) {
                     guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
                         throw error("unpaired UTF-16 surrogate in \\u escape")
@@ -221,13 +218,13 @@ public struct JSONParser {
                     index += 2
                     let low = try parseHex4()
                     guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid UTF-16 low surrogate") }
-                    let value = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                    scalars.append(Unicode.Scalar(value)!)
+                    scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))!
                 } else if (0xDC00...0xDFFF).contains(unit) {
                     throw error("unpaired UTF-16 surrogate in \\u escape")
                 } else {
-                    scalars.append(Unicode.Scalar(unit)!)
+                    scalar = Unicode.Scalar(unit)!
                 }
+                utf8.append(contentsOf: UTF8.encode(scalar)!)
             default:
                 throw error("invalid escape sequence", at: index - 2)
             }

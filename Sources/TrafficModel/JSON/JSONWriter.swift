@@ -22,6 +22,13 @@ public enum JSONWriter {
         return out.string
     }
 
+    /// The pretty form without its final newline, for a streaming writer.
+    static func prettyFragment(_ value: JSONValue, level: Int) -> String {
+        var out = Output()
+        out.write(value, indent: true, level: level)
+        return out.string
+    }
+
     static func writeString(_ s: String, into out: inout String) {
         var o = Output()
         o.writeString(s)
