@@ -28,16 +28,23 @@ enum ConnectionEvent: Sendable {
 final class ReplayConnection: Sendable {
     let channel: Channel
     private let inbox: NIOLoopBound<EventInbox>
+    /// Completes once the pipeline speaks WebSocket (or the connection ended):
+    /// a frame written earlier would meet the HTTP handlers still being removed.
+    private let upgraded: EventLoopFuture<Void>
 
-    private init(channel: Channel, inbox: NIOLoopBound<EventInbox>) {
+    private init(channel: Channel, inbox: NIOLoopBound<EventInbox>, upgraded: EventLoopFuture<Void>) {
         self.channel = channel
         self.inbox = inbox
+        self.upgraded = upgraded
     }
 
     static func connect(to target: ReplayTarget, group: EventLoopGroup, timeout: TimeAmount) async throws -> ReplayConnection {
         let loop = group.next()
         let inbox = try await loop.submit { NIOLoopBound(EventInbox(eventLoop: loop), eventLoop: loop) }.get()
-        let channel = try await ClientBootstrap(group: loop)
+        let upgraded = loop.makePromise(of: Void.self)
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -46,13 +53,18 @@ final class ReplayConnection: Sendable {
                     configuration.automaticallySetFramingHeaders = false
                     let encoder = HTTPRequestEncoder(configuration: configuration)
                     let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
-                    let collector = HTTPResponseCollector(inbox: inbox.value, encoder: encoder, decoder: decoder)
+                    let collector = HTTPResponseCollector(inbox: inbox.value, encoder: encoder, decoder: decoder, upgraded: upgraded)
                     try channel.pipeline.syncOperations.addHandlers([encoder, decoder, collector])
                 }
             }
             .connect(host: target.host, port: target.port)
             .get()
-        return ReplayConnection(channel: channel, inbox: inbox)
+        } catch {
+            upgraded.succeed(())
+            throw error
+        }
+        channel.closeFuture.whenComplete { _ in upgraded.succeed(()) }
+        return ReplayConnection(channel: channel, inbox: inbox, upgraded: upgraded.futureResult)
     }
 
     func send(_ request: HTTPRequest) async throws {
@@ -72,6 +84,7 @@ final class ReplayConnection: Sendable {
     /// Always masked (RFC 6455 §5.3); never compressed (no extension is
     /// negotiated on replay).
     func send(_ message: WebSocketMessage) async throws {
+        try await upgraded.get()
         var payload = ByteBuffer(bytes: message.payload.bytes)
         if message.opcode == .close {
             var close = ByteBuffer()
@@ -148,14 +161,16 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
     private let inbox: EventInbox
     private let encoder: HTTPRequestEncoder
     private let decoder: ByteToMessageHandler<HTTPResponseDecoder>
+    private let upgraded: EventLoopPromise<Void>
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
     private var ended = false
 
-    init(inbox: EventInbox, encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>) {
+    init(inbox: EventInbox, encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>, upgraded: EventLoopPromise<Void>) {
         self.inbox = inbox
         self.encoder = encoder
         self.decoder = decoder
+        self.upgraded = upgraded
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -187,7 +202,11 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
             try operations.addHandlers([WebSocketFrameEncoder(), WebSocketMessageCollector(inbox: inbox)])
             operations.removeHandler(context: context, promise: nil)
             operations.removeHandler(encoder, promise: nil)
-            operations.removeHandler(decoder, promise: nil)
+            // The decoder may hand on buffered bytes before it is gone; frames
+            // are written only after that (see `ReplayConnection.upgraded`).
+            let removed = context.eventLoop.makePromise(of: Void.self)
+            removed.futureResult.cascade(to: upgraded)
+            operations.removeHandler(decoder, promise: removed)
         } catch {
             inbox.push(.failed("could not switch the connection to WebSocket: \(error)"))
             context.close(promise: nil)
