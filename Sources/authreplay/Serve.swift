@@ -44,6 +44,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Compare client messages and request bodies byte for byte instead of as JSON.")
     var exact = false
 
+    @Option(help: "Connections served at once; more are closed as they arrive.")
+    var maxConnections = 1024
+
+    @Option(help: "Seconds a connection may stay silent before it is closed.")
+    var idleTimeout = 60.0
+
     @Option(help: "Shared secret for HS256/384/512: tokens with a bad signature get the auth class invalid-signature.")
     var jwtSecret: String?
 
@@ -52,6 +58,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--pace must be fast, recorded or a non-negative number, not \(pace)")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard maxConnections > 0, idleTimeout > 0 else { throw ValidationError("--max-connections and --idle-timeout must be positive") }
     }
 
     func run() async throws {
@@ -60,7 +67,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = MockStagingServer.Configuration(
             host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
-            verifier: jwtSecret.map { HMACJWTVerifier(secret: Array($0.utf8)) }, log: { Terminal.info($0) }
+            verifier: jwtSecret.map { HMACJWTVerifier(secret: Array($0.utf8)) }, maxConnections: maxConnections,
+            idleTimeout: idleTimeout, log: { Terminal.info($0) }
         )
         let server: MockStagingServer
         do {

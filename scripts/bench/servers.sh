@@ -17,7 +17,7 @@ work=${BENCH_DIR:-/tmp/authreplay-bench}
 mkdir -p "$work"
 [ -x /usr/bin/time ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
 python3 -c 'import aiohttp' 2>/dev/null || pip install -q aiohttp
-ulimit -n 65536 || true
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 swift build -c release --product authreplay --scratch-path .build-release >/dev/null
 swift build -c release --product bench-ws-server --scratch-path .build-release >/dev/null
@@ -64,7 +64,7 @@ echo "mock vs bare Swift: $(awk "BEGIN{printf \"%.0f\", 100 * $b / $m}")% of the
 echo "mock vs aiohttp:    $(awk "BEGIN{printf \"%.1f\", $a / $m}")x (target >= 5x)"
 
 # Idle connections: open IDLE WebSocket connections to the mock and hold them.
-start_server mock-idle "$bin/authreplay" serve "$work/echo.json" --port 0
+start_server mock-idle "$bin/authreplay" serve "$work/echo.json" --port 0 --max-connections $((idle + 100)) --idle-timeout 600
 python3 - "$port" "$idle" <<'PY'
 import socket, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
