@@ -12,7 +12,7 @@ struct Demo: AsyncParsableCommand {
         discussion: """
         Starts the example staging service on a free loopback port, records a scripted \
         client (login, /api/me, an agent WebSocket, a WebSocket without a token) through \
-        the recording proxy, redacts and writes the recording, serves it from the mock \
+        live capture on lo (root) or the recording proxy, redacts and writes the recording, serves it from the mock \
         and checks the mock answers as the service did, then replays it against the \
         service with the user-context regression switched on (the replay must fail with \
         the AUTH_REQUIRED diff) and against the healthy service (it must pass). No root \
@@ -92,29 +92,13 @@ struct DemoTour: Sendable {
     private func tour(service: StagingService, user: StagingService.User) async throws {
         say("   listening on \(service.baseURL) (auth failures: AUTH_REQUIRED frame, close 1008)", .normal)
 
-        heading(2, "Recording a client session through the proxy")
-        let isRoot = getuid() == 0
-        say("   recording through the proxy (no root needed)\(isRoot ? "; as root, live capture is also available: authreplay capture" : "")", .normal)
-        let (raw, live) = try await step(2) {
-            let proxy = try await RecordingProxy.start(configuration: .init(
-                listenHost: "127.0.0.1", listenPort: 0, upstream: UpstreamTarget(scheme: .http, host: service.host, port: service.port)
-            ))
-            say("   proxy \(proxy.baseURL) → \(service.baseURL)", .normal)
-            let answers: [DemoAnswer]
-            do {
-                answers = try await client(host: proxy.host, port: proxy.port, user: user).run()
-            } catch {
-                _ = try? await proxy.stop()
-                throw error
-            }
-            let recording = try await proxy.stop()
-            return (recording, answers)
-        }
+        heading(2, "Recording a client session")
+        let (raw, live) = try await step(2) { try await record(service: service, user: user) }
         for answer in live { say("   \(abbreviated(answer.description))", .dim) }
         let problems = DemoChecks.live(live)
         guard problems.isEmpty else { throw StepFailure(step: 2, reason: problems.joined(separator: "; ")) }
         guard raw.sessions.count == 4 else {
-            throw StepFailure(step: 2, reason: "the proxy recorded \(raw.sessions.count) sessions, expected 4")
+            throw StepFailure(step: 2, reason: "the recording holds \(raw.sessions.count) sessions, expected 4")
         }
         say("   \(raw.sessions.count) sessions recorded", .normal)
 
@@ -184,6 +168,56 @@ struct DemoTour: Sendable {
         say("   authreplay serve \(recordingPath) --port 0", .normal)
         say("   swift run staging-service --port 8000 --regression user-context", .normal)
         say("   authreplay replay \(unredactedPath) --target http://127.0.0.1:8000", .normal)
+    }
+
+    /// Live capture on `lo` when libpcap may capture (root or CAP_NET_RAW),
+    /// the recording proxy otherwise; says which.
+    private func record(service: StagingService, user: StagingService.User) async throws -> (Recording, [DemoAnswer]) {
+        if let source = try? LiveCaptureSource(interface: "lo", filter: "tcp port \(service.port)") {
+            say("   recording with live capture on lo (libpcap; the recording proxy is used where capture is not permitted)", .normal)
+            return try await recordLive(source, service: service, user: user)
+        }
+        say("   recording through the proxy (live capture on lo needs root or CAP_NET_RAW)", .normal)
+        let proxy = try await RecordingProxy.start(configuration: .init(
+            listenHost: "127.0.0.1", listenPort: 0, upstream: UpstreamTarget(scheme: .http, host: service.host, port: service.port)
+        ))
+        say("   proxy \(proxy.baseURL) → \(service.baseURL)", .normal)
+        let answers: [DemoAnswer]
+        do {
+            answers = try await client(host: proxy.host, port: proxy.port, user: user).run()
+        } catch {
+            _ = try? await proxy.stop()
+            throw error
+        }
+        return (try await proxy.stop(), answers)
+    }
+
+    private func recordLive(_ source: LiveCaptureSource, service: StagingService, user: StagingService.User) async throws -> (Recording, [DemoAnswer]) {
+        let capturing = Task.detached { () throws -> (Timestamp?, [Session]) in
+            var source = source
+            var processor = CaptureProcessor(linkType: source.linkType)
+            var sessions: [Session] = []
+            while let packet = try source.next() { sessions += processor.process(packet.data, at: packet.timestamp) }
+            return (processor.capturedAt, sessions + processor.finish(truncated: false))
+        }
+        let answers: [DemoAnswer]
+        do {
+            answers = try await client(host: service.host, port: service.port, user: user).run()
+            // Let the connections' last FIN/ACK packets reach the capture.
+            try await Task.sleep(for: .milliseconds(300))
+        } catch {
+            source.stop()
+            _ = try? await capturing.value
+            throw error
+        }
+        source.stop()
+        let (capturedAt, sessions) = try await capturing.value
+        let recording = Recording(
+            source: Source(kind: .live, name: "lo", tool: "authreplay \(AuthReplay.version)"),
+            capturedAt: capturedAt ?? Timestamp(seconds: Date().timeIntervalSince1970),
+            sessions: sessions
+        )
+        return (AuthAnalyzer().analyze(recording), answers)
     }
 
     private func client(host: String, port: Int, user: StagingService.User) -> DemoClient {
