@@ -1,0 +1,23 @@
+// swift-tools-version:6.0
+// libFuzzer targets for authreplay's pure parsers (issue 8). A separate package so
+// the main build stays fast. Build with scripts/fuzz.sh, or by hand:
+//   swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product fuzz-http
+import PackageDescription
+
+let deps: [Target.Dependency] = [
+    .product(name: "Capture", package: "authreplay"),
+    .product(name: "TrafficModel", package: "authreplay"),
+]
+
+let package = Package(
+    name: "authreplay-fuzz",
+    platforms: [.macOS(.v14)],
+    dependencies: [.package(name: "authreplay", path: "..")],
+    targets: [
+        .executableTarget(name: "fuzz-packet", dependencies: deps),
+        .executableTarget(name: "fuzz-reassembly", dependencies: deps),
+        .executableTarget(name: "fuzz-http", dependencies: deps),
+        .executableTarget(name: "fuzz-websocket", dependencies: deps),
+        .executableTarget(name: "fuzz-recording", dependencies: deps),
+    ]
+)
