@@ -22,7 +22,7 @@ enum Exit {
     static let ok: Int32 = 0
     static let failure: Int32 = 1
     static let usage: Int32 = 2
-    /// The input ended early (a truncated capture); what came before was written.
+    /// The input ended early (a truncated capture, an interrupted import); what came before was written.
     static let incomplete: Int32 = 3
 }
 

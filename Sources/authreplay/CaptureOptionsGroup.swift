@@ -132,7 +132,10 @@ struct StoppableSource<Base: PacketSource>: PacketSource {
     var name: String { base.name }
 
     mutating func next() throws(PacketSourceError) -> CapturedPacket? {
-        if stopped.isSet { return nil }
+        if stopped.isSet {
+            stopped.noteCutShort()
+            return nil
+        }
         if let r = remaining {
             guard r > 0 else { return nil }
             remaining = r - 1
@@ -145,8 +148,12 @@ struct StoppableSource<Base: PacketSource>: PacketSource {
 
 final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
+    private let cut = Atomic<Bool>(false)
     var isSet: Bool { flag.load(ordering: .relaxed) }
     func set() { flag.store(true, ordering: .relaxed) }
+    /// The source ended because of the stop, not because its input ended.
+    var cutShort: Bool { cut.load(ordering: .relaxed) }
+    func noteCutShort() { cut.store(true, ordering: .relaxed) }
 }
 
 /// Redaction, on by default wherever a recording is written from traffic.

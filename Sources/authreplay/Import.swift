@@ -11,8 +11,9 @@ struct Import: ParsableCommand {
         HTTP/1.x is kept (with --port: every connection on those ports).
 
         Exit codes: 0 written, 1 the capture could not be read (nothing written), \
-        2 usage error, 3 the capture was truncated or damaged: every session before \
-        that point was written and the open ones are marked "truncated".
+        2 usage error, 3 the capture was truncated or damaged, or the import was \
+        interrupted (SIGINT/SIGTERM): every session before that point was written \
+        and the open ones are marked "truncated".
 
         Example:
           authreplay import staging.pcap --output recordings/staging.json --port 8000
@@ -34,5 +35,10 @@ struct Import: ParsableCommand {
         }
         let stop = StopFlag()
         try CaptureDriver.run(source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, stop: { stop.set() })
+        if stop.cutShort {
+            // Unlike a live capture, an import has a natural end: stopping before it is incomplete.
+            Terminal.error("\(capture): import interrupted by a signal; the recording holds every session read before it")
+            throw CommandFailure(code: Exit.incomplete)
+        }
     }
 }
