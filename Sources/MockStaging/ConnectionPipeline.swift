@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import PerMessageDeflate
 import TrafficModel
 
 /// Sets up one accepted connection: limits, HTTP/1.1 with pipelining, the
@@ -26,8 +27,8 @@ enum ConnectionPipeline {
                 let request = HTTPRequest(head)
                 guard !request.path.hasPrefix(MockReplay.adminPrefix) else { return channel.eventLoop.makeSucceededFuture(nil) }
                 switch state.handle(request, canUpgrade: true) {
-                case .upgrade(let reference, let fields, let script):
-                    slot.value.upgrade = (reference, script)
+                case .upgrade(let reference, let fields, let script, let deflate):
+                    slot.value.upgrade = (reference, script, deflate)
                     var headers = HTTPHeaders()
                     for field in fields { headers.add(name: field.name, value: field.value) }
                     return channel.eventLoop.makeSucceededFuture(headers)
@@ -38,11 +39,11 @@ enum ConnectionPipeline {
                 }
             },
             upgradePipelineHandler: { channel, _ in
-                guard let (reference, script) = slot.value.upgrade else { return channel.close() }
+                guard let (reference, script, deflate) = slot.value.upgrade else { return channel.close() }
                 slot.value.upgrade = nil
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        WebSocketReplayHandler(script: script, reference: reference, state: state)
+                        WebSocketReplayHandler(script: script, reference: reference, deflate: deflate, state: state)
                     )
                 }
             }
@@ -65,7 +66,7 @@ enum ConnectionPipeline {
 /// What the upgrader decided for the connection's first request, for the
 /// handler that acts on it (both run on the channel's event loop).
 final class UpgradeSlot {
-    var upgrade: (RecordedReference, SessionScript)?
+    var upgrade: (RecordedReference, SessionScript, PerMessageDeflateAgreement?)?
     var pending: MockReplay.Decision?
 }
 
