@@ -14,6 +14,8 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    /// A 100 Continue already went out for this request (it had Expect: 100-continue).
+    private var sentContinue = false
     /// Makes the next request on this connection eligible for an upgrade
     /// again; true when the current one asked for an upgrade that was not done.
     private let rearmUpgrade: (ChannelPipeline.SynchronousOperations, Bool) -> Void
@@ -30,6 +32,14 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = head
             body = []
             tooLarge = false
+            sentContinue = false
+            // A client that expects 100-continue may hold its body back until
+            // it sees one (RFC 9110 §10.1.1), and the body decides the match:
+            // answer 100 now. A recorded 100 Continue is then not sent again.
+            if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                sentContinue = true
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+            }
         case .body(var buffer):
             if body.count + buffer.readableBytes > state.configuration.maxMessageSize {
                 tooLarge = true
@@ -75,6 +85,14 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard context.channel.isActive else { return }
         // Before the end of this answer releases the next pipelined request.
         if keepAlive { rearmUpgrade(context.pipeline.syncOperations, Self.asksForUpgrade(request)) }
+        var interim = response.interim
+        if sentContinue, let first = interim.firstIndex(where: { $0.status == 100 }) { interim.remove(at: first) }
+        for informational in interim {
+            var headers = HTTPHeaders()
+            for field in informational.headers { headers.add(name: field.name, value: field.value) }
+            let status = HTTPResponseStatus(statusCode: informational.status, reasonPhrase: informational.reason)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        }
         var headers = HTTPHeaders()
         for field in response.headers { headers.add(name: field.name, value: field.value) }
         let head = HTTPResponseHead(
