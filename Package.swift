@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "authreplay", targets: ["authreplay"]),
         .executable(name: "staging-service", targets: ["staging-service"]),
         .library(name: "TrafficModel", targets: ["TrafficModel"]),
+        .library(name: "PerMessageDeflate", targets: ["PerMessageDeflate"]),
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "MockStaging", targets: ["MockStaging"]),
         .library(name: "Replay", targets: ["Replay"]),
@@ -43,20 +44,22 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // permessage-deflate (RFC 7692): offers, answers, the deflate/inflate engine (zlib).
+        // Shared by Capture, MockStaging and Replay, which never import one another.
+        .target(name: "PerMessageDeflate", dependencies: [.product(name: "CompressNIO", package: "compress-nio")]),
         // Packets (libpcap), HAR files and the recording proxy to recordings.
         .target(
             name: "Capture",
             dependencies: [
-                "TrafficModel", "CPcap",
-                .product(name: "CompressNIO", package: "compress-nio"),
+                "TrafficModel", "CPcap", "PerMessageDeflate",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ] + nio
         ),
         .target(
             name: "MockStaging",
-            dependencies: ["TrafficModel", .product(name: "CompressNIO", package: "compress-nio")] + nio
+            dependencies: ["TrafficModel", "PerMessageDeflate"] + nio
         ),
-        .target(name: "Replay", dependencies: ["TrafficModel"] + nio),
+        .target(name: "Replay", dependencies: ["TrafficModel", "PerMessageDeflate"] + nio),
         // The example staging service: a small auth service like our users run.
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
         .executableTarget(
@@ -75,10 +78,10 @@ let package = Package(
         ),
         .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel"]),
         .testTarget(
-            name: "CaptureTests", dependencies: ["Capture", "TrafficModel"] + nio + testClients,
+            name: "CaptureTests", dependencies: ["Capture", "PerMessageDeflate", "TrafficModel"] + nio + testClients,
             exclude: ["Golden"]  // golden recordings, read by path
         ),
-        .testTarget(name: "MockStagingTests", dependencies: ["MockStaging", "TrafficModel"] + nio + testClients),
+        .testTarget(name: "MockStagingTests", dependencies: ["MockStaging", "PerMessageDeflate", "TrafficModel"] + nio + testClients),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockStaging", "TrafficModel"] + nio + testClients),
         .testTarget(name: "AuthreplayCLITests", dependencies: ["TrafficModel"]),
         .testTarget(

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import PerMessageDeflate
 import TrafficModel
 
 /// Sets up one accepted connection: limits, HTTP/1.1 with pipelining, the
@@ -26,8 +27,8 @@ enum ConnectionPipeline {
                 let request = HTTPRequest(head)
                 guard !request.path.hasPrefix(MockReplay.adminPrefix) else { return channel.eventLoop.makeSucceededFuture(nil) }
                 switch state.handle(request, canUpgrade: true) {
-                case .upgrade(let reference, let fields, let script):
-                    slot.value.upgrade = (reference, script)
+                case .upgrade(let reference, let fields, let script, let deflate):
+                    slot.value.upgrade = (reference, script, deflate)
                     var headers = HTTPHeaders()
                     for field in fields { headers.add(name: field.name, value: field.value) }
                     return channel.eventLoop.makeSucceededFuture(headers)
@@ -38,34 +39,81 @@ enum ConnectionPipeline {
                 }
             },
             upgradePipelineHandler: { channel, _ in
-                guard let (reference, script) = slot.value.upgrade else { return channel.close() }
+                guard let (reference, script, deflate) = slot.value.upgrade else { return channel.close() }
                 slot.value.upgrade = nil
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        WebSocketReplayHandler(script: script, reference: reference, state: state)
+                        WebSocketReplayHandler(script: script, reference: reference, deflate: deflate, state: state)
                     )
                 }
             }
         )
 
+        let completion: @Sendable (ChannelHandlerContext) -> Void = { context in
+            context.pipeline.removeHandler(name: httpHandlerName, promise: nil)
+        }
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1_000_000_000))))
         try sync.addHandler(IdleCloseHandler())
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
-            withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                context.pipeline.removeHandler(name: httpHandlerName, promise: nil)
-            }),
+            withServerUpgrade: (upgraders: [upgrader], completionHandler: completion),
             withErrorHandling: true
         )
-        try sync.addHandler(HTTPReplayHandler(state: state, slot: slot), name: httpHandlerName)
+        try sync.addHandler(
+            HTTPReplayHandler(state: state, slot: slot) { pipeline, decoderStopped in
+                rearmUpgrade(pipeline, decoderStopped: decoderStopped, upgrader: upgrader, completion: completion)
+            },
+            name: httpHandlerName
+        )
+    }
+
+    /// NIO's upgrade handler looks at the first request only and then leaves
+    /// the pipeline. Putting a fresh one back before the replay handler, while
+    /// the answer to the current request is written (the pipelining handler
+    /// holds the next request until then), lets a later request on a
+    /// keep-alive connection upgrade exactly like a first one.
+    ///
+    /// NIO's request decoder stops parsing for good after a request that asked
+    /// for an upgrade (it expects to be removed); when that upgrade was not
+    /// done (`decoderStopped`), a fresh decoder takes over the bytes after it.
+    static func rearmUpgrade(
+        _ pipeline: ChannelPipeline.SynchronousOperations, decoderStopped: Bool, upgrader: NIOWebSocketServerUpgrader,
+        completion: @escaping @Sendable (ChannelHandlerContext) -> Void
+    ) {
+        guard (try? pipeline.context(handlerType: HTTPServerUpgradeHandler.self)) == nil,
+              let encoder = try? pipeline.handler(type: HTTPResponseEncoder.self),
+              var decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self),
+              let replay = try? pipeline.context(name: httpHandlerName)
+        else { return }
+        if decoderStopped {
+            let fresh = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+            do {
+                try pipeline.addHandler(fresh, position: .after(decoder))
+                // Removing the stopped decoder forwards its unparsed bytes to the fresh one.
+                pipeline.removeHandler(decoder, promise: nil)
+                decoder = fresh
+            } catch {
+                return
+            }
+        }
+        // The same HTTP handlers configureHTTPServerPipeline gives the first
+        // upgrade handler, so an upgrade leaves the same clean pipeline.
+        var extra: [RemovableChannelHandler] = [decoder]
+        if let handler = try? pipeline.handler(type: HTTPServerPipelineHandler.self) { extra.append(handler) }
+        if let handler = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) { extra.append(handler) }
+        if let handler = try? pipeline.handler(type: HTTPServerProtocolErrorHandler.self) { extra.append(handler) }
+        let handler = HTTPServerUpgradeHandler(
+            upgraders: [upgrader], httpEncoder: encoder, extraHTTPHandlers: extra, upgradeCompletionHandler: completion
+        )
+        try? pipeline.addHandler(handler, position: .before(replay.handler))
     }
 }
 
-/// What the upgrader decided for the connection's first request, for the
-/// handler that acts on it (both run on the channel's event loop).
+/// What the upgrader decided for the current request, for the handler that
+/// acts on it (both run on the channel's event loop).
 final class UpgradeSlot {
-    var upgrade: (RecordedReference, SessionScript)?
+    var upgrade: (RecordedReference, SessionScript, PerMessageDeflateAgreement?)?
     var pending: MockReplay.Decision?
 }
 

@@ -14,10 +14,16 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    /// A 100 Continue already went out for this request (it had Expect: 100-continue).
+    private var sentContinue = false
+    /// Makes the next request on this connection eligible for an upgrade
+    /// again; true when the current one asked for an upgrade that was not done.
+    private let rearmUpgrade: (ChannelPipeline.SynchronousOperations, Bool) -> Void
 
-    init(state: SharedState, slot: NIOLoopBound<UpgradeSlot>) {
+    init(state: SharedState, slot: NIOLoopBound<UpgradeSlot>, rearmUpgrade: @escaping (ChannelPipeline.SynchronousOperations, Bool) -> Void) {
         self.state = state
         self.slot = slot
+        self.rearmUpgrade = rearmUpgrade
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -26,6 +32,14 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.head = head
             body = []
             tooLarge = false
+            sentContinue = false
+            // A client that expects 100-continue may hold its body back until
+            // it sees one (RFC 9110 §10.1.1), and the body decides the match:
+            // answer 100 now. A recorded 100 Continue is then not sent again.
+            if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                sentContinue = true
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+            }
         case .body(var buffer):
             if body.count + buffer.readableBytes > state.configuration.maxMessageSize {
                 tooLarge = true
@@ -40,7 +54,7 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
                     ("error", .string("request body larger than the mock's limit of \(state.configuration.maxMessageSize) bytes")),
                 ]))
                 state.configuration.log?("\(head.method.rawValue) \(head.uri) → 413 (body over \(state.configuration.maxMessageSize) bytes)")
-                write(response, keepAlive: false, context: context)
+                write(response, keepAlive: false, request: head, context: context)
                 return
             }
             let decision: MockReplay.Decision
@@ -55,20 +69,30 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let keepAlive = head.isKeepAlive && !response.closeConnection
                 if delay > 0 {
                     context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) {
-                        self.write(response, keepAlive: keepAlive, context: context)
+                        self.write(response, keepAlive: keepAlive, request: head, context: context)
                     }
                 } else {
-                    write(response, keepAlive: keepAlive, context: context)
+                    write(response, keepAlive: keepAlive, request: head, context: context)
                 }
             case .upgrade:
                 // Not reachable: upgrades are decided with canUpgrade == false here.
-                write(.json(status: 500, reason: "Internal Server Error", .object([("error", .string("unexpected upgrade"))])), keepAlive: false, context: context)
+                write(.json(status: 500, reason: "Internal Server Error", .object([("error", .string("unexpected upgrade"))])), keepAlive: false, request: head, context: context)
             }
         }
     }
 
-    private func write(_ response: ReplayedResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ response: ReplayedResponse, keepAlive: Bool, request: HTTPRequestHead, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
+        // Before the end of this answer releases the next pipelined request.
+        if keepAlive { rearmUpgrade(context.pipeline.syncOperations, Self.asksForUpgrade(request)) }
+        var interim = response.interim
+        if sentContinue, let first = interim.firstIndex(where: { $0.status == 100 }) { interim.remove(at: first) }
+        for informational in interim {
+            var headers = HTTPHeaders()
+            for field in informational.headers { headers.add(name: field.name, value: field.value) }
+            let status = HTTPResponseStatus(statusCode: informational.status, reasonPhrase: informational.reason)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        }
         var headers = HTTPHeaders()
         for field in response.headers { headers.add(name: field.name, value: field.value) }
         let head = HTTPResponseHead(
@@ -82,5 +106,12 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !keepAlive {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+    }
+
+    /// llhttp's rule for an upgrade request (after which NIO's decoder stops):
+    /// an Upgrade header and "upgrade" among the Connection options.
+    static func asksForUpgrade(_ head: HTTPRequestHead) -> Bool {
+        !head.headers[canonicalForm: "upgrade"].isEmpty
+            && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 }

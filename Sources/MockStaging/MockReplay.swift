@@ -1,3 +1,4 @@
+import PerMessageDeflate
 import TrafficModel
 
 /// Everything the mock decides, without I/O: a request in, what to answer
@@ -26,8 +27,9 @@ public struct MockReplay: Sendable {
     public enum Decision: Sendable {
         /// Send this response after `delay` seconds.
         case respond(ReplayedResponse, delay: Double)
-        /// Complete the WebSocket upgrade with these extra 101 headers, then run the script.
-        case upgrade(reference: RecordedReference, headers: [HeaderField], script: SessionScript)
+        /// Complete the WebSocket upgrade with these extra 101 headers, then run
+        /// the script; `deflate` is the permessage-deflate agreed on (nil: none).
+        case upgrade(reference: RecordedReference, headers: [HeaderField], script: SessionScript, deflate: PerMessageDeflateAgreement?)
     }
 
     public private(set) var matcher: ExchangeMatcher
@@ -73,7 +75,11 @@ public struct MockReplay: Sendable {
                     policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
                     redactor: matcher.redactor
                 )
-                return .upgrade(reference: match.reference, headers: Self.upgradeHeaders(match.response), script: script)
+                let deflate = Self.deflateAgreement(recorded: match.response, session: match.session, request: request)
+                return .upgrade(
+                    reference: match.reference, headers: Self.upgradeHeaders(match.response, extensions: deflate?.header),
+                    script: script, deflate: deflate
+                )
             }
             return .respond(
                 ReplayedResponse(recorded: match.response, method: request.method),
@@ -98,11 +104,36 @@ public struct MockReplay: Sendable {
         }
     }
 
-    /// The recorded 101's headers the upgrader does not write itself.
-    /// permessage-deflate is not negotiated (yet), so extensions are left out.
-    static func upgradeHeaders(_ response: HTTPResponse) -> [HeaderField] {
-        let handled: Set<String> = ["upgrade", "connection", "sec-websocket-accept", "sec-websocket-extensions", "content-length", "transfer-encoding"]
-        return response.headers.filter { !handled.contains($0.name.lowercased()) }
+    /// The recorded 101's headers the upgrader does not write itself, with
+    /// `Sec-WebSocket-Extensions` replaced by what was agreed with this client
+    /// (in the recorded place, or last) or left out when nothing was.
+    static func upgradeHeaders(_ response: HTTPResponse, extensions: String?) -> [HeaderField] {
+        let handled: Set<String> = ["upgrade", "connection", "sec-websocket-accept", "content-length", "transfer-encoding"]
+        var headers: [HeaderField] = []
+        var placed = false
+        for field in response.headers where !handled.contains(field.name.lowercased()) {
+            if field.name.lowercased() == "sec-websocket-extensions" {
+                if let extensions, !placed { headers.append(HeaderField(field.name, extensions)) }
+                placed = true
+            } else {
+                headers.append(field)
+            }
+        }
+        if let extensions, !placed { headers.append(HeaderField("Sec-WebSocket-Extensions", extensions)) }
+        return headers
+    }
+
+    /// permessage-deflate is agreed on only when the recorded server accepted
+    /// it and this client offers it; the answer is the recorded one cut down
+    /// to what the client's first valid offer allows (RFC 7692 §7.1).
+    static func deflateAgreement(recorded response: HTTPResponse, session: Session, request: HTTPRequest) -> PerMessageDeflateAgreement? {
+        let recordedHeader = response.headers.all("Sec-WebSocket-Extensions").joined(separator: ", ")
+        // A recorded acceptance the client would have rejected is not replayed.
+        guard let recorded = try? PerMessageDeflateParameters.negotiated(
+            fromResponseHeader: recordedHeader.isEmpty ? session.websocket?.extensions : recordedHeader
+        ) else { return nil }
+        let offered = request.headers.all("Sec-WebSocket-Extensions").joined(separator: ", ")
+        return PerMessageDeflateOffer.offers(fromRequestHeader: offered).first?.accepted(preferring: recorded)
     }
 
     private mutating func admin(_ request: HTTPRequest) -> ReplayedResponse {

@@ -10,13 +10,18 @@ public struct ReplayedResponse: Hashable, Sendable {
     public var body: [UInt8]
     /// True when the connection must be closed after this response.
     public var closeConnection: Bool
+    /// Interim 1xx responses (100 Continue, 103 Early Hints) sent first, as recorded.
+    public var interim: [InterimResponse]
 
-    public init(status: Int, reason: String, headers: [HeaderField], body: [UInt8], closeConnection: Bool = false) {
+    public init(
+        status: Int, reason: String, headers: [HeaderField], body: [UInt8], closeConnection: Bool = false, interim: [InterimResponse] = []
+    ) {
         self.status = status
         self.reason = reason
         self.headers = headers
         self.body = body
         self.closeConnection = closeConnection
+        self.interim = interim
     }
 
     /// - Parameter method: the live request's method (a HEAD answer keeps its recorded Content-Length).
@@ -49,7 +54,10 @@ public struct ReplayedResponse: Hashable, Sendable {
         }
         let close = response.framing == .close
             || response.headers.listElements("Connection").contains { $0.lowercased() == "close" }
-        self.init(status: response.status, reason: response.reason, headers: headers, body: bodyless ? [] : body, closeConnection: close)
+        self.init(
+            status: response.status, reason: response.reason, headers: headers, body: bodyless ? [] : body, closeConnection: close,
+            interim: response.interim.filter { (100..<200).contains($0.status) && $0.status != 101 }
+        )
     }
 
     /// A JSON answer made by the mock itself (admin endpoints, explanations).

@@ -1,9 +1,13 @@
 import NIOCore
 import NIOWebSocket
+import PerMessageDeflate
 import TrafficModel
 
 /// Runs a `SessionScript` on an upgraded connection: performs its actions
-/// (send, wait, close, cut) and feeds it complete client messages.
+/// (send, wait, close, cut) and feeds it complete client messages. With
+/// permessage-deflate agreed, the messages recorded compressed are sent
+/// compressed (RSV1) and compressed client messages are inflated, within
+/// `maxMessageSize` after inflating.
 final class WebSocketReplayHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -18,19 +22,37 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     private var waiting = false
     /// Client messages that arrived while the script was still sending.
     private var inbox: [WebSocketMessage] = []
-    private var fragments: (opcode: TrafficModel.WebSocketOpcode, bytes: [UInt8])?
+    private var fragments: (opcode: TrafficModel.WebSocketOpcode, compressed: Bool, bytes: [UInt8])?
+    /// Compresses server messages; nil without permessage-deflate or when the
+    /// agreed window is too small for zlib (messages then go uncompressed).
+    private let deflater: PerMessageDeflater?
+    /// Inflates client messages sent with RSV1; nil without permessage-deflate.
+    private var inflater: PerMessageInflater?
+    private let deflate: PerMessageDeflateAgreement?
     private var pendingSend: Scheduled<Void>?
     private var closeTimer: Scheduled<Void>?
     private var done = false
 
-    init(script: SessionScript, reference: RecordedReference, state: SharedState) {
+    init(script: SessionScript, reference: RecordedReference, deflate: PerMessageDeflateAgreement?, state: SharedState) {
         self.script = script
         self.reference = reference
         self.state = state
+        self.deflate = deflate
+        if let deflate {
+            let parameters = deflate.parameters
+            deflater = deflate.serverCanCompress
+                ? PerMessageDeflater(windowBits: parameters.serverMaxWindowBits, noContextTakeover: parameters.serverNoContextTakeover)
+                : nil
+            inflater = PerMessageInflater(noContextTakeover: parameters.clientNoContextTakeover)
+        } else {
+            deflater = nil
+            inflater = nil
+        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        state.configuration.log?("websocket \(reference) upgraded, \(script.steps.count) steps")
+        let compression = deflate.map { ", \($0.header)" } ?? ""
+        state.configuration.log?("websocket \(reference) upgraded, \(script.steps.count) steps\(compression)")
         perform(script.next(), context: context)
     }
 
@@ -51,8 +73,16 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             if frame.opcode == .connectionClose { context.close(promise: nil) }
             return
         }
-        if frame.rsv1 || frame.rsv2 || frame.rsv3 {
-            return fail(code: 1002, reason: "RSV bits set without a negotiated extension", context: context)
+        if frame.rsv2 || frame.rsv3 {
+            return fail(code: 1002, reason: "RSV2/RSV3 set without a negotiated extension", context: context)
+        }
+        if frame.rsv1 {
+            // RFC 7692 §6: RSV1 only on the first frame of a data message, and
+            // only when permessage-deflate was agreed on.
+            guard inflater != nil else { return fail(code: 1002, reason: "RSV1 set without permessage-deflate", context: context) }
+            guard frame.opcode == .text || frame.opcode == .binary else {
+                return fail(code: 1002, reason: "RSV1 set on a control or continuation frame", context: context)
+            }
         }
         var data = frame.unmaskedData
         let bytes = data.readBytes(length: data.readableBytes) ?? []
@@ -62,10 +92,11 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             guard fragments == nil else { return fail(code: 1002, reason: "new message inside a fragmented one", context: context) }
             let opcode: TrafficModel.WebSocketOpcode = frame.opcode == .text ? .text : .binary
             guard frame.fin else {
-                fragments = (opcode, bytes)
+                fragments = (opcode, frame.rsv1, bytes)
                 return
             }
-            message = WebSocketMessage(direction: .client, at: 0, opcode: opcode, payload: Body(bytes: bytes))
+            guard let complete = dataMessage(opcode, compressed: frame.rsv1, bytes, context: context) else { return }
+            message = complete
         case .continuation:
             guard var partial = fragments else { return fail(code: 1002, reason: "continuation without a message", context: context) }
             partial.bytes += bytes
@@ -77,7 +108,8 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
                 return
             }
             fragments = nil
-            message = WebSocketMessage(direction: .client, at: 0, opcode: partial.opcode, payload: Body(bytes: partial.bytes))
+            guard let complete = dataMessage(partial.opcode, compressed: partial.compressed, partial.bytes, context: context) else { return }
+            message = complete
         case .connectionClose:
             let code = bytes.count >= 2 ? Int(bytes[0]) << 8 | Int(bytes[1]) : nil
             let reason = bytes.count > 2 ? Body(bytes: Array(bytes[2...])) : .text("")
@@ -95,6 +127,30 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
         } else {
             inbox.append(message)
         }
+    }
+
+    /// A complete client data message, inflated when it was sent compressed;
+    /// nil when the session was failed instead (over the limit, corrupt data).
+    private func dataMessage(
+        _ opcode: TrafficModel.WebSocketOpcode, compressed: Bool, _ bytes: [UInt8], context: ChannelHandlerContext
+    ) -> WebSocketMessage? {
+        guard compressed, var inflater else {
+            return WebSocketMessage(direction: .client, at: 0, opcode: opcode, payload: Body(bytes: bytes))
+        }
+        let limit = state.configuration.maxMessageSize
+        // Out of the handler while inflating, so the stream is uniquely referenced (no copy).
+        self.inflater = nil
+        let (output, outcome) = inflater.inflate(bytes, limit: limit)
+        self.inflater = inflater
+        switch outcome {
+        case .complete:
+            return WebSocketMessage(direction: .client, at: 0, opcode: opcode, payload: Body(bytes: output), compressed: true)
+        case .overLimit:
+            fail(code: 1009, reason: "message larger than \(limit) bytes after inflating", context: context)
+        case .corrupt:
+            fail(code: 1007, reason: "permessage-deflate data does not inflate", context: context)
+        }
+        return nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -168,7 +224,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     }
 
     private func send(_ message: WebSocketMessage, context: ChannelHandlerContext) {
-        for frame in Self.frames(for: message, allocator: context.channel.allocator) { write(frame, context: context) }
+        for frame in Self.frames(for: message, deflater: deflater, allocator: context.channel.allocator) { write(frame, context: context) }
         if message.opcode == .close { startCloseTimer(context: context) }
     }
 
@@ -203,9 +259,11 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     }
 
     /// The frames of a recorded server message, with its recorded fragmentation
-    /// when that fits the payload. RSV bits are not reproduced: no extension is negotiated.
-    static func frames(for message: WebSocketMessage, allocator: ByteBufferAllocator) -> [WebSocketFrame] {
-        let payload = message.payload.bytes
+    /// when that fits the payload. A message recorded compressed is compressed
+    /// by `deflater` (RSV1 on its first frame) when there is one; otherwise it
+    /// goes uncompressed. RSV2/RSV3 are never sent: no extension defines them.
+    static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?, allocator: ByteBufferAllocator) -> [WebSocketFrame] {
+        var payload = message.payload.bytes
         switch message.opcode {
         case .close:
             return [closeFrame(code: message.closeCode, reason: message.closeReason ?? "", allocator: allocator)]
@@ -215,19 +273,23 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             return [WebSocketFrame(fin: true, opcode: .pong, data: allocator.buffer(bytes: payload))]
         case .text, .binary, .continuation:
             let opcode: NIOWebSocket.WebSocketOpcode = message.opcode == .binary ? .binary : .text
-            if let layout = message.frames, layout.count > 1, !message.compressed,
+            let compress = message.compressed && deflater != nil
+            if compress, let deflater { payload = deflater.compress(payload) }
+            // A compressed layout fits when this deflater produced the recorded
+            // compressed length (same zlib settings), which keeps the wire identical.
+            if let layout = message.frames, layout.count > 1, compress || !message.compressed,
                layout.reduce(0, { $0 + $1.length }) == payload.count {
                 var offset = 0
                 return layout.enumerated().map { index, info in
                     defer { offset += info.length }
                     return WebSocketFrame(
-                        fin: index == layout.count - 1 ? true : info.fin,
+                        fin: index == layout.count - 1 ? true : info.fin, rsv1: compress && index == 0,
                         opcode: index == 0 ? opcode : .continuation,
                         data: allocator.buffer(bytes: payload[offset..<offset + info.length])
                     )
                 }
             }
-            return [WebSocketFrame(fin: true, opcode: opcode, data: allocator.buffer(bytes: payload))]
+            return [WebSocketFrame(fin: true, rsv1: compress, opcode: opcode, data: allocator.buffer(bytes: payload))]
         }
     }
 }

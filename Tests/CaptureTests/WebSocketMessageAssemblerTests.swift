@@ -1,3 +1,4 @@
+import PerMessageDeflate
 import TrafficModel
 import XCTest
 

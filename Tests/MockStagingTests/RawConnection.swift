@@ -91,15 +91,17 @@ enum RawFrames {
         var fin: Bool
         var opcode: UInt8
         var payload: [UInt8]
+        /// RSV1: the message is compressed (permessage-deflate).
+        var rsv1 = false
         var text: String { String(decoding: payload, as: UTF8.self) }
         var closeCode: Int? { opcode == 8 && payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : nil }
         var closeReason: String { String(decoding: payload.dropFirst(2), as: UTF8.self) }
     }
 
     /// A masked client frame.
-    static func client(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
+    static func client(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true, rsv1: Bool = false) -> [UInt8] {
         let mask: [UInt8] = [0x11, 0x22, 0x33, 0x44]
-        var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
+        var out: [UInt8] = [(fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode]
         if payload.count < 126 {
             out.append(0x80 | UInt8(payload.count))
         } else {
@@ -132,6 +134,7 @@ enum RawFrames {
         var i = 0
         while i + 2 <= bytes.count {
             let fin = bytes[i] & 0x80 != 0
+            let rsv1 = bytes[i] & 0x40 != 0
             let opcode = bytes[i] & 0x0F
             var length = Int(bytes[i + 1] & 0x7F)
             var offset = i + 2
@@ -145,7 +148,7 @@ enum RawFrames {
                 offset += 8
             }
             guard offset + length <= bytes.count else { break }
-            frames.append(Frame(fin: fin, opcode: opcode, payload: Array(bytes[offset..<offset + length])))
+            frames.append(Frame(fin: fin, opcode: opcode, payload: Array(bytes[offset..<offset + length]), rsv1: rsv1))
             i = offset + length
         }
         return frames

@@ -1,3 +1,4 @@
+import PerMessageDeflate
 import Capture
 import TrafficModel
 

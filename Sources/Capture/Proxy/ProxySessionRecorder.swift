@@ -1,3 +1,4 @@
+import PerMessageDeflate
 import TrafficModel
 
 /// Builds the recorded session of one proxied client connection from what

@@ -1,3 +1,4 @@
+import PerMessageDeflate
 import TrafficModel
 
 /// The WebSocket half of a connection being decoded.

@@ -1,3 +1,4 @@
+import PerMessageDeflate
 import TrafficModel
 
 /// Turns the frames of one direction into messages (RFC 6455 §5.4), inflating

@@ -7,8 +7,8 @@ import CCompressZlib
 /// zlib is called directly: CompressNIO's `ZlibDecompressor` cannot bound the
 /// output of one call without failing, and hides the stream needed to copy it.
 /// Copy-on-write over the zlib stream keeps this a value type.
-struct PerMessageInflater: Sendable {
-    enum Outcome: Equatable {
+public struct PerMessageInflater: Sendable {
+    public enum Outcome: Hashable, Sendable {
         case complete
         /// Output reached `limit`; the rest was not inflated.
         case overLimit
@@ -17,9 +17,9 @@ struct PerMessageInflater: Sendable {
     }
 
     private var stream: ZlibInflateStream
-    let resetsAfterEachMessage: Bool
+    public let resetsAfterEachMessage: Bool
 
-    init(noContextTakeover: Bool) {
+    public init(noContextTakeover: Bool) {
         // Inflating with the largest window accepts every window a peer may
         // have negotiated (8...15), and zlib refuses raw inflate windows < 9.
         stream = ZlibInflateStream()
@@ -28,7 +28,7 @@ struct PerMessageInflater: Sendable {
 
     /// Inflates one message's compressed payload (its frames concatenated,
     /// without the 00 00 ff ff tail the sender removed).
-    mutating func inflate(_ compressed: [UInt8], limit: Int) -> (output: [UInt8], outcome: Outcome) {
+    public mutating func inflate(_ compressed: [UInt8], limit: Int) -> (output: [UInt8], outcome: Outcome) {
         if !isKnownUniquelyReferenced(&stream) {
             stream = stream.copy()
         }

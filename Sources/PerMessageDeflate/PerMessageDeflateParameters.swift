@@ -1,5 +1,3 @@
-import TrafficModel
-
 /// The permessage-deflate parameters a server accepted (RFC 7692 §7.1).
 public struct PerMessageDeflateParameters: Hashable, Sendable {
     /// The server resets its compression context after each message, so
@@ -20,14 +18,6 @@ public struct PerMessageDeflateParameters: Hashable, Sendable {
         self.clientNoContextTakeover = clientNoContextTakeover
         self.serverMaxWindowBits = serverMaxWindowBits
         self.clientMaxWindowBits = clientMaxWindowBits
-    }
-
-    /// Whether the sender in `direction` resets its context after each message.
-    public func noContextTakeover(for sender: Direction) -> Bool {
-        switch sender {
-        case .client: return clientNoContextTakeover
-        case .server: return serverNoContextTakeover
-        }
     }
 
     /// Parses the `Sec-WebSocket-Extensions` value of the 101 response.
