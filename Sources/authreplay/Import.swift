@@ -2,7 +2,7 @@ import ArgumentParser
 import Capture
 import TrafficModel
 
-struct Import: ParsableCommand {
+struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn a pcap or pcapng file into a recording.",
@@ -24,7 +24,9 @@ struct Import: ParsableCommand {
 
     @OptionGroup var options: CaptureOptionsGroup
 
-    func run() throws {
+    func run() async throws {
+        // The key first: a bad --jwt-key is a usage error, whatever the capture.
+        let verifier = try await options.jwt.verifier()
         let file: PcapFileSource
         do {
             file = try PcapFileSource(path: capture, filter: options.effectiveFilter)
@@ -33,6 +35,6 @@ struct Import: ParsableCommand {
             throw CommandFailure(code: Exit.failure)
         }
         let stop = StopFlag()
-        try CaptureDriver.run(source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, stop: { stop.set() })
+        try CaptureDriver.run(source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, verifier: verifier, stop: { stop.set() })
     }
 }
