@@ -18,14 +18,12 @@ import TrafficModel
 /// done here (TrafficModel's own HMAC; jwt-kit traps on short HMAC keys).
 struct JWTKeyFile: JWTSignatureVerifier, JWTSigningKey {
     let path: String
-    /// "RSA public key", "EC P-256 private key", "Ed25519 certificate"…
+    /// "RSA public key", "EC P-256 private key", "RSA certificate"…
     let summary: String
     let isPrivate: Bool
     let defaultAlgorithm: String
     /// jwt-kit's algorithm per `alg` name this key handles.
     private let algorithms: [String: any JWTAlgorithm]
-
-    var algorithmNames: [String] { algorithms.keys.sorted() }
 
     func verify(_ jwt: JWT) -> JWTInfo.Signature {
         guard let name = jwt.algorithm, let algorithm = algorithms[name] else { return .unverified }
@@ -47,23 +45,22 @@ struct JWTKeyFile: JWTSignatureVerifier, JWTSigningKey {
 
     /// Reads and parses `path`. `signing` demands a private key.
     static func load(_ path: String, signing: Bool = false) async throws(JWTKeyFileError) -> JWTKeyFile {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw JWTKeyFileError(path: path, reason: "cannot be read (\(Self.reason(error)))")
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw JWTKeyFileError(path: path, reason: exists ? "cannot be read" : "no such file")
         }
+        let text = String(decoding: bytes, as: UTF8.self)
         guard let block = PEMBlock.first(in: text) else {
             throw JWTKeyFileError(path: path, reason: "holds no PEM block (-----BEGIN …-----)")
         }
         guard let key = ParsedKey.parse(block) else {
             throw JWTKeyFileError(
                 path: path,
-                reason: "\"\(block.label)\" is not a key jwt-kit can load (RSA, EC P-256/P-384/P-521 or Ed25519: public key, certificate or private key)"
+                reason: "\"\(block.label)\" is not a key jwt-kit can load (RSA of at least 2048 bits, EC P-256/P-384/P-521 or Ed25519: public key, certificate or private key)"
             )
         }
         if signing, !key.isPrivate {
-            throw JWTKeyFileError(path: path, reason: "holds a \(key.summary); re-signing needs the private key")
+            throw JWTKeyFileError(path: path, reason: "holds an \(key.summary); re-signing needs the private key")
         }
         var algorithms: [String: any JWTAlgorithm] = [:]
         do {

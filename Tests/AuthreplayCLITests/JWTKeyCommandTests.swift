@@ -112,7 +112,8 @@ final class JWTKeyCommandTests: XCTestCase {
             JWTFixtures.recording([(valid, 200), (TestKeys.tampered(valid, subject: "mallory"), 401)], capturedAt: Timestamp(seconds: 1_900_000_000)),
             to: recording
         )
-        let live = TestKeys.tampered(valid, subject: "eve")
+        // Tampered differently than the recorded one (the mock compares `sub`, so the same subject).
+        let live = TestKeys.tampered(valid, subject: "mallory", expires: 4_200_000_000)
 
         func serve(_ options: [String]) throws -> (tampered: String, valid: String, log: String) {
             let server = try BackgroundProcess(["serve", recording, "--port", "0"] + options)
@@ -135,6 +136,7 @@ final class JWTKeyCommandTests: XCTestCase {
         // Without a key nothing can tell the tampered token from the good one.
         let without = try serve([])
         XCTAssertFalse(without.log.contains("invalid-signature"), without.log)
+        XCTAssertTrue(without.log.contains("auth unknown"), without.log)
     }
 
     func testReplayResignsAnExpiredRS256TokenForARealVerifyingServer() async throws {
@@ -160,7 +162,7 @@ final class JWTKeyCommandTests: XCTestCase {
         let resigned = try await replay(["--resign-jwt-key", keys.rsa])
         XCTAssertEqual(resigned.status, 0, resigned.stdout + resigned.stderr)
         XCTAssertTrue(resigned.stdout.hasSuffix("1 passed, 0 failed\n"), resigned.stdout)
-        let sent = try XCTUnwrap(JWT(try XCTUnwrap(server.presented.withLock { $0.last })))
+        let sent = try XCTUnwrap(JWT(try XCTUnwrap(server.presented.last)))
         XCTAssertEqual(sent.algorithm, "RS256")
         XCTAssertEqual(sent.claims["sub"]?.stringValue, "alice")
         let iat = try XCTUnwrap(sent.numericDate("iat"))
@@ -173,7 +175,7 @@ final class JWTKeyCommandTests: XCTestCase {
         // An EC key re-signs it as ES256, which this server does not accept.
         let wrongKey = try await replay(["--resign-jwt-key", keys.ec])
         XCTAssertEqual(wrongKey.status, 1, wrongKey.stdout)
-        XCTAssertEqual(JWT(server.presented.withLock { $0.last } ?? "")?.algorithm, "ES256")
+        XCTAssertEqual(JWT(server.presented.last ?? "")?.algorithm, "ES256")
     }
 
     // MARK: helpers

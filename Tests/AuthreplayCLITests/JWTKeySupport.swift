@@ -75,9 +75,9 @@ struct TestKeys {
     }
 
     /// `token` with other claims and its original signature: what a tamperer sends.
-    static func tampered(_ token: String, subject: String) -> String {
+    static func tampered(_ token: String, subject: String, expires: Int = 4_100_000_000) -> String {
         let parts = token.split(separator: ".")
-        let claims = Base64.encode(Array(#"{"sub":"\#(subject)","iat":1900000000,"exp":4100000000}"#.utf8), url: true, padding: false)
+        let claims = Base64.encode(Array(#"{"sub":"\#(subject)","iat":1900000000,"exp":\#(expires)}"#.utf8), url: true, padding: false)
         return "\(parts[0]).\(claims).\(parts[2])"
     }
 }
@@ -146,14 +146,13 @@ enum JWTFixtures {
 final class RS256TestServer: Sendable {
     let channel: any Channel
     /// Bearer tokens presented, in arrival order.
-    let presented: Mutex<[String]>
+    let presented = PresentedTokens()
 
     var url: String { "http://127.0.0.1:\(channel.localAddress!.port!)" }
 
     init(publicKeyFile: String) throws {
         let publicKey = try Insecure.RSA.PublicKey(pem: try String(contentsOfFile: publicKeyFile, encoding: .utf8))
-        let presented = Mutex<[String]>([])
-        self.presented = presented
+        let presented = presented
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -169,15 +168,20 @@ final class RS256TestServer: Sendable {
     func stop() { try? channel.close().wait() }
 }
 
+final class PresentedTokens: Sendable {
+    let tokens = Mutex<[String]>([])
+    var last: String? { tokens.withLock { $0.last } }
+}
+
 private final class RS256Handler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     let publicKey: Insecure.RSA.PublicKey
-    let presented: Mutex<[String]>
+    let presented: PresentedTokens
     var head: HTTPRequestHead?
 
-    init(publicKey: Insecure.RSA.PublicKey, presented: Mutex<[String]>) {
+    init(publicKey: Insecure.RSA.PublicKey, presented: PresentedTokens) {
         self.publicKey = publicKey
         self.presented = presented
     }
@@ -189,7 +193,7 @@ private final class RS256Handler: ChannelInboundHandler {
         case .end:
             let authorization = head?.headers.first(name: "Authorization") ?? ""
             let token = authorization.hasPrefix("Bearer ") ? String(authorization.dropFirst(7)) : ""
-            presented.withLock { $0.append(token) }
+            presented.tokens.withLock { $0.append(token) }
             let publicKey = publicKey
             let promise = context.eventLoop.makePromise(of: Bool.self)
             promise.completeWithTask {
