@@ -139,6 +139,25 @@ final class JWTKeyCommandTests: XCTestCase {
         XCTAssertTrue(without.log.contains("auth unknown"), without.log)
     }
 
+    func testRecordVerifiesWhatPassesThroughTheProxy() async throws {
+        let now = Date().timeIntervalSince1970
+        let good = try await keys.mint(with: keys.rsa, issuedAt: now)
+        let server = try RS256TestServer(publicKeyFile: keys.rsaPublic)
+        defer { server.stop() }
+        let output = path("recorded.json")
+        let proxy = try BackgroundProcess([
+            "record", "--upstream", server.url, "--listen", "127.0.0.1:0", "--output", output, "--no-redact", "--jwt-key", keys.rsaPublic,
+        ])
+        defer { proxy.interrupt() }
+        let listening = try XCTUnwrap(proxy.waitForStdoutLine(prefix: "listening on http://127.0.0.1:"), proxy.stderr)
+        let port = try XCTUnwrap(UInt16(listening.split(separator: ":").last!))
+        let response = try RawHTTP.exchange(port: port, "GET /me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(good)\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(response.hasPrefix("HTTP/1.1 200"), response)
+        proxy.interrupt()
+        XCTAssertEqual(proxy.wait(timeout: 10), 0, proxy.stderr)
+        XCTAssertEqual(try verdicts(output), ["RS256": .valid])
+    }
+
     func testReplayResignsAnExpiredRS256TokenForARealVerifyingServer() async throws {
         let capturedAt = Timestamp(iso8601: "2025-11-25T06:00:00.000000Z")!
         let recorded = try await keys.mint(with: keys.rsa, issuedAt: capturedAt.seconds - 60)

@@ -201,18 +201,23 @@ private final class RS256Handler: ChannelInboundHandler {
                 await keys.add(rsa: publicKey, digestAlgorithm: .sha256)
                 return (try? await keys.verify(token, as: TestClaims.self)) != nil
             }
+            let keepAlive = head?.isKeepAlive ?? false
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             promise.futureResult.whenSuccess { ok in
                 let (handler, context) = bound.value
-                handler.respond(context, ok ? .ok : .unauthorized, ok ? #"{"user":"alice"}"# : #"{"error":"invalid_token"}"#)
+                handler.respond(context, ok ? .ok : .unauthorized, ok ? #"{"user":"alice"}"# : #"{"error":"invalid_token"}"#, keepAlive: keepAlive)
             }
         }
     }
 
-    func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ body: String) {
+    func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ body: String, keepAlive: Bool) {
         let headers = HTTPHeaders([("Content-Type", "application/json"), ("Content-Length", String(body.utf8.count))])
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
     }
 }
