@@ -9,7 +9,9 @@ struct Serve: AsyncParsableCommand {
         discussion: """
         Requests are matched to recorded exchanges by method, path, query, body and auth class; \
         WebSocket sessions are replayed as scripts (server messages sent, client messages awaited \
-        and compared). Unmatched requests get a 404 naming the nearest recorded requests and what differed.
+        and compared). Unmatched requests get a 404 naming the nearest recorded requests and what differed. \
+        With --jwt-secret (HS*) and/or --jwt-key PEM (RS*/PS*/ES*/EdDSA), a JWT whose signature fails \
+        gets the auth class invalid-signature.
 
         The first line on stdout is `listening on http://HOST:PORT`; one line per request or \
         session goes to stderr. Admin endpoints: GET /__authreplay/health, GET /__authreplay/journal, \
