@@ -34,6 +34,9 @@ let package = Package(
         // Independent, real clients for the servers' tests.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        // Public/private-key JWTs (RS*, PS*, ES*, EdDSA) for --jwt-key and --resign-jwt-key; only the
+        // CLI's key-file adapter imports it (HS* stays in TrafficModel, see DESIGN "Facts of the stack").
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // The recording: sessions, exchanges, WebSocket messages, auth findings, codec.
@@ -74,6 +77,7 @@ let package = Package(
             dependencies: [
                 "TrafficModel", "Capture", "MockStaging", "Replay", "ExampleStagingService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel"]),
@@ -83,7 +87,11 @@ let package = Package(
         ),
         .testTarget(name: "MockStagingTests", dependencies: ["MockStaging", "PerMessageDeflate", "TrafficModel"] + nio + testClients),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockStaging", "TrafficModel"] + nio + testClients),
-        .testTarget(name: "AuthreplayCLITests", dependencies: ["TrafficModel"]),
+        .testTarget(
+            name: "AuthreplayCLITests",
+            // Capture: synthetic pcaps. JWTKit: minting tokens and a verifying test server, independent of our adapter.
+            dependencies: ["TrafficModel", "Capture", .product(name: "JWTKit", package: "jwt-kit")] + nio
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ExampleStagingService", "Capture", "MockStaging", "Replay", "TrafficModel"] + nio + testClients

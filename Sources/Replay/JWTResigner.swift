@@ -4,18 +4,24 @@ import TrafficModel
 /// the token relates to "now" exactly as it related to the moment it was
 /// used in the recording (same age, same remaining lifetime).
 ///
-/// Only HMAC (HS256/384/512) is supported. NumericDates are written as
-/// integers (jwt-kit writes fractional `exp`; servers that parse `exp` as an
-/// integer reject those).
+/// The key is an HMAC secret (`--resign-jwt`, `HMACSigningKey`) or any
+/// other `JWTSigningKey` (`--resign-jwt-key`: the CLI's PEM adapter). The
+/// token keeps its `alg` when the key signs with it (an RSA key re-signs a
+/// PS384 token as PS384), else it gets the key's default algorithm.
+/// NumericDates are written as integers (jwt-kit writes fractional `exp`;
+/// servers that parse `exp` as an integer reject those), which is why the
+/// claims are rewritten here and a key only signs bytes.
 public struct JWTResigner: Sendable {
     public static let timeClaims: Set<String> = ["iat", "nbf", "exp"]
 
-    public var algorithm: HMAC.Algorithm
-    public var secret: [UInt8]
+    public var key: any JWTSigningKey
+
+    public init(key: any JWTSigningKey) {
+        self.key = key
+    }
 
     public init(algorithm: HMAC.Algorithm, secret: [UInt8]) {
-        self.algorithm = algorithm
-        self.secret = secret
+        self.init(key: HMACSigningKey(algorithm: algorithm, secret: secret))
     }
 
     /// Parses `ALG:SECRET`, e.g. `HS256:my-staging-secret` (the secret is
@@ -27,19 +33,29 @@ public struct JWTResigner: Sendable {
         let name = spec[..<colon].uppercased()
         guard let algorithm = HMAC.Algorithm(rawValue: name) else {
             let known = HMAC.Algorithm.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ReplayError(.invalidKey, "algorithm \"\(spec[..<colon])\" is not supported for re-signing (supported: \(known))")
+            throw ReplayError(
+                .invalidKey,
+                "algorithm \"\(spec[..<colon])\" is not supported by --resign-jwt (supported: \(known); public-key algorithms take --resign-jwt-key PEM)"
+            )
         }
         let secret = Array(spec[spec.index(after: colon)...].utf8)
         guard !secret.isEmpty else { throw ReplayError(.invalidKey, "the secret after \"\(name):\" is empty") }
         self.init(algorithm: algorithm, secret: secret)
     }
 
-    /// `jwt` with every time claim moved by `shift` seconds, `alg` set to the
-    /// key's algorithm, signed with the key.
+    /// The `alg` a re-signed `jwt` gets: its own when the key signs with it.
+    public func algorithm(for jwt: JWT) -> String {
+        if let own = jwt.algorithm, key.signs(own) { return own }
+        return key.defaultAlgorithm
+    }
+
+    /// `jwt` with every time claim moved by `shift` seconds, `alg` set to
+    /// `algorithm(for:)`, signed with the key.
     public func resign(_ jwt: JWT, shift: Int) -> String {
+        let algorithm = algorithm(for: jwt)
         var header = jwt.encodedHeader
-        if jwt.algorithm != algorithm.rawValue, case .object(let members) = jwt.header {
-            let updated = members.map { $0.0 == "alg" ? ($0.0, JSONValue.string(algorithm.rawValue)) : $0 }
+        if jwt.algorithm != algorithm, case .object(let members) = jwt.header {
+            let updated = members.map { $0.0 == "alg" ? ($0.0, JSONValue.string(algorithm)) : $0 }
             header = Base64.encode(Array(JSONWriter.compact(.object(updated)).utf8), url: true, padding: false)
         }
         var claims = jwt.encodedClaims
@@ -51,7 +67,7 @@ public struct JWTResigner: Sendable {
             claims = Base64.encode(Array(JSONWriter.compact(.object(shifted)).utf8), url: true, padding: false)
         }
         let input = "\(header).\(claims)"
-        let signature = HMAC.authenticationCode(Array(input.utf8), key: secret, algorithm)
+        let signature = key.sign(Array(input.utf8), algorithm: algorithm)
         return "\(input).\(Base64.encode(signature, url: true, padding: false))"
     }
 
@@ -81,5 +97,26 @@ public struct JWTResigner: Sendable {
             }
         }
         return result
+    }
+}
+
+/// An HMAC secret for `--resign-jwt ALG:SECRET`: signs with exactly the
+/// algorithm given (a recorded HS512 token re-signed with `HS256:…` becomes
+/// HS256, as the target expects).
+public struct HMACSigningKey: JWTSigningKey {
+    public var algorithm: HMAC.Algorithm
+    public var secret: [UInt8]
+
+    public init(algorithm: HMAC.Algorithm, secret: [UInt8]) {
+        self.algorithm = algorithm
+        self.secret = secret
+    }
+
+    public var defaultAlgorithm: String { algorithm.rawValue }
+
+    public func signs(_ algorithm: String) -> Bool { algorithm == self.algorithm.rawValue }
+
+    public func sign(_ input: [UInt8], algorithm: String) -> [UInt8] {
+        HMAC.authenticationCode(input, key: secret, self.algorithm)
     }
 }

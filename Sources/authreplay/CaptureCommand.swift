@@ -3,7 +3,7 @@ import Capture
 import Dispatch
 import TrafficModel
 
-struct CaptureCommand: ParsableCommand {
+struct CaptureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
         abstract: "Capture live traffic with libpcap into a recording.",
@@ -37,7 +37,8 @@ struct CaptureCommand: ParsableCommand {
         guard snaplen >= 64 else { throw ValidationError("--snaplen must be at least 64") }
     }
 
-    func run() throws {
+    func run() async throws {
+        let verifier = try await options.jwt.verifier()
         let live: LiveCaptureSource
         do {
             live = try LiveCaptureSource(interface: interface, filter: options.effectiveFilter, snapshotLength: snaplen)
@@ -52,7 +53,7 @@ struct CaptureCommand: ParsableCommand {
         Terminal.info("capturing on \(interface)\(options.effectiveFilter.map { " (\($0))" } ?? ""); press Ctrl-C to stop")
         let stop = StopFlag()
         try CaptureDriver.run(
-            source: StoppableSource(base: live, stopped: stop, remaining: maxPackets), sourceKind: .live, options: options,
+            source: StoppableSource(base: live, stopped: stop, remaining: maxPackets), sourceKind: .live, options: options, verifier: verifier,
             stop: { stop.set(); live.stop() }
         )
     }

@@ -25,8 +25,7 @@ struct CaptureOptionsGroup: ParsableArguments {
     @Option(help: "Seconds of packet time after which an idle connection is ended.")
     var idleTimeout = 120.0
 
-    @Option(help: "Shared secret to verify HS256/384/512 JWT signatures with (findings then say valid or invalid).")
-    var jwtSecret: String?
+    @OptionGroup var jwt: JWTVerificationOptions
 
     @OptionGroup var redaction: RedactionOptions
 
@@ -48,14 +47,14 @@ struct CaptureOptionsGroup: ParsableArguments {
         }
     }
 
-    var captureOptions: CaptureOptions {
+    func captureOptions(verifier: (any JWTSignatureVerifier)?) -> CaptureOptions {
         CaptureOptions(
             ports: Set(ports),
             reassembly: TCPReassemblerLimits(
                 maxBufferedBytesPerConnection: maxConnectionBufferMiB << 20, maxBufferedBytesTotal: maxTotalBufferMiB << 20,
                 idleTimeout: idleTimeout
             ),
-            verifier: jwtSecret.map { HMACJWTVerifier(secret: Array($0.utf8)) }
+            verifier: verifier
         )
     }
 }
@@ -63,7 +62,10 @@ struct CaptureOptionsGroup: ParsableArguments {
 /// Runs the capture loop with progress on a terminal, a summary at the end,
 /// and SIGINT/SIGTERM stopping it cleanly (everything so far is written).
 enum CaptureDriver {
-    static func run<S: PacketSource>(source: S, sourceKind: Source.Kind, options: CaptureOptionsGroup, stop: @escaping @Sendable () -> Void) throws {
+    static func run<S: PacketSource>(
+        source: S, sourceKind: Source.Kind, options: CaptureOptionsGroup, verifier: (any JWTSignatureVerifier)?,
+        stop: @escaping @Sendable () -> Void
+    ) throws {
         var source = source
         let writer: RecordingFileWriter
         do {
@@ -75,7 +77,7 @@ enum CaptureDriver {
         let signals = SignalStopper(stop)
         defer { signals.cancel() }
         let redactor = try options.redaction.redactor()
-        var processor = CaptureProcessor(linkType: source.linkType, options: options.captureOptions)
+        var processor = CaptureProcessor(linkType: source.linkType, options: options.captureOptions(verifier: verifier))
         let progress = ProgressLine()
         let outcome: CaptureOutcome
         do {

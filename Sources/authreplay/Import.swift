@@ -2,7 +2,7 @@ import ArgumentParser
 import Capture
 import TrafficModel
 
-struct Import: ParsableCommand {
+struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn a pcap or pcapng file into a recording.",
@@ -25,7 +25,9 @@ struct Import: ParsableCommand {
 
     @OptionGroup var options: CaptureOptionsGroup
 
-    func run() throws {
+    func run() async throws {
+        // The key first: a bad --jwt-key is a usage error, whatever the capture.
+        let verifier = try await options.jwt.verifier()
         let file: PcapFileSource
         do {
             file = try PcapFileSource(path: capture, filter: options.effectiveFilter)
@@ -34,7 +36,7 @@ struct Import: ParsableCommand {
             throw CommandFailure(code: Exit.failure)
         }
         let stop = StopFlag()
-        try CaptureDriver.run(source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, stop: { stop.set() })
+        try CaptureDriver.run(source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, verifier: verifier, stop: { stop.set() })
         if stop.cutShort {
             // Unlike a live capture, an import has a natural end: stopping before it is incomplete.
             Terminal.error("\(capture): import interrupted by a signal; the recording holds every session read before it")

@@ -59,6 +59,8 @@ struct Record: AsyncParsableCommand {
         guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
     }
 
+    @OptionGroup var jwt: JWTVerificationOptions
+
     @OptionGroup var redaction: RedactionOptions
 
     func run() async throws {
@@ -71,6 +73,7 @@ struct Record: AsyncParsableCommand {
             clientTLS: tlsCert.map { .init(certificateFile: $0, keyFile: tlsKey ?? "") },
             connectTimeout: connectTimeout, tool: "authreplay \(AuthReplay.version)", log: { Terminal.info($0) }
         )
+        let verifier = try await jwt.verifier()
         let redactor = try redaction.redactor()
         let writer: RecordingFileWriter
         let proxy: RecordingProxy
@@ -87,6 +90,8 @@ struct Record: AsyncParsableCommand {
         let signal = await Self.waitForTermination()
         Terminal.info("received \(signal), writing \(output)")
         var recording = try await proxy.stop()
+        // The proxy's findings carry no verdict; with a key, judge them again (pure, same findings otherwise).
+        if let verifier { recording = AuthAnalyzer(verifier: verifier).analyze(recording) }
         if let redactor {
             recording = redactor.redact(recording).0
         } else {

@@ -16,9 +16,11 @@ struct ReplayCommand: AsyncParsableCommand {
         (media type), WWW-Authenticate (scheme), Sec-WebSocket-Protocol, Upgrade.
 
         Tokens a recorded response issued (login answers, Set-Cookie) are replaced in \
-        later requests by the values the target issues. --resign-jwt re-signs the other \
-        recorded JWTs, iat/nbf/exp shifted so they relate to now as they did to the moment \
-        of use.
+        later requests by the values the target issues. --resign-jwt (HMAC) or \
+        --resign-jwt-key (a PEM private key) re-signs the other recorded JWTs, iat/nbf/exp \
+        shifted so they relate to now as they did to the moment of use. With a key, a token \
+        keeps its alg when the key signs with it (an RSA key: RS*/PS*), else it gets the \
+        key's own: RS256 for RSA, ES256/ES384/ES512 for EC P-256/P-384/P-521, EdDSA for Ed25519.
 
         Prints PASS/FAIL per session with the differences; the last line is \
         "N passed, N failed". Exit 0 when at least one session ran and all passed, 1 when \
@@ -57,6 +59,12 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("resign-jwt"), help: "ALG:SECRET (HS256, HS384, HS512): re-sign recorded JWTs not issued within the recording.")
     var resignJWT: String?
 
+    @Option(
+        name: .customLong("resign-jwt-key"),
+        help: ArgumentHelp("A PEM private key (RSA, EC P-256/384/521, Ed25519): re-sign recorded JWTs not issued within the recording.", valueName: "pem")
+    )
+    var resignJWTKey: String?
+
     @Option(help: "Also write a JUnit XML report to this file (one testcase per session).")
     var junit: String?
 
@@ -67,6 +75,9 @@ struct ReplayCommand: AsyncParsableCommand {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        if resignJWT != nil, resignJWTKey != nil {
+            throw ValidationError("--resign-jwt and --resign-jwt-key exclude each other: re-sign with one key")
+        }
         for path in ignoredPaths where !path.hasPrefix("$") {
             throw ValidationError("--ignore takes a JSON path starting with $, e.g. $.timestamp (got \"\(path)\")")
         }
@@ -79,6 +90,15 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var resigner: JWTResigner?
+        if let resignJWTKey {
+            do {
+                resigner = JWTResigner(key: try await JWTKeyFile.load(resignJWTKey, signing: true))
+            } catch {
+                Terminal.error("--resign-jwt-key \(error)")
+                throw CommandFailure(code: Exit.usage)
+            }
+        }
         var inputs: [ReplayPlan.Input] = []
         for path in recordings {
             inputs.append(ReplayPlan.Input(name: path, recording: try RecordingFiles.load(path)))
@@ -90,7 +110,7 @@ struct ReplayCommand: AsyncParsableCommand {
             options = ReplayOptions(
                 target: replayTarget, timeout: timeout, concurrency: concurrency, repetitions: repetitions,
                 comparison: ComparisonOptions(exact: exact, ignoredPaths: ignoredPaths),
-                resigner: try resignJWT.map { try JWTResigner(spec: $0) }
+                resigner: try resignJWT.map { try JWTResigner(spec: $0) } ?? resigner
             )
             plan = try ReplayPlan.build(inputs, sessions: sessions, target: replayTarget)
         } catch {

@@ -9,7 +9,9 @@ struct Serve: AsyncParsableCommand {
         discussion: """
         Requests are matched to recorded exchanges by method, path, query, body and auth class; \
         WebSocket sessions are replayed as scripts (server messages sent, client messages awaited \
-        and compared). Unmatched requests get a 404 naming the nearest recorded requests and what differed.
+        and compared). Unmatched requests get a 404 naming the nearest recorded requests and what differed. \
+        With --jwt-secret (HS*) and/or --jwt-key PEM (RS*/PS*/ES*/EdDSA), a JWT whose signature fails \
+        gets the auth class invalid-signature.
 
         The first line on stdout is `listening on http://HOST:PORT`; one line per request or \
         session goes to stderr. Admin endpoints: GET /__authreplay/health, GET /__authreplay/journal, \
@@ -50,8 +52,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent before it is closed.")
     var idleTimeout = 60.0
 
-    @Option(help: "Shared secret for HS256/384/512: tokens with a bad signature get the auth class invalid-signature.")
-    var jwtSecret: String?
+    /// With --jwt-secret / --jwt-key, tokens with a bad signature get the auth class invalid-signature.
+    @OptionGroup var jwt: JWTVerificationOptions
 
     func validate() throws {
         guard Pacing(argument: pace) != nil else {
@@ -62,12 +64,13 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let verifier = try await jwt.verifier()
         var named: [(name: String, recording: Recording)] = []
         for path in recordings { named.append((path, try RecordingFiles.load(path))) }
         let configuration = MockStagingServer.Configuration(
             host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
-            verifier: jwtSecret.map { HMACJWTVerifier(secret: Array($0.utf8)) }, maxConnections: maxConnections,
+            verifier: verifier, maxConnections: maxConnections,
             idleTimeout: idleTimeout, log: { Terminal.info($0) }
         )
         let server: MockStagingServer

@@ -88,7 +88,34 @@ final class JWTResignerTests: XCTestCase {
         XCTAssertThrowsError(try JWTResigner(spec: "HS256")) { XCTAssertTrue("\($0)".contains("ALG:SECRET"), "\($0)") }
         XCTAssertThrowsError(try JWTResigner(spec: "RS256:x")) { XCTAssertTrue("\($0)".contains("HS256, HS384, HS512"), "\($0)") }
         XCTAssertThrowsError(try JWTResigner(spec: "HS256:"))
-        XCTAssertEqual(try JWTResigner(spec: "hs384:a:b").secret, Array("a:b".utf8))
+        XCTAssertEqual((try JWTResigner(spec: "hs384:a:b").key as? HMACSigningKey)?.secret, Array("a:b".utf8))
+        XCTAssertThrowsError(try JWTResigner(spec: "RS256:x")) { XCTAssertTrue("\($0)".contains("--resign-jwt-key"), "\($0)") }
+    }
+
+    /// A key that signs RS256 and PS384 (RS256 by default), marking signatures with the algorithm.
+    struct FakeRSAKey: JWTSigningKey {
+        var defaultAlgorithm: String { "RS256" }
+        func signs(_ algorithm: String) -> Bool { ["RS256", "PS384"].contains(algorithm) }
+        func sign(_ input: [UInt8], algorithm: String) -> [UInt8] { Array("\(algorithm):".utf8) + input.prefix(4) }
+    }
+
+    func testAKeyKeepsTheTokensAlgorithmWhenItSignsWithItElseUsesItsOwn() throws {
+        let claims = Base64.encode(Array(#"{"sub":"bob","exp":1700003600}"#.utf8), url: true, padding: false)
+        func token(_ alg: String) throws -> JWT {
+            try XCTUnwrap(JWT("\(Base64.encode(Array(#"{"alg":"\#(alg)","kid":"k1"}"#.utf8), url: true, padding: false)).\(claims).c2ln"))
+        }
+        let resigner = JWTResigner(key: FakeRSAKey())
+        let pss = try token("PS384")
+        let kept = try XCTUnwrap(JWT(resigner.resign(pss, shift: 10)))
+        XCTAssertEqual(kept.encodedHeader, pss.encodedHeader, "PS384 kept byte for byte")
+        XCTAssertEqual(Base64.decode(kept.encodedSignature).map { String(decoding: $0.prefix(6), as: UTF8.self) }, "PS384:")
+        XCTAssertEqual(kept.claims["exp"], .int(1_700_003_610))
+        let hs = try XCTUnwrap(JWT(resigner.resign(try token("HS256"), shift: 0)))
+        XCTAssertEqual(hs.algorithm, "RS256")
+        XCTAssertEqual(hs.header["kid"]?.stringValue, "k1", "other header members kept")
+        XCTAssertEqual(Base64.decode(hs.encodedSignature).map { String(decoding: $0.prefix(6), as: UTF8.self) }, "RS256:")
+        // An HMAC key signs with exactly its algorithm.
+        XCTAssertEqual(JWTResigner(algorithm: .hs256, secret: [1]).algorithm(for: try token("HS512")), "HS256")
     }
 
     func testOnlyTokensNotIssuedInTheRecordingAreResigned() throws {

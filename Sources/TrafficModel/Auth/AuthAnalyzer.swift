@@ -1,5 +1,6 @@
-/// Checks a JWT's signature. Implementations live where the crypto is
-/// (Capture, Replay); TrafficModel stays free of key handling.
+/// Checks a JWT's signature: `.unverified` for an algorithm the key cannot
+/// check. HS* is `HMACJWTVerifier` (our own SHA-2); public keys are the CLI's
+/// PEM adapter (jwt-kit), so TrafficModel stays free of key handling.
 public protocol JWTSignatureVerifier: Sendable {
     func verify(_ jwt: JWT) -> JWTInfo.Signature
 }
