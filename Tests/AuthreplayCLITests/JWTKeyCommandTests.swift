@@ -69,10 +69,22 @@ final class JWTKeyCommandTests: XCTestCase {
             ["RS256": .valid, "ES256": .unverified, "EdDSA": .unverified, "HS256": .valid]
         )
         XCTAssertEqual(try imported(["--jwt-key", keys.rsaPublic, "--jwt-secret", "wrong"])["HS256"], .invalid)
-        // Redaction (the default) pseudonymizes signatures: the verdict is "redacted".
+        // Redaction (the default) pseudonymizes signatures after the check: the verdict outlives them.
         let redacted = path("redacted.json")
         XCTAssertEqual(try CLI.run(["import", capture, "--output", redacted, "--jwt-key", keys.rsaPublic]).status, 0)
         XCTAssertEqual(try verdicts(redacted)["RS256"], .redacted)
+        let findings = try RecordingCodec.decode(try Data(contentsOf: URL(fileURLWithPath: redacted))).sessions.flatMap(\.auth)
+        let before = Dictionary(findings.compactMap { f in f.jwt.map { ($0.algorithm ?? "?", $0.verifiedBeforeRedaction) } }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(before["RS256"], .valid)
+        XCTAssertEqual(before["ES256"], .some(nil), "no verdict where the key could not check")
+        let inspected = try CLI.run(["inspect", redacted])
+        XCTAssertTrue(inspected.stdout.contains("sig=valid (before redaction)"), inspected.stdout)
+        // Redacting the raw recording again (`authreplay redact`) keeps the verdicts too.
+        let raw = path("raw.json")
+        XCTAssertEqual(try CLI.run(["import", capture, "--output", raw, "--jwt-key", keys.rsaPublic, "--no-redact"]).status, 0)
+        XCTAssertEqual(try CLI.run(["redact", raw, "--output", path("re.json")]).status, 0)
+        let again = try RecordingCodec.decode(try Data(contentsOf: URL(fileURLWithPath: path("re.json")))).sessions.flatMap(\.auth)
+        XCTAssertEqual(again.compactMap { $0.jwt?.verifiedBeforeRedaction }, findings.compactMap { $0.jwt?.verifiedBeforeRedaction })
     }
 
     func testUnloadableKeyFilesAreOneLineUsageErrorsNamingTheFile() throws {

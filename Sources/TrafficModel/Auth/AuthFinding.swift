@@ -87,14 +87,21 @@ public struct JWTInfo: Hashable, Sendable {
     /// `nbf` minus the moment of use, in seconds; positive when not yet valid.
     public var notBeforeIn: Double?
     public var signature: Signature
+    /// What a key said of the original signature before redaction replaced
+    /// it (`valid` or `invalid`); nil when nothing was checked.
+    public var verifiedBeforeRedaction: Signature?
 
-    public init(header: JSONValue, claims: JSONValue, expiresIn: Double?, issuedAgo: Double?, notBeforeIn: Double?, signature: Signature) {
+    public init(
+        header: JSONValue, claims: JSONValue, expiresIn: Double?, issuedAgo: Double?, notBeforeIn: Double?, signature: Signature,
+        verifiedBeforeRedaction: Signature? = nil
+    ) {
         self.header = header
         self.claims = claims
         self.expiresIn = expiresIn
         self.issuedAgo = issuedAgo
         self.notBeforeIn = notBeforeIn
         self.signature = signature
+        self.verifiedBeforeRedaction = verifiedBeforeRedaction
     }
 
     public var algorithm: String? { header["alg"]?.stringValue }

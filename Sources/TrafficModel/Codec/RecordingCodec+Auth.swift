@@ -40,6 +40,7 @@ extension JWTInfo {
         if let issuedAgo { o.add("issuedAgo", .fixed(issuedAgo, decimals: 3)) }
         if let notBeforeIn { o.add("notBeforeIn", .fixed(notBeforeIn, decimals: 3)) }
         o.add("signature", signature.rawValue)
+        o.addIfPresent("verifiedBeforeRedaction", verifiedBeforeRedaction?.rawValue)
         return o.object
     }
 
@@ -52,7 +53,8 @@ extension JWTInfo {
             header: header.value, claims: claims.value,
             expiresIn: try r.optionalDouble("expiresIn"), issuedAgo: try r.optionalDouble("issuedAgo"),
             notBeforeIn: try r.optionalDouble("notBeforeIn"),
-            signature: try r.require("signature").enumValue(Signature.self)
+            signature: try r.require("signature").enumValue(Signature.self),
+            verifiedBeforeRedaction: try r.optional("verifiedBeforeRedaction").map { v throws(RecordingError) in try v.enumValue(Signature.self) }
         )
     }
 }

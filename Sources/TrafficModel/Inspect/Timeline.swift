@@ -116,7 +116,11 @@ public enum Timeline {
             if let alg = jwt.algorithm { parts.append("alg=\(alg)") }
             if let sub = jwt.subject { parts.append("sub=\(sub)") }
             if let exp = jwt.expiresIn { parts.append("exp=\(relative(exp))") }
-            if jwt.signature != .unverified { parts.append("sig=\(jwt.signature.rawValue)") }
+            if let verdict = jwt.verifiedBeforeRedaction {
+                parts.append("sig=\(verdict.rawValue) (before redaction)")
+            } else if jwt.signature != .unverified {
+                parts.append("sig=\(jwt.signature.rawValue)")
+            }
             value = "<" + parts.joined(separator: " ") + ">"
         } else if let user = finding.user {
             value = "<user \(user)>"

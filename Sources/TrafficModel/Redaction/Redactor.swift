@@ -27,7 +27,28 @@ public struct Redactor: Sendable {
         let summary = RedactionSummary(enabled: true, counts: counts)
         result.redaction = summary
         result = AuthAnalyzer(verifier: RedactedSignatureVerifier()).analyze(result)
+        result.sessions = zip(result.sessions, recording.sessions).map { redacted, original in
+            Self.keepVerdicts(of: original, in: redacted)
+        }
         return (result, summary)
+    }
+
+    /// Recomputing findings from redacted data cannot check signatures any
+    /// more; the verdicts a key gave on the originals are carried over.
+    static func keepVerdicts(of original: Session, in redacted: Session) -> Session {
+        guard original.auth.count == redacted.auth.count else { return redacted }
+        var result = redacted
+        for i in result.auth.indices {
+            let before = original.auth[i]
+            guard before.exchange == result.auth[i].exchange, before.location == result.auth[i].location,
+                  result.auth[i].jwt?.signature == .redacted, let jwt = before.jwt else { continue }
+            switch jwt.signature {
+            case .valid, .invalid: result.auth[i].jwt?.verifiedBeforeRedaction = jwt.signature
+            case .redacted: result.auth[i].jwt?.verifiedBeforeRedaction = jwt.verifiedBeforeRedaction
+            case .unverified: break
+            }
+        }
+        return result
     }
 
     /// One session, for writers that stream sessions as their connections end.
@@ -151,7 +172,11 @@ struct RedactionPass {
                 rules.redactClaims.contains(name) ? (name, claimPseudonym(value)) : (name, value)
             })
         }
-        if jwt.algorithm?.lowercased() != "none" { jwt.signature = .redacted }
+        if jwt.algorithm?.lowercased() != "none" {
+            // The key's verdict on the real signature outlives the signature.
+            if jwt.signature == .valid || jwt.signature == .invalid { jwt.verifiedBeforeRedaction = jwt.signature }
+            if jwt.signature != .redacted { jwt.signature = .redacted }
+        }
         f.jwt = jwt
         return f
     }
