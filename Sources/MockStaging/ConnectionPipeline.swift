@@ -24,6 +24,7 @@ enum ConnectionPipeline {
             maxFrameSize: configuration.maxMessageSize,
             automaticErrorHandling: false,
             shouldUpgrade: { channel, head in
+                RequestHeadDeadline.on(channel.pipeline.syncOperations)?.headReceived()
                 let request = HTTPRequest(head)
                 guard !request.path.hasPrefix(MockReplay.adminPrefix) else { return channel.eventLoop.makeSucceededFuture(nil) }
                 switch state.handle(request, canUpgrade: true) {
@@ -42,6 +43,9 @@ enum ConnectionPipeline {
                 guard let (reference, script, deflate) = slot.value.upgrade else { return channel.close() }
                 slot.value.upgrade = nil
                 return channel.eventLoop.makeCompletedFuture {
+                    if let deadline = RequestHeadDeadline.on(channel.pipeline.syncOperations) {
+                        channel.pipeline.syncOperations.removeHandler(deadline, promise: nil)
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         WebSocketReplayHandler(script: script, reference: reference, deflate: deflate, state: state)
                     )
@@ -55,6 +59,7 @@ enum ConnectionPipeline {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1_000_000_000))))
         try sync.addHandler(IdleCloseHandler())
+        try sync.addHandler(RequestHeadDeadline(timeout: .nanoseconds(Int64(configuration.headTimeout * 1_000_000_000)), log: configuration.log))
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
             withServerUpgrade: (upgraders: [upgrader], completionHandler: completion),

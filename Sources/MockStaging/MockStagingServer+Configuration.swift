@@ -30,6 +30,9 @@ extension MockStagingServer {
         /// A connection with no reads or writes for this many seconds is closed
         /// (without a close frame). Recorded pacing gaps count as idle time.
         public var idleTimeout: Double
+        /// A request head must arrive in full within this many seconds of its
+        /// first byte (slowloris); the connection is closed otherwise.
+        public var headTimeout: Double
         /// Receives one line per request and per WebSocket session (nil: silent).
         public var log: (@Sendable (String) -> Void)?
         /// The wall clock, in seconds since the epoch; used only with `clock == .now`.
@@ -40,7 +43,7 @@ extension MockStagingServer {
             exactPayloads: Bool = false, clock: ExchangeMatcher.Options.Clock = .recorded,
             exhaustion: ExchangeMatcher.Options.Exhaustion = .repeatLast, unmatchedStatus: Int = 404,
             verifier: (any JWTSignatureVerifier)? = nil, redactionRules: RedactionRules = .default, maxMessageSize: Int = 1 << 20, maxConnections: Int = 1024,
-            idleTimeout: Double = 60, log: (@Sendable (String) -> Void)? = nil,
+            idleTimeout: Double = 60, headTimeout: Double = 10, log: (@Sendable (String) -> Void)? = nil,
             wallClock: @escaping @Sendable () -> Double = MockStagingServer.systemClock
         ) {
             self.host = host
@@ -56,6 +59,7 @@ extension MockStagingServer {
             self.maxMessageSize = maxMessageSize
             self.maxConnections = maxConnections
             self.idleTimeout = idleTimeout
+            self.headTimeout = headTimeout
             self.log = log
             self.wallClock = wallClock
         }

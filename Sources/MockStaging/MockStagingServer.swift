@@ -45,9 +45,9 @@ public final class MockStagingServer: Sendable {
     /// Starts serving recordings, each with the name used in explanations (its file name).
     public static func start(named recordings: [(name: String, recording: Recording)], configuration: Configuration = Configuration()) async throws -> MockStagingServer {
         guard configuration.maxMessageSize > 0, configuration.maxMessageSize <= Int(UInt32.max),
-              configuration.maxConnections > 0, configuration.idleTimeout > 0
+              configuration.maxConnections > 0, configuration.idleTimeout > 0, configuration.headTimeout > 0
         else {
-            throw MockStagingError(.invalidConfiguration, "maxMessageSize, maxConnections and idleTimeout must be positive")
+            throw MockStagingError(.invalidConfiguration, "maxMessageSize, maxConnections, idleTimeout and headTimeout must be positive")
         }
         let matcher = ExchangeMatcher(
             recordings: recordings, classifier: AuthClassifier(verifier: configuration.verifier), options: configuration.matcherOptions,

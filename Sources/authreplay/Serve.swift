@@ -52,6 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent before it is closed.")
     var idleTimeout = 60.0
 
+    @Option(help: "Seconds a request head may take from its first byte to its last (slow clients are closed).")
+    var headTimeout = 10.0
+
     /// With --jwt-secret / --jwt-key, tokens with a bad signature get the auth class invalid-signature.
     @OptionGroup var jwt: JWTVerificationOptions
 
@@ -60,7 +63,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--pace must be fast, recorded or a non-negative number, not \(pace)")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-        guard maxConnections > 0, idleTimeout > 0 else { throw ValidationError("--max-connections and --idle-timeout must be positive") }
+        guard maxConnections > 0, idleTimeout > 0, headTimeout > 0 else {
+            throw ValidationError("--max-connections, --idle-timeout and --head-timeout must be positive")
+        }
     }
 
     func run() async throws {
@@ -71,7 +76,7 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
             verifier: verifier, maxConnections: maxConnections,
-            idleTimeout: idleTimeout, log: { Terminal.info($0) }
+            idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) }
         )
         let server: MockStagingServer
         do {
