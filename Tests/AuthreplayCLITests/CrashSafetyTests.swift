@@ -26,7 +26,7 @@ final class CrashSafetyTests: XCTestCase {
         let capture = path("big.pcap")
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "\(CLI.repositoryRoot)/scripts/bench/make-ws-capture.py", capture, "--sessions", "20", "--seed", "7"]
+        python.arguments = ["python3", "\(CLI.repositoryRoot)/scripts/benchmarks/make-ws-capture.py", capture, "--sessions", "20", "--seed", "7"]
         try python.run()
         python.waitUntilExit()
         XCTAssertEqual(python.terminationStatus, 0, "make-ws-capture.py failed")

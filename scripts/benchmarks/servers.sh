@@ -8,7 +8,7 @@
 # all in the same run, plus the replay client's own CPU time. Then peak RSS of
 # the mock holding IDLE idle WebSocket connections.
 #
-# usage: scripts/bench/servers.sh [SESSIONS] [IDLE]   (defaults 20000, 10000)
+# usage: scripts/benchmarks/servers.sh [SESSIONS] [IDLE]   (defaults 20000, 10000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sessions=${1:-20000}
@@ -22,7 +22,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 swift build -c release --product authreplay --scratch-path .build-release >/dev/null
 swift build -c release --product bench-ws-server --scratch-path .build-release >/dev/null
 bin=.build-release/release
-python3 scripts/bench/make-echo-recording.py "$work/echo.json"
+python3 scripts/benchmarks/make-echo-recording.py "$work/echo.json"
 
 start_server() { # NAME COMMAND... → sets $port and $pid
     local name=$1; shift
@@ -50,7 +50,7 @@ run_load() { # NAME → appends "name sessions wall cpu_client passed" to result
 rm -f "$work/servers.txt"
 start_server bare "$bin/bench-ws-server"; run_load bare-swift; kill "$pid"; wait "$pid" 2>/dev/null || true
 start_server mock "$bin/authreplay" serve "$work/echo.json" --port 0; run_load authreplay-serve; kill -INT "$pid"; wait "$pid" 2>/dev/null || true
-start_server aiohttp python3 scripts/bench/aiohttp_server.py; run_load aiohttp; kill "$pid"; wait "$pid" 2>/dev/null || true
+start_server aiohttp python3 scripts/benchmarks/aiohttp_server.py; run_load aiohttp; kill "$pid"; wait "$pid" 2>/dev/null || true
 
 echo "WebSocket sessions (handshake + 6 round trips + close), $sessions sessions, 64 concurrent, loopback, 2 cores"
 printf '%-18s %9s %12s %14s %16s  %s\n' server "wall (s)" "sessions/s" "client CPU s" "server CPU s" result
@@ -62,6 +62,14 @@ m=$(awk '$1=="authreplay-serve"{print $2}' "$work/servers.txt")
 a=$(awk '$1=="aiohttp"{print $2}' "$work/servers.txt")
 echo "mock vs bare Swift: $(awk "BEGIN{printf \"%.0f\", 100 * $b / $m}")% of the ceiling (target >= 70%)"
 echo "mock vs aiohttp:    $(awk "BEGIN{printf \"%.1f\", $a / $m}")x (target >= 5x)"
+if [ -n "${BENCH_SUMMARY:-}" ]; then
+    cpu=$(awk '$1=="bare-swift"{print $3 + $4}' "$work/servers.txt")
+    printf 'mock	WebSocket sessions/s (handshake, 6 round trips, close), 64 concurrent	%.0f/s	bare SwiftNIO %.0f/s, aiohttp %.0f/s	%.0f%% of bare (target >= 70%%), %.1fx aiohttp (target >= 5)\n' \
+        "$(awk "BEGIN{print $sessions / $m}")" "$(awk "BEGIN{print $sessions / $b}")" "$(awk "BEGIN{print $sessions / $a}")" \
+        "$(awk "BEGIN{print 100 * $b / $m}")" "$(awk "BEGIN{print $a / $m}")" >> "$BENCH_SUMMARY"
+    printf 'replay	authreplay replay --concurrency 64 against bare SwiftNIO	%.0f sessions/s, %.1f s client CPU for %s sessions	-	target >= 1000/s\n' \
+        "$(awk "BEGIN{print $sessions / $b}")" "$cpu" "$sessions" >> "$BENCH_SUMMARY"
+fi
 
 # Idle connections: open IDLE WebSocket connections to the mock and hold them.
 start_server mock-idle "$bin/authreplay" serve "$work/echo.json" --port 0 --max-connections $((idle + 100)) --idle-timeout 600
@@ -83,4 +91,5 @@ time.sleep(2)
 PY
 rss=$(awk '/VmHWM/{print $2}' "/proc/$pid/status")
 echo "mock peak RSS with $idle idle WebSocket connections: $((rss / 1024)) MB (target <= 500 MB)"
+[ -z "${BENCH_SUMMARY:-}" ] || printf 'mock\t%s idle WebSocket connections\tpeak RSS %s MB\t-\ttarget <= 500 MB\n' "$idle" "$((rss / 1024))" >> "$BENCH_SUMMARY"
 kill -INT "$pid"; wait "$pid" 2>/dev/null || true

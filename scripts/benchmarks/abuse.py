@@ -17,7 +17,7 @@ All at once, for DURATION seconds:
 Every loop is bounded by DURATION; every socket has a timeout.
 Prints one line per group and the server's peak RSS (VmHWM of --pid).
 
-usage: abuse.py --port P [--pid PID] [--sessions 2000] [--duration 20] [--json]
+usage: abuse.py --port P [--pid PID] [--sessions 2000] [--duration 20] [--json FILE]
 """
 import argparse, asyncio, base64, json, os, random, resource, struct, time
 
@@ -64,14 +64,20 @@ async def handshake(port):
 
 
 async def session(port, pause=0.0):
-    """One whole echo session; raises on any deviation."""
-    reader, writer = await handshake(port)
+    """One whole echo session; raises on any deviation, naming the step."""
+    try:
+        reader, writer = await handshake(port)
+    except Exception as e:
+        raise RuntimeError(f"handshake: {type(e).__name__} {e}".strip())
     try:
         for n in range(6):
             if pause:
                 await asyncio.sleep(pause * random.random())
             writer.write(frame(1, json.dumps({"type": "msg", "n": n}, separators=(",", ":")).encode()))
-            opcode, payload = await asyncio.wait_for(read_frame(reader), TIMEOUT + pause)
+            try:
+                opcode, payload = await asyncio.wait_for(read_frame(reader), TIMEOUT + pause)
+            except Exception as e:
+                raise RuntimeError(f"reply {n}: {type(e).__name__} {e}".strip())
             if opcode != 1 or json.loads(payload) != {"type": "echo", "n": n}:
                 raise RuntimeError(f"unexpected frame {opcode} {payload[:60]!r}")
         writer.write(frame(8, struct.pack(">H", 1000)))
@@ -105,8 +111,8 @@ class Stats:
 
 
 async def hold(port, stats, deadline):
+    await asyncio.sleep(random.random() * 2)
     try:
-        await asyncio.sleep(random.random() * 2)
         await session(port, pause=2.0)
         stats.ok += 1
     except Exception as e:
@@ -255,7 +261,7 @@ async def main():
     parser.add_argument("--pid", type=int)
     parser.add_argument("--sessions", type=int, default=2000)
     parser.add_argument("--duration", type=float, default=20)
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -272,8 +278,12 @@ async def main():
     await asyncio.wait_for(asyncio.gather(*tasks), args.duration + 4 * TIMEOUT + 30)
     rss = peak_rss_mb(args.pid) if args.pid else None
     if args.json:
-        print(json.dumps({name: {"ok": s.ok, "failed": s.failed} for name, s in groups.items()} | {"peakRSSMB": rss}))
-        return
+        result = {name: {"ok": s.ok, "failed": s.failed} for name, s in groups.items()}
+        lat = sorted(groups["probe"].latencies)
+        if lat:
+            result["probe"] |= {"p50ms": round(lat[len(lat) // 2] * 1000, 1), "p99ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1000, 1)}
+        with open(args.json, "w") as f:
+            json.dump(result | {"peakRSSMB": rss}, f)
     print(f"abuse for {args.duration:.0f} s on port {args.port}: {args.sessions} concurrent sessions held, 400 slow clients")
     for name, s in groups.items():
         print(s.line(name))

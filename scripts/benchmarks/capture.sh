@@ -3,7 +3,7 @@
 # reassembly only) and tshark (WebSocket dissection) on the same large
 # capture, in the same run. Prints wall time, peak RSS and ratios.
 #
-# usage: scripts/bench/capture.sh [SESSIONS]   (default 1000 ≈ 320 MB)
+# usage: scripts/benchmarks/capture.sh [SESSIONS]   (default 1000 ≈ 320 MB)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sessions=${1:-1000}
@@ -21,7 +21,7 @@ swift build -c release --product authreplay --scratch-path .build-release >/dev/
 bin=.build-release/release/authreplay
 
 capture="$work/ws-$sessions.pcap"
-[ -f "$capture" ] || python3 scripts/bench/make-ws-capture.py "$capture" --sessions "$sessions"
+[ -f "$capture" ] || python3 scripts/benchmarks/make-ws-capture.py "$capture" --sessions "$sessions"
 size_mb=$(( $(stat -c %s "$capture") / 1000000 ))
 echo "capture: $capture ($size_mb MB, $sessions WebSocket sessions)"
 
@@ -54,3 +54,10 @@ s=$(awk '$1=="tshark"{print $2}' "$work/results.txt")
 echo
 echo "authreplay vs tcpflow: $(awk "BEGIN{printf \"%.2f\", $t / $a}")x (>= 1.00 means authreplay is no slower)"
 echo "authreplay vs tshark:  $(awk "BEGIN{printf \"%.1f\", $s / $a}")x faster (target >= 15)"
+if [ -n "${BENCH_SUMMARY:-}" ]; then
+    ar=$(awk '$1=="authreplay"{print int($3/1024)}' "$work/results.txt")
+    tr=$(awk '$1=="tcpflow"{print int($3/1024)}' "$work/results.txt")
+    sr=$(awk '$1=="tshark"{print int($3/1024)}' "$work/results.txt")
+    printf 'capture\timport %s MB, %s WebSocket sessions\t%s s, peak RSS %s MB\ttcpflow %s s (%s MB), tshark %s s (%s MB)\t%.2fx tcpflow (target >= 1), %.1fx tshark (target >= 15)\n' \
+        "$size_mb" "$sessions" "$a" "$ar" "$t" "$tr" "$s" "$sr" "$(awk "BEGIN{print $t / $a}")" "$(awk "BEGIN{print $s / $a}")" >> "$BENCH_SUMMARY"
+fi
