@@ -17,12 +17,12 @@ extension HAREntry {
     /// `startedDateTime`: `blocked + dns + connect + send` (ssl is inside
     /// connect), and the entry's `time` (its total), each -1 meaning absent.
     static func timing(_ entry: JSONValue) -> (request: Double, response: Double) {
-        func ms(_ name: String) -> Double { max(0, entry["timings"]?[name]?.doubleValue ?? 0) }
+        // Durations past a year are nonsense (and would overflow microseconds).
+        func usable(_ v: Double?) -> Double? { v.flatMap { $0 >= 0 && $0 < 3.2e10 ? $0 : nil } }
+        func ms(_ name: String) -> Double { usable(entry["timings"]?[name]?.doubleValue) ?? 0 }
         let request = (ms("blocked") + ms("dns") + ms("connect") + ms("send")) / 1000
-        var total = (entry["time"]?.doubleValue ?? -1) / 1000
-        if !(total >= 0) || !total.isFinite { total = request + (ms("wait") + ms("receive")) / 1000 }
-        let safeRequest = request.isFinite ? request : 0
-        return (safeRequest, max(safeRequest, total.isFinite ? total : safeRequest))
+        let total = usable(entry["time"]?.doubleValue).map { $0 / 1000 } ?? request + (ms("wait") + ms("receive")) / 1000
+        return (request, max(request, total))
     }
 
     /// `HTTP/2`, `HTTP/3`, `HTTP/1.x`; an empty version (Safari, Firefox for

@@ -108,7 +108,7 @@ public struct HARImporter: Sendable {
 
         let starts = parsed.map(\.entry.started) + parsed.flatMap { $0.entry.messageTimes.map { Timestamp(seconds: $0) } } + invalid.compactMap(\.started)
         let capturedAt = starts.min() ?? fallbackStart
-        func offset(_ t: Timestamp) -> Double { Double(t.microseconds - capturedAt.microseconds) / 1_000_000 }
+        func offset(_ t: Timestamp) -> Double { Double(t.microseconds &- capturedAt.microseconds) / 1_000_000 }
 
         // Group, then order sessions and their exchanges by start time (ties by entry order).
         parsed.sort { ($0.entry.started, $0.index) < ($1.entry.started, $1.index) }
@@ -152,12 +152,12 @@ public struct HARImporter: Sendable {
         for entry in group {
             let base = offset(entry.started)
             var exchange = entry.exchange
-            exchange.request.at += base
-            exchange.response?.at += base
+            exchange.request.at = Self.microseconds(exchange.request.at + base)
+            if let at = exchange.response?.at { exchange.response?.at = Self.microseconds(at + base) }
             let index = session.exchanges.count
             session.exchanges.append(exchange)
             for var anomaly in entry.anomalies {
-                anomaly.at = anomaly.at.map { $0 + base }
+                anomaly.at = anomaly.at.map { Self.microseconds($0 + base) }
                 anomaly.detail = "exchange \(index): \(anomaly.detail)"
                 session.anomalies.append(anomaly)
             }
@@ -170,6 +170,13 @@ public struct HARImporter: Sendable {
             session.end = Self.end(of: ws, after: handshakeEnd)
         }
         return session
+    }
+
+    /// Recordings hold whole microseconds (as pcap timestamps are), so a
+    /// written recording reads back equal.
+    static func microseconds(_ seconds: Double) -> Double {
+        guard seconds.isFinite, abs(seconds) < 9e12 else { return 0 }
+        return Double(Int64((seconds * 1_000_000).rounded())) / 1_000_000
     }
 
     /// A HAR does not record TCP ends. A WebSocket that exchanged close frames
