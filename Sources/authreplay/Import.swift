@@ -30,7 +30,7 @@ struct Import: ParsableCommand {
 
     @OptionGroup var options: CaptureOptionsGroup
 
-    @Option(help: "The largest HAR file read, in MiB.")
+    @Option(name: .customLong("max-har-mib"), help: "The largest HAR file read, in MiB.")
     var maxHarMiB = 512
 
     func validate() throws {
