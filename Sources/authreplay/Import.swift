@@ -38,7 +38,10 @@ struct Import: ParsableCommand {
     }
 
     func run() throws {
-        if let prefix = FileHandle(forReadingAtPath: capture).map({ h in defer { try? h.close() }; return h.readData(ofLength: 64) }),
+        // read(upToCount:) throws on a directory where readData(ofLength:) traps;
+        // anything unreadable falls through to the pcap reader's clear errors.
+        if let handle = FileHandle(forReadingAtPath: capture),
+           let prefix = try? { defer { try? handle.close() }; return try handle.read(upToCount: 64) }(),
            HARImporter.looksLikeHAR(prefix) {
             return try importHAR()
         }

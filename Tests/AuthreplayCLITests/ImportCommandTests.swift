@@ -165,6 +165,9 @@ final class ImportCommandTests: XCTestCase {
             XCTAssertTrue(r.stderr.lowercased().contains(expected), "\(file): \(r.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.json")), "nothing is written for \(file)")
         }
+        let directory = try CLI.run(["import", dir.path, "--output", path("x.json")])
+        XCTAssertEqual(directory.status, 1, "a directory is refused, not a crash: \(directory.stderr)")
+        XCTAssertEqual(directory.stderr.split(separator: "\n").count, 1, directory.stderr)
         // An entry without its request: kept as an anomaly, the rest written, exit 3.
         let damaged = Self.har.replacingOccurrences(of: "\"entries\": [", with: "\"entries\": [{\"startedDateTime\": \"2026-11-25T06:00:00Z\"}, ")
         try damaged.write(toFile: path("damaged.har"), atomically: true, encoding: .utf8)
