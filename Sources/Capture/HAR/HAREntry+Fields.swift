@@ -133,7 +133,7 @@ extension HAREntry {
         case .close:
             // Exporters that record close frames write the reason; a leading
             // "1000 " style code is not a convention, so the code stays unknown.
-            closeCode = item["code"]?.intValue
+            closeCode = item["code"]?.intValue.flatMap { (0...65535).contains($0) ? $0 : nil }
         case .text, .continuation, .ping, .pong:
             break
         }

@@ -31,8 +31,9 @@ struct HAREntry {
         self.started = started
 
         var host = url.host
-        if let ip = entry["serverIPAddress"]?.stringValue, !ip.isEmpty {
-            host = ip.hasPrefix("[") && ip.hasSuffix("]") ? String(ip.dropFirst().dropLast()) : ip
+        if let text = entry["serverIPAddress"]?.stringValue {
+            let ip = text.hasPrefix("[") && text.hasSuffix("]") && text.count >= 2 ? String(text.dropFirst().dropLast()) : text
+            if !ip.isEmpty { host = ip }
         }
         server = Endpoint(host: host, port: url.port)
         switch entry["connection"] {
@@ -71,6 +72,7 @@ struct HAREntry {
             anomalies.append(Anomaly(kind: .upstreamError, direction: .server, at: timing.response, detail: "the browser got no response (HAR status 0\(why))"))
             return
         }
+        guard (100...999).contains(status) else { throw Problem("\"response.status\" \(status) is not an HTTP status") }
         exchange.response = responsePart(response, status: status, method: method, at: timing.response)
 
         if let frames = entry["_webSocketMessages"]?.arrayValue {
