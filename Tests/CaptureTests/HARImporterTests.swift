@@ -155,6 +155,24 @@ final class HARImporterTests: XCTestCase {
         XCTAssertTrue(unusable.contains { $0.anomalies[0].data == .text("\"junk\"") }, "the entry's JSON is kept")
     }
 
+    /// fuzz-har found these: field names and methods the recording format
+    /// refuses (not RFC 9110 tokens) must not reach it.
+    func testNamesThatAreNotTokensAreLeftOutWithAnAnomaly() throws {
+        let result = try importHAR("""
+        {"log": {"entries": [
+          {"startedDateTime": "2026-11-25T06:00:00Z", "request": {"method": "GET", "url": "http://a.test/", "headers": [{"name": "cone:8443", "value": "x"}, {"name": "", "value": "y"}, {"name": "Ok", "value": "z"}]},
+           "response": {"status": 200, "headers": [{"name": "bad name", "value": "1"}], "content": {"text": ""}}},
+          {"startedDateTime": "2026-11-25T06:00:01Z", "request": {"method": "GE T", "url": "http://a.test/"}, "response": {"status": 200}},
+          {"startedDateTime": "2026-11-25T06:00:02Z", "request": {"method": "GET", "url": "http://a.test/"}, "response": {"status": 1000}}
+        ]}}
+        """)
+        let first = result.recording.sessions[0]
+        XCTAssertEqual(first.exchanges[0].request.headers, [HeaderField("Host", "a.test"), HeaderField("Ok", "z")])
+        XCTAssertEqual(first.exchanges[0].response?.headers, [])
+        XCTAssertEqual(first.anomalies.map(\.kind), [.malformedHTTP, .malformedHTTP, .malformedHTTP])
+        XCTAssertEqual(result.statistics.invalidEntries, 2, "a method that is not a token, a status that is not three digits")
+    }
+
     func testEntriesOfOneConnectionShareASessionInStartOrder() throws {
         func entry(_ at: String, _ connection: String?, _ path: String) -> String {
             let c = connection.map { "\"connection\": \"\($0)\", " } ?? ""

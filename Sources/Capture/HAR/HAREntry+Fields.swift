@@ -43,8 +43,11 @@ extension HAREntry {
         var fields: [HeaderField] = []
         var authority: String?
         for (i, item) in (value?.arrayValue ?? []).enumerated() {
-            guard let name = item["name"]?.stringValue, !name.isEmpty else {
-                anomalies.append(Anomaly(kind: .malformedHTTP, direction: direction, detail: "header \(i) has no name; left out", data: .text(JSONWriter.compact(item))))
+            guard let name = item["name"]?.stringValue, name.hasPrefix(":") || isToken(name) else {
+                anomalies.append(Anomaly(
+                    kind: .malformedHTTP, direction: direction, detail: "header \(i) has no valid field name (RFC 9110 §5.1); left out",
+                    data: .text(JSONWriter.compact(item))
+                ))
                 continue
             }
             let value: String
@@ -63,6 +66,18 @@ extension HAREntry {
             fields.append(HeaderField(name, value))
         }
         return (fields, authority)
+    }
+
+    /// A token (RFC 9110 §5.6.2): what a method or a field name must be.
+    static func isToken(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { b in
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return true
+            default:
+                return Array("!#$%&'*+-.^_`|~".utf8).contains(b)
+            }
+        }
     }
 
     /// HTTP/1.1 requires Host; HTTP/2 exports carry `:authority` instead.

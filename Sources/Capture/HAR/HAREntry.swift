@@ -25,7 +25,8 @@ struct HAREntry {
         guard let startedText = entry["startedDateTime"]?.stringValue else { throw Problem("\"startedDateTime\" is missing") }
         guard let started = HAREntry.timestamp(startedText) else { throw Problem("\"startedDateTime\" is not an ISO 8601 time: \(startedText)") }
         guard let request = entry["request"], case .object = request else { throw Problem("\"request\" is missing") }
-        guard let method = request["method"]?.stringValue, !method.isEmpty else { throw Problem("\"request.method\" is missing") }
+        guard let method = request["method"]?.stringValue else { throw Problem("\"request.method\" is missing") }
+        guard HAREntry.isToken(method) else { throw Problem("\"request.method\" is not an HTTP method: \(method.prefix(100))") }
         guard let urlText = request["url"]?.stringValue else { throw Problem("\"request.url\" is missing") }
         guard let url = HARURL(urlText) else { throw Problem("\"request.url\" is not an absolute http(s) or ws(s) URL: \(urlText.prefix(200))") }
         self.started = started
