@@ -98,6 +98,17 @@ final class HARImporterTests: XCTestCase {
         XCTAssertEqual(ws.end?.by, .client)
     }
 
+    func testUnreadableWebSocketMessagesAreKeptAsAnomalies() throws {
+        let text = Self.chromeWebSocket.replacingOccurrences(
+            of: "{\"type\": \"receive\", \"time\": 1795586401.75, \"opcode\": 2, \"data\": \"AAEC/w==\"}",
+            with: "{\"type\": \"receive\", \"time\": -1e10, \"opcode\": 1, \"data\": \"x\"}, {\"type\": \"up\", \"time\": 1795586401.8, \"opcode\": 1}, {\"type\": \"send\", \"time\": 1795586401.9, \"opcode\": 2, \"data\": \"%%\"}, {\"type\": \"send\", \"time\": 1795586401.9, \"opcode\": 3}"
+        )
+        let ws = try importHAR(text).recording.sessions[1]
+        XCTAssertEqual(ws.websocket?.messages.count, 2)
+        XCTAssertEqual(ws.anomalies.map(\.kind), Array(repeating: .malformedWebSocket, count: 4))
+        XCTAssertTrue(ws.anomalies.allSatisfy { $0.data != nil && $0.detail.hasPrefix("exchange 0: _webSocketMessages[") })
+    }
+
     func testHTTP2EntryDropsPseudoHeadersAndDecodedContentEncoding() throws {
         let result = try importHAR("""
         {"log": {"entries": [{"startedDateTime": "2026-11-25T07:00:00.5+01:00", "time": 3,

@@ -134,7 +134,7 @@ extension HAREntry {
         case "receive"?: direction = .server
         case let other: return .failure(Problem("\"type\" is \(other.map { "\"\($0)\"" } ?? "missing"), not send or receive"))
         }
-        guard let time = item["time"]?.doubleValue, time.isFinite, abs(time) < 1e11 else { return .failure(Problem("\"time\" is missing or not epoch seconds")) }
+        guard let time = item["time"]?.doubleValue, time >= 0, time < 1e11 else { return .failure(Problem("\"time\" is missing or not epoch seconds")) }
         guard let code = item["opcode"]?.intValue, (0...15).contains(code), let opcode = WebSocketOpcode(code: UInt8(code)) else {
             return .failure(Problem("\"opcode\" is missing or not one RFC 6455 defines"))
         }
