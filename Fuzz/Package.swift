@@ -20,5 +20,6 @@ let package = Package(
         .executableTarget(name: "fuzz-http", dependencies: deps),
         .executableTarget(name: "fuzz-websocket", dependencies: deps),
         .executableTarget(name: "fuzz-recording", dependencies: deps),
+        .executableTarget(name: "fuzz-har", dependencies: deps),
     ]
 )

@@ -46,3 +46,26 @@ enum CaptureSummary {
         formatFixed(Double(bytes) / 1_000_000, decimals: 1) + " MB"
     }
 }
+
+extension CaptureSummary {
+    /// The pcap summary's first line and keys, with HAR counts in place of packet counts.
+    static func text(har s: HARImport.Statistics, output: String) -> String {
+        var lines = [
+            "wrote \(output): \(s.sessions) sessions, \(s.exchanges) HTTP exchanges, \(s.messages) WebSocket messages, \(s.anomalies) anomalies",
+            "read \(s.entries) HAR entries (\(megabytes(s.bytes))\(s.creator.map { ", from \($0)" } ?? "")): \(s.failedRequests) failed requests (no response), \(s.invalidEntries) unusable",
+        ]
+        if s.invalidEntries > 0 { lines.append("unusable entries are kept as malformed-http anomalies with the entry's JSON") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(har s: HARImport.Statistics, output: String, error: String?) -> JSONValue {
+        .object([
+            ("output", .string(output)), ("complete", .bool(error == nil)), ("format", .string("har")),
+            ("entries", .int(s.entries)), ("bytes", .int(s.bytes)), ("failedRequests", .int(s.failedRequests)),
+            ("invalidEntries", .int(s.invalidEntries)),
+            ("sessions", .int(s.sessions)), ("exchanges", .int(s.exchanges)), ("messages", .int(s.messages)),
+            ("anomalies", .int(s.anomalies)), ("creator", s.creator.map { .string($0) } ?? .null),
+            ("error", error.map { .string($0) } ?? .null),
+        ])
+    }
+}
