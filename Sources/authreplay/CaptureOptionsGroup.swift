@@ -16,10 +16,10 @@ struct CaptureOptionsGroup: ParsableArguments {
     @Option(name: .customLong("port"), help: "Keep TCP traffic on this port, whatever it speaks (repeatable). Without it, every connection that speaks HTTP/1.x is kept.")
     var ports: [UInt16] = []
 
-    @Option(help: "Out-of-order bytes buffered per connection before a hole is skipped, in MiB.")
+    @Option(name: .customLong("max-connection-buffer-mib"), help: "Out-of-order bytes buffered per connection before a hole is skipped, in MiB.")
     var maxConnectionBufferMiB = 4
 
-    @Option(help: "Out-of-order bytes buffered across all connections, in MiB.")
+    @Option(name: .customLong("max-total-buffer-mib"), help: "Out-of-order bytes buffered across all connections, in MiB.")
     var maxTotalBufferMiB = 64
 
     @Option(help: "Seconds of packet time after which an idle connection is ended.")
