@@ -50,17 +50,20 @@ let package = Package(
         // permessage-deflate (RFC 7692): offers, answers, the deflate/inflate engine (zlib).
         // Shared by Capture, MockStaging and Replay, which never import one another.
         .target(name: "PerMessageDeflate", dependencies: [.product(name: "CompressNIO", package: "compress-nio")]),
+        // Guards for the two servers (the mock and the recording proxy): slow
+        // request heads (slowloris) and idle connections are closed.
+        .target(name: "ConnectionGuards", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // Packets (libpcap), HAR files and the recording proxy to recordings.
         .target(
             name: "Capture",
             dependencies: [
-                "TrafficModel", "CPcap", "PerMessageDeflate",
+                "TrafficModel", "CPcap", "PerMessageDeflate", "ConnectionGuards",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ] + nio
         ),
         .target(
             name: "MockStaging",
-            dependencies: ["TrafficModel", "PerMessageDeflate"] + nio
+            dependencies: ["TrafficModel", "PerMessageDeflate", "ConnectionGuards"] + nio
         ),
         .target(name: "Replay", dependencies: ["TrafficModel", "PerMessageDeflate"] + nio),
         // The example staging service: a small auth service like our users run.

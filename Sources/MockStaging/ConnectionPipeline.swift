@@ -1,3 +1,4 @@
+import ConnectionGuards
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
@@ -43,9 +44,7 @@ enum ConnectionPipeline {
                 guard let (reference, script, deflate) = slot.value.upgrade else { return channel.close() }
                 slot.value.upgrade = nil
                 return channel.eventLoop.makeCompletedFuture {
-                    if let deadline = RequestHeadDeadline.on(channel.pipeline.syncOperations) {
-                        channel.pipeline.syncOperations.removeHandler(deadline, promise: nil)
-                    }
+                    RequestHeadDeadline.remove(from: channel.pipeline.syncOperations)
                     try channel.pipeline.syncOperations.addHandler(
                         WebSocketReplayHandler(script: script, reference: reference, deflate: deflate, state: state)
                     )
@@ -120,19 +119,6 @@ enum ConnectionPipeline {
 final class UpgradeSlot {
     var upgrade: (RecordedReference, SessionScript, PerMessageDeflateAgreement?)?
     var pending: MockReplay.Decision?
-}
-
-/// Closes a connection that saw no reads or writes for the idle timeout.
-final class IdleCloseHandler: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
 }
 
 extension HTTPRequest {

@@ -48,6 +48,15 @@ struct Record: AsyncParsableCommand {
     @Option(help: "Seconds allowed to connect to the upstream.")
     var connectTimeout = 10.0
 
+    @Option(help: "Client connections served at once; more are closed as they arrive.")
+    var maxConnections = 1024
+
+    @Option(help: "Seconds a client connection may stay silent before it is closed.")
+    var idleTimeout = 300.0
+
+    @Option(help: "Seconds a request head may take from its first byte to its last (slow clients are closed).")
+    var headTimeout = 10.0
+
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
@@ -56,7 +65,9 @@ struct Record: AsyncParsableCommand {
         guard let address = Endpoint(parsing: listen) else { throw ValidationError("--listen must be HOST:PORT, not \(listen)") }
         _ = address
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
+        guard connectTimeout > 0, maxConnections > 0, idleTimeout > 0, headTimeout > 0 else {
+            throw ValidationError("--connect-timeout, --max-connections, --idle-timeout and --head-timeout must be positive")
+        }
     }
 
     @OptionGroup var jwt: JWTVerificationOptions
@@ -71,7 +82,7 @@ struct Record: AsyncParsableCommand {
             listenHost: address.host, listenPort: Int(address.port), upstream: target,
             upstreamTLS: .init(caFile: caFile, insecure: insecure),
             clientTLS: tlsCert.map { .init(certificateFile: $0, keyFile: tlsKey ?? "") },
-            connectTimeout: connectTimeout, tool: "authreplay \(AuthReplay.version)", log: { Terminal.info($0) }
+            connectTimeout: connectTimeout, maxConnections: maxConnections, idleTimeout: idleTimeout, headTimeout: headTimeout, tool: "authreplay \(AuthReplay.version)", log: { Terminal.info($0) }
         )
         let verifier = try await jwt.verifier()
         let redactor = try redaction.redactor()

@@ -1,3 +1,4 @@
+import ConnectionGuards
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -65,7 +66,11 @@ final class ProxyConnection {
             return
         }
         let sync = channel.pipeline.syncOperations
+        let configuration = settings.configuration
+        try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1_000_000_000))))
+        try sync.addHandler(IdleCloseHandler())
         if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+        try sync.addHandler(RequestHeadDeadline(timeout: .nanoseconds(Int64(configuration.headTimeout * 1_000_000_000)), log: configuration.log))
         let relay = RawByteRelay()
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
         let connection = ProxyConnection(settings: settings, index: index, clientChannel: channel, clientRelay: relay, clientDecoder: decoder)
@@ -86,6 +91,7 @@ final class ProxyConnection {
         let at = store.now()
         switch part {
         case .head(let head):
+            RequestHeadDeadline.on(clientChannel.pipeline.syncOperations)?.headReceived()
             let fields = head.headers.map { HeaderField($0.name, $0.value) }
             let isUpgrade = fields.listElements("Upgrade").contains { $0.lowercased() == "websocket" }
             store.update(index) {
@@ -205,6 +211,7 @@ final class ProxyConnection {
                 return
             }
             responseHeadForwarded = false
+            RequestHeadDeadline.on(clientChannel.pipeline.syncOperations)?.answerSent()
             if closeAfterResponse {
                 clientChannel.writeAndFlush(HTTPServerResponsePart.end(trailers)).assumeIsolated().whenComplete { [self] _ in
                     if firstCloser == nil { firstCloser = .server }
@@ -223,6 +230,7 @@ final class ProxyConnection {
         clientChannel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
         store.update(index) { $0.startWebSocket(responseHeaders: head.headers.map { HeaderField($0.name, $0.value) }, at: at) }
         mode = .websocket
+        RequestHeadDeadline.remove(from: clientChannel.pipeline.syncOperations)
         clientRelay.startSplicing { [weak self] in self?.splice($0, from: .client) }
         upstreamRelay.startSplicing { [weak self] in self?.splice($0, from: .server) }
         // The decoders hold whatever followed the handshake (often the first

@@ -16,6 +16,13 @@ extension RecordingProxy {
         public var clientTLS: ClientTLS?
         /// Seconds allowed for the TCP connect to the upstream.
         public var connectTimeout: Double
+        /// Client connections served at once; more are closed as they arrive (and logged).
+        public var maxConnections: Int
+        /// A client connection with no reads or writes for this many seconds is closed.
+        public var idleTimeout: Double
+        /// A request head must arrive in full within this many seconds of its
+        /// first byte (slowloris); the connection is closed otherwise.
+        public var headTimeout: Double
         /// The tool and version written into the recording's source.
         public var tool: String
         /// One line per exchange and per session.
@@ -24,7 +31,7 @@ extension RecordingProxy {
         public init(
             listenHost: String = "127.0.0.1", listenPort: Int = 9000, upstream: UpstreamTarget,
             upstreamTLS: UpstreamTLS = UpstreamTLS(), clientTLS: ClientTLS? = nil, connectTimeout: Double = 10,
-            tool: String = "authreplay", log: (@Sendable (String) -> Void)? = nil
+            maxConnections: Int = 1024, idleTimeout: Double = 300, headTimeout: Double = 10, tool: String = "authreplay", log: (@Sendable (String) -> Void)? = nil
         ) {
             self.listenHost = listenHost
             self.listenPort = listenPort
@@ -32,6 +39,9 @@ extension RecordingProxy {
             self.upstreamTLS = upstreamTLS
             self.clientTLS = clientTLS
             self.connectTimeout = connectTimeout
+            self.maxConnections = maxConnections
+            self.idleTimeout = idleTimeout
+            self.headTimeout = headTimeout
             self.tool = tool
             self.log = log
         }

@@ -54,8 +54,9 @@ public final class RecordingProxy: Sendable {
     }
 
     public static func start(configuration: Configuration, clock: @escaping @Sendable () -> Double = RecordingProxy.systemClock) async throws -> RecordingProxy {
-        guard (0...65535).contains(configuration.listenPort), configuration.connectTimeout > 0 else {
-            throw ProxyError(.invalidConfiguration, "the listen port must be 0…65535 and the connect timeout positive")
+        guard (0...65535).contains(configuration.listenPort), configuration.connectTimeout > 0, configuration.maxConnections > 0,
+              configuration.idleTimeout > 0, configuration.headTimeout > 0 else {
+            throw ProxyError(.invalidConfiguration, "the listen port must be 0…65535, the limits and timeouts positive")
         }
         let upstreamTLS = try ProxyTLS.upstreamContext(configuration)
         let clientTLS = try ProxyTLS.clientContext(configuration)
@@ -69,7 +70,11 @@ public final class RecordingProxy: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    registry.add(channel)
+                    guard registry.admit(channel, limit: configuration.maxConnections) else {
+                        configuration.log?("connection from \(channel.remoteAddress?.description ?? "?") refused: \(configuration.maxConnections) connections already open")
+                        channel.close(promise: nil)
+                        return
+                    }
                     try ProxyConnection.configureClient(channel, settings: settings, tls: clientTLS)
                 }
             }
@@ -117,10 +122,17 @@ public final class RecordingProxy: Sendable {
 private final class ChannelRegistry: Sendable {
     let channels = Mutex<[ObjectIdentifier: Channel]>([:])
 
-    func add(_ channel: Channel) {
-        channels.withLock { $0[ObjectIdentifier(channel)] = channel }
+    /// Registers a new connection; false when `limit` are already open.
+    func admit(_ channel: Channel, limit: Int) -> Bool {
+        let admitted = channels.withLock { open in
+            guard open.count < limit else { return false }
+            open[ObjectIdentifier(channel)] = channel
+            return true
+        }
+        guard admitted else { return false }
         channel.closeFuture.whenComplete { [self] _ in
             _ = channels.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
         }
+        return true
     }
 }

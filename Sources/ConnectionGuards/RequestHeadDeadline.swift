@@ -6,9 +6,9 @@ import NIOCore
 /// busy. Sits in front of the HTTP decoder, on raw bytes; the handlers that
 /// see whole heads say when one is complete and when its answer went out,
 /// and it leaves the pipeline once the connection is a WebSocket.
-final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
+public final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
 
     private enum Phase {
         /// Between requests: the next byte starts a head.
@@ -23,12 +23,12 @@ final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler 
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
 
-    init(timeout: TimeAmount, log: (@Sendable (String) -> Void)?) {
+    public init(timeout: TimeAmount, log: (@Sendable (String) -> Void)?) {
         self.timeout = timeout
         self.log = log
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if phase == .idle {
             phase = .receivingHead
             let peer = context.remoteAddress?.description ?? "?"
@@ -41,23 +41,28 @@ final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler 
         context.fireChannelRead(data)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         context.fireChannelInactive()
     }
 
-    func headReceived() {
+    public func headReceived() {
         timer?.cancel()
         timer = nil
         phase = .answering
     }
 
-    func answerSent() {
+    public func answerSent() {
         if phase == .answering { phase = .idle }
     }
 
+    /// The connection is a WebSocket (or a byte stream) now: no more heads.
+    public static func remove(from pipeline: ChannelPipeline.SynchronousOperations) {
+        if let deadline = on(pipeline) { pipeline.removeHandler(deadline, promise: nil) }
+    }
+
     /// Finds the connection's deadline, if it still has one.
-    static func on(_ pipeline: ChannelPipeline.SynchronousOperations) -> RequestHeadDeadline? {
+    public static func on(_ pipeline: ChannelPipeline.SynchronousOperations) -> RequestHeadDeadline? {
         try? pipeline.handler(type: RequestHeadDeadline.self)
     }
 }
