@@ -44,7 +44,7 @@ python3 scripts/benchmarks/abuse.py --port "$mport" --pid "$mock" --sessions "$s
 row "authreplay serve" "$(cat "$work/abuse-mock.json")"
 echo "mock log: $(grep -c 'head not complete' "$work/abuse-mock.err" || true) slow heads cut off, $(grep -c 'refused' "$work/abuse-mock.err" || true) connections refused over the limit"
 
-"$bin" record --upstream "http://127.0.0.1:$mport" --listen 127.0.0.1:0 --output "$work/abuse-recorded.json" > "$work/abuse-proxy.out" 2> "$work/abuse-proxy.err" &
+"$bin" record --upstream "http://127.0.0.1:$mport" --listen 127.0.0.1:0 --max-connections $((sessions + 1000)) --output "$work/abuse-recorded.json" > "$work/abuse-proxy.out" 2> "$work/abuse-proxy.err" &
 proxy=$!
 pport=$(wait_port "$work/abuse-proxy.out")
 echo "== authreplay record (pid $proxy, port $pport) in front of the mock"
