@@ -62,7 +62,10 @@ let package = Package(
             name: "MockStaging",
             dependencies: ["TrafficModel", "PerMessageDeflate"] + nio
         ),
-        .target(name: "Replay", dependencies: ["TrafficModel", "PerMessageDeflate"] + nio),
+        .target(
+            name: "Replay",
+            dependencies: ["TrafficModel", "PerMessageDeflate", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio
+        ),
         // The example staging service: a small auth service like our users run.
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
         .executableTarget(

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Replay
 import Synchronization
@@ -31,14 +32,17 @@ final class TestStagingServer: Sendable {
     let issued = Mutex<[String]>([])
 
     var port: Int { channel.localAddress!.port! }
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
+    let tls: Bool
 
-    private init(behaviour: Behaviour, channel: Channel) {
+    private init(behaviour: Behaviour, channel: Channel, tls: Bool) {
         self.behaviour = behaviour
         self.channel = channel
+        self.tls = tls
     }
 
-    static func start(_ behaviour: Behaviour = .asRecorded) async throws -> TestStagingServer {
+    /// With `tls`, every connection speaks TLS first (an https:// and wss:// server).
+    static func start(_ behaviour: Behaviour = .asRecorded, tls: NIOSSLContext? = nil) async throws -> TestStagingServer {
         let box = Mutex<TestStagingServer?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -56,6 +60,7 @@ final class TestStagingServer: Sendable {
                     }
                 )
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     let http = StagingHTTPHandler(server: server)
                     let handler = NIOLoopBound(http, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
@@ -69,7 +74,7 @@ final class TestStagingServer: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
-        let server = TestStagingServer(behaviour: behaviour, channel: channel)
+        let server = TestStagingServer(behaviour: behaviour, channel: channel, tls: tls != nil)
         box.withLock { $0 = server }
         return server
     }
