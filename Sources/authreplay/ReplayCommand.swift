@@ -59,7 +59,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("repeat"), help: "Replay every session this many times.")
     var repetitions = 1
 
-    @Option(help: "Seconds to wait for each step: connect, a response, a server message, the close.")
+    @Option(help: "Seconds to wait for each step: connect (and the TLS handshake), a response, a server message, the close.")
     var timeout = ReplayOptions.defaultTimeout
 
     @Option(name: .customLong("ignore"), help: "A JSON path left out of payload comparison ($.timestamp). Repeatable.")

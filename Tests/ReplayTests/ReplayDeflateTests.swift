@@ -97,6 +97,19 @@ final class ReplayDeflateTests: XCTestCase {
         XCTAssertEqual(differences.first, "websocket: server message larger than 200 bytes after inflating (permessage-deflate)", differences.joined(separator: "\n"))
     }
 
+    func testATargetAcceptingAnExtensionThatWasNotOfferedFailsTheSession() async throws {
+        let server = try await TestStagingServer.start(.acceptsDeflateUnasked)
+        defer { Task { await server.stop() } }
+        let target = try ReplayTarget(url: server.url)
+        let plan = try ReplayPlan.build([.init(name: "staging.json", recording: StagingRecordings.loginThenWebSocket)], target: target)
+        let report = await ReplayDriver().run(plan, options: ReplayOptions(target: target, timeout: 5), now: Date().timeIntervalSince1970)
+        XCTAssertEqual(report.results.map(\.verdict), [.passed, .failed], report.lines.joined(separator: "\n"))
+        XCTAssertEqual(report.results[1].differences, [
+            #"handshake (GET /ws): header Sec-WebSocket-Extensions new "permessage-deflate""#,
+            "handshake (GET /ws): the target accepted permessage-deflate, which was not offered (RFC 6455 §9.1)",
+        ])
+    }
+
     // MARK: - Pure parts
 
     func testTheOfferIsTheRecordedOneOnlyWhenTheRecordedServerAcceptedIt() throws {

@@ -20,6 +20,8 @@ final class TestStagingServer: Sendable {
         case contextRegression
         /// Every upgrade is refused with 401 before switching protocols.
         case unauthorizedBeforeUpgrade
+        /// The 101 accepts permessage-deflate although no client offered it.
+        case acceptsDeflateUnasked
     }
 
     static let secret = Array("staging-test-secret-32-bytes-long!!".utf8)
@@ -51,7 +53,8 @@ final class TestStagingServer: Sendable {
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: 1 << 20,
                     shouldUpgrade: { channel, head in
-                        channel.eventLoop.makeSucceededFuture(server.shouldUpgrade(head) ? HTTPHeaders() : nil)
+                        let extra = server.behaviour == .acceptsDeflateUnasked ? HTTPHeaders([("Sec-WebSocket-Extensions", "permessage-deflate")]) : HTTPHeaders()
+                        return channel.eventLoop.makeSucceededFuture(server.shouldUpgrade(head) ? extra : nil)
                     },
                     upgradePipelineHandler: { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
@@ -181,7 +184,7 @@ final class StagingWebSocketHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         switch behaviour {
-        case .asRecorded, .unauthorizedBeforeUpgrade:
+        case .asRecorded, .unauthorizedBeforeUpgrade, .acceptsDeflateUnasked:
             send(context, #"{"type":"connection_established","connection_id":"\#(UUID().uuidString.lowercased())","user":"alice","timestamp":\#(Self.timestamp)}"#)
         case .contextRegression:
             send(context, #"{"type":"error_message","error_code":"AUTH_REQUIRED","error_message":"Authentication failed: Valid JWT token required for WebSocket connection","details":{"environment":"staging","error":"user_context must be a UserExecutionContext instance"},"timestamp":\#(Self.timestamp),"recovery_suggestions":null}"#)
