@@ -65,7 +65,10 @@ let package = Package(
             name: "MockStaging",
             dependencies: ["TrafficModel", "PerMessageDeflate", "ConnectionGuards"] + nio
         ),
-        .target(name: "Replay", dependencies: ["TrafficModel", "PerMessageDeflate"] + nio),
+        .target(
+            name: "Replay",
+            dependencies: ["TrafficModel", "PerMessageDeflate", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio")] + nio
+        ),
         // The example staging service: a small auth service like our users run.
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
         .executableTarget(

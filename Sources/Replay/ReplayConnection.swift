@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import PerMessageDeflate
 import TrafficModel
 
 /// What a connection reports to the replaying session, in arrival order.
@@ -23,25 +24,37 @@ enum ConnectionEvent: Sendable {
 /// are written exactly. NIO's client upgrade handler is not used because it
 /// adds its own Upgrade/Connection/Sec-WebSocket-* fields; the recorded
 /// handshake is sent as is and the pipeline is switched to WebSocket frames
-/// when the 101 arrives. Events are queued on the event loop; every wait has
-/// a deadline.
+/// when the 101 arrives. When the 101 accepts permessage-deflate, server
+/// messages with RSV1 are inflated and client messages recorded compressed
+/// are compressed (RFC 7692). Events are queued on the event loop; every
+/// wait has a deadline.
 final class ReplayConnection: Sendable {
     let channel: Channel
     private let inbox: NIOLoopBound<EventInbox>
+    private let compression: NIOLoopBound<WebSocketCompression>
     /// Completes once the pipeline speaks WebSocket (or the connection ended):
     /// a frame written earlier would meet the HTTP handlers still being removed.
     private let upgraded: EventLoopFuture<Void>
 
-    private init(channel: Channel, inbox: NIOLoopBound<EventInbox>, upgraded: EventLoopFuture<Void>) {
+    private init(channel: Channel, inbox: NIOLoopBound<EventInbox>, compression: NIOLoopBound<WebSocketCompression>, upgraded: EventLoopFuture<Void>) {
         self.channel = channel
         self.inbox = inbox
+        self.compression = compression
         self.upgraded = upgraded
     }
 
-    static func connect(to target: ReplayTarget, group: EventLoopGroup, timeout: TimeAmount) async throws -> ReplayConnection {
+    /// Connects, and with `tls` completes the TLS handshake before returning:
+    /// a certificate problem fails the connect, with its reason.
+    /// `maxMessageSize` bounds every server message, after inflating.
+    static func connect(
+        to target: ReplayTarget, tls: ReplayTLS?, group: EventLoopGroup, timeout: TimeAmount, maxMessageSize: Int
+    ) async throws -> ReplayConnection {
         let loop = group.next()
-        let inbox = try await loop.submit { NIOLoopBound(EventInbox(eventLoop: loop), eventLoop: loop) }.get()
+        let (inbox, compression) = try await loop.submit {
+            (NIOLoopBound(EventInbox(eventLoop: loop), eventLoop: loop), NIOLoopBound(WebSocketCompression(), eventLoop: loop))
+        }.get()
         let upgraded = loop.makePromise(of: Void.self)
+        let handshake = tls.map { _ in loop.makePromise(of: Void.self) }
         let channel: Channel
         do {
             channel = try await ClientBootstrap(group: loop)
@@ -49,11 +62,19 @@ final class ReplayConnection: Sendable {
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            try tls.handler(for: target), TLSHandshakeWatcher(done: handshake, timeout: timeout),
+                        ])
+                    }
                     var configuration = HTTPRequestEncoder.Configuration()
                     configuration.automaticallySetFramingHeaders = false
                     let encoder = HTTPRequestEncoder(configuration: configuration)
                     let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
-                    let collector = HTTPResponseCollector(inbox: inbox.value, encoder: encoder, decoder: decoder, upgraded: upgraded)
+                    let collector = HTTPResponseCollector(
+                        inbox: inbox.value, compression: compression.value, maxMessageSize: maxMessageSize,
+                        encoder: encoder, decoder: decoder, upgraded: upgraded
+                    )
                     try channel.pipeline.syncOperations.addHandlers([encoder, decoder, collector])
                 }
             }
@@ -61,10 +82,19 @@ final class ReplayConnection: Sendable {
             .get()
         } catch {
             upgraded.succeed(())
+            handshake?.succeed(())
             throw error
         }
         channel.closeFuture.whenComplete { _ in upgraded.succeed(()) }
-        return ReplayConnection(channel: channel, inbox: inbox, upgraded: upgraded.futureResult)
+        if let handshake {
+            do {
+                try await handshake.futureResult.get()
+            } catch {
+                try? await channel.close().get()
+                throw error
+            }
+        }
+        return ReplayConnection(channel: channel, inbox: inbox, compression: compression, upgraded: upgraded.futureResult)
     }
 
     func send(_ request: HTTPRequest) async throws {
@@ -81,10 +111,24 @@ final class ReplayConnection: Sendable {
 
     /// Sends a message as recorded: its opcode, and its fragmentation when
     /// the recording has the frame layout and the lengths still add up.
-    /// Always masked (RFC 6455 §5.3); never compressed (no extension is
-    /// negotiated on replay).
+    /// Always masked (RFC 6455 §5.3). Compressed when it was recorded
+    /// compressed and this connection agreed on permessage-deflate.
     func send(_ message: WebSocketMessage) async throws {
         try await upgraded.get()
+        let channel = self.channel
+        let compression = self.compression
+        try await channel.eventLoop.flatSubmit {
+            let frames = Self.frames(for: message, deflater: compression.value.deflater)
+            for frame in frames.dropLast() { channel.write(frame, promise: nil) }
+            return channel.writeAndFlush(frames[frames.count - 1])
+        }.get()
+    }
+
+    /// The frames of one client message. The recorded layout is kept when it
+    /// fits the payload as sent: a compressed layout fits when this deflater
+    /// produced the recorded compressed length. RSV1 on the first frame only
+    /// (RFC 7692 §6).
+    static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?) -> [WebSocketFrame] {
         var payload = ByteBuffer(bytes: message.payload.bytes)
         if message.opcode == .close {
             var close = ByteBuffer()
@@ -95,18 +139,22 @@ final class ReplayConnection: Sendable {
             payload = close
         }
         let opcode = NIOWebSocket.WebSocketOpcode(encodedWebSocketOpcode: message.opcode.code) ?? .text
+        let isData = opcode == .text || opcode == .binary
+        var compress = false
+        if message.compressed, isData, let deflater {
+            payload = ByteBuffer(bytes: deflater.compress(message.payload.bytes))
+            compress = true
+        }
         var lengths = [payload.readableBytes]
-        if let frames = message.frames, !message.compressed, frames.count > 1,
+        if let frames = message.frames, frames.count > 1, compress || !message.compressed,
            frames.reduce(0, { $0 + $1.length }) == payload.readableBytes {
             lengths = frames.map(\.length)
         }
-        for (i, length) in lengths.enumerated() {
-            let slice = payload.readSlice(length: length) ?? ByteBuffer()
-            let frame = WebSocketFrame(
-                fin: i == lengths.count - 1, opcode: i == 0 ? opcode : .continuation,
-                maskKey: .random(), data: slice
+        return lengths.enumerated().map { i, length in
+            WebSocketFrame(
+                fin: i == lengths.count - 1, rsv1: compress && i == 0, opcode: i == 0 ? opcode : .continuation,
+                maskKey: .random(), data: payload.readSlice(length: length) ?? ByteBuffer()
             )
-            try await channel.writeAndFlush(frame).get()
         }
     }
 
@@ -154,11 +202,31 @@ final class EventInbox {
     }
 }
 
+/// The permessage-deflate a connection's 101 agreed on, confined to the
+/// event loop: the deflater for client messages (nil without an agreement,
+/// or with a client window of 8 bits, which zlib cannot produce).
+final class WebSocketCompression {
+    var parameters: PerMessageDeflateParameters?
+    var deflater: PerMessageDeflater?
+
+    /// Takes the 101's `Sec-WebSocket-Extensions`; an acceptance a client
+    /// must reject (RFC 7692 §7.1) agrees on nothing (the driver reports it).
+    func agree(responseHeader: String?) {
+        guard let accepted = try? PerMessageDeflateParameters.negotiated(fromResponseHeader: responseHeader) else { return }
+        parameters = accepted
+        if accepted.clientMaxWindowBits >= 9 {
+            deflater = PerMessageDeflater(windowBits: accepted.clientMaxWindowBits, noContextTakeover: accepted.clientNoContextTakeover)
+        }
+    }
+}
+
 /// Collects HTTP responses; on a 101, switches the pipeline to WebSocket.
 final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
 
     private let inbox: EventInbox
+    private let compression: WebSocketCompression
+    private let maxMessageSize: Int
     private let encoder: HTTPRequestEncoder
     private let decoder: ByteToMessageHandler<HTTPResponseDecoder>
     private let upgraded: EventLoopPromise<Void>
@@ -166,8 +234,13 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
     private var body: [UInt8] = []
     private var ended = false
 
-    init(inbox: EventInbox, encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>, upgraded: EventLoopPromise<Void>) {
+    init(
+        inbox: EventInbox, compression: WebSocketCompression, maxMessageSize: Int,
+        encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>, upgraded: EventLoopPromise<Void>
+    ) {
         self.inbox = inbox
+        self.compression = compression
+        self.maxMessageSize = maxMessageSize
         self.encoder = encoder
         self.decoder = decoder
         self.upgraded = upgraded
@@ -189,7 +262,11 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
                 body: body.isEmpty ? nil : Body(bytes: body)
             )
             inbox.push(.response(response))
-            if head.status == .switchingProtocols { upgrade(context: context) }
+            if head.status == .switchingProtocols {
+                let extensions = head.headers["Sec-WebSocket-Extensions"]
+                compression.agree(responseHeader: extensions.isEmpty ? nil : extensions.joined(separator: ", "))
+                upgrade(context: context)
+            }
         }
     }
 
@@ -198,8 +275,11 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
         do {
             // The frame decoder goes right behind the HTTP decoder, which
             // hands it any bytes that came with the 101 when it is removed.
-            try operations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 24)), position: .after(decoder))
-            try operations.addHandlers([WebSocketFrameEncoder(), WebSocketMessageCollector(inbox: inbox)])
+            try operations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageSize)), position: .after(decoder))
+            let inflater = compression.parameters.map { PerMessageInflater(noContextTakeover: $0.serverNoContextTakeover) }
+            try operations.addHandlers([
+                WebSocketFrameEncoder(), WebSocketMessageCollector(inbox: inbox, inflater: inflater, maxMessageSize: maxMessageSize),
+            ])
             operations.removeHandler(context: context, promise: nil)
             operations.removeHandler(encoder, promise: nil)
             // The decoder may hand on buffered bytes before it is gone; frames
@@ -220,26 +300,44 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if ReplayTLS.isUncleanShutdown(error) { return }
         inbox.push(.failed(ReplayConnection.describe(error)))
         context.close(promise: nil)
     }
 }
 
-/// Reassembles server messages, answers pings, reports close frames.
+/// Reassembles server messages, inflates the compressed ones, answers
+/// pings, reports close frames. A protocol violation or a message over the
+/// size limit ends the connection with the reason.
 final class WebSocketMessageCollector: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let inbox: EventInbox
-    private var partial: (opcode: NIOWebSocket.WebSocketOpcode, data: [UInt8])?
+    /// Inflates messages sent with RSV1; nil without permessage-deflate.
+    private var inflater: PerMessageInflater?
+    private let maxMessageSize: Int
+    private var partial: (opcode: NIOWebSocket.WebSocketOpcode, compressed: Bool, data: [UInt8])?
     private var ended = false
 
-    init(inbox: EventInbox) {
+    init(inbox: EventInbox, inflater: PerMessageInflater?, maxMessageSize: Int) {
         self.inbox = inbox
+        self.inflater = inflater
+        self.maxMessageSize = maxMessageSize
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !ended else { return }
         let frame = unwrapInboundIn(data)
+        if frame.rsv2 || frame.rsv3 {
+            return fail("the server set RSV2/RSV3, which no negotiated extension defines", context: context)
+        }
+        if frame.rsv1 {
+            guard inflater != nil else { return fail("the server set RSV1 without permessage-deflate", context: context) }
+            guard frame.opcode == .text || frame.opcode == .binary else {
+                return fail("the server set RSV1 on a control or continuation frame (RFC 7692 §6)", context: context)
+            }
+        }
         let bytes = Array(frame.unmaskedData.readableBytesView)
         switch frame.opcode {
         case .ping:
@@ -257,26 +355,52 @@ final class WebSocketMessageCollector: ChannelInboundHandler {
             inbox.push(.message(WebSocketMessage(direction: .server, at: 0, opcode: .close, payload: Body(bytes: reason), closeCode: code)))
         case .continuation:
             guard var message = partial else {
-                inbox.push(.failed("the server sent a continuation frame outside a message"))
-                return
+                return fail("the server sent a continuation frame outside a message", context: context)
             }
             message.data += bytes
+            guard message.data.count <= maxMessageSize else {
+                return fail("server message larger than \(maxMessageSize) bytes", context: context)
+            }
             partial = message
-            if frame.fin { emit(message.opcode, message.data) }
+            if frame.fin { emit(message.opcode, compressed: message.compressed, message.data, context: context) }
         default:
             if frame.fin {
-                emit(frame.opcode, bytes)
+                emit(frame.opcode, compressed: frame.rsv1, bytes, context: context)
             } else {
-                partial = (frame.opcode, bytes)
+                partial = (frame.opcode, frame.rsv1, bytes)
             }
         }
     }
 
-    private func emit(_ opcode: NIOWebSocket.WebSocketOpcode, _ bytes: [UInt8]) {
+    private func emit(_ opcode: NIOWebSocket.WebSocketOpcode, compressed: Bool, _ received: [UInt8], context: ChannelHandlerContext) {
         partial = nil
+        var bytes = received
+        if compressed, var inflater {
+            // Out of the handler while inflating: the stream stays uniquely referenced (no copy).
+            self.inflater = nil
+            let (output, outcome) = inflater.inflate(received, limit: maxMessageSize)
+            self.inflater = inflater
+            switch outcome {
+            case .complete:
+                bytes = output
+            case .overLimit:
+                return fail("server message larger than \(maxMessageSize) bytes after inflating (permessage-deflate)", context: context)
+            case .corrupt(let reason):
+                return fail("server message does not inflate (permessage-deflate): \(reason)", context: context)
+            }
+        }
         let ours: TrafficModel.WebSocketOpcode = opcode == .binary ? .binary : .text
         let payload: Body = ours == .binary ? .binary(bytes) : Body(bytes: bytes)
-        inbox.push(.message(WebSocketMessage(direction: .server, at: 0, opcode: ours, payload: payload)))
+        inbox.push(.message(WebSocketMessage(direction: .server, at: 0, opcode: ours, payload: payload, compressed: compressed)))
+    }
+
+    /// Reports the violation and drops the connection: what came before is
+    /// still judged, nothing after it is read.
+    private func fail(_ reason: String, context: ChannelHandlerContext) {
+        guard !ended else { return }
+        ended = true
+        inbox.push(.failed(reason))
+        context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -286,14 +410,18 @@ final class WebSocketMessageCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        inbox.push(.failed(ReplayConnection.describe(error)))
-        context.close(promise: nil)
+        if ReplayTLS.isUncleanShutdown(error) { return }
+        if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
+            return fail("a server frame is larger than \(maxMessageSize) bytes", context: context)
+        }
+        fail(ReplayConnection.describe(error), context: context)
     }
 }
 
 extension ReplayConnection {
     /// A user-facing reason for a socket or protocol error.
     static func describe(_ error: Error) -> String {
+        if let tls = ReplayTLS.describe(error) { return tls }
         if let io = error as? IOError {
             switch io.errnoCode {
             case 104: return "connection reset by the target"

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import PerMessageDeflate
 import TrafficModel
 
 /// How to run a replay.
@@ -9,6 +10,9 @@ public struct ReplayOptions: Sendable {
     /// Seconds to wait for each step (connect, a response, a server
     /// message, the close). Default 10 s.
     public static let defaultTimeout = 10.0
+    /// The largest server WebSocket message accepted, in bytes, after
+    /// inflating a compressed one. Default 16 MiB.
+    public static let defaultMaxMessageSize = 1 << 24
 
     public var target: ReplayTarget
     public var timeout: Double
@@ -18,10 +22,16 @@ public struct ReplayOptions: Sendable {
     public var repetitions: Int
     public var comparison: ComparisonOptions
     public var resigner: JWTResigner?
+    /// How an `https://` target's certificate is checked; nil: against the
+    /// system trust roots. Ignored for `http://` targets.
+    public var tls: ReplayTLS?
+    /// See `defaultMaxMessageSize`.
+    public var maxMessageSize: Int
 
     public init(
         target: ReplayTarget, timeout: Double = defaultTimeout, concurrency: Int = 1, repetitions: Int = 1,
-        comparison: ComparisonOptions = .default, resigner: JWTResigner? = nil
+        comparison: ComparisonOptions = .default, resigner: JWTResigner? = nil, tls: ReplayTLS? = nil,
+        maxMessageSize: Int = defaultMaxMessageSize
     ) {
         self.target = target
         self.timeout = timeout
@@ -29,6 +39,8 @@ public struct ReplayOptions: Sendable {
         self.repetitions = repetitions
         self.comparison = comparison
         self.resigner = resigner
+        self.tls = tls
+        self.maxMessageSize = maxMessageSize
     }
 }
 
@@ -47,6 +59,19 @@ public struct ReplayDriver: Sendable {
     /// `now` is the wall-clock time in seconds since the epoch, used to
     /// shift re-signed tokens.
     public func run(_ plan: ReplayPlan, options: ReplayOptions, now: Double) async -> ReplayReport {
+        var resolved = options
+        if resolved.target.tls, resolved.tls == nil {
+            do {
+                resolved.tls = try ReplayTLS()
+            } catch {
+                // Without a TLS context nothing can connect: every session fails with the reason.
+                let results = plan.sessions.map {
+                    SessionResult(name: $0.name, session: $0.session.id, recording: $0.recording, run: 1, verdict: .failed, differences: ["\(error)"])
+                }
+                return ReplayReport(results: results)
+            }
+        }
+        let options = resolved
         let seed = options.resigner?.substitutions(for: plan, now: now) ?? [:]
         let groups = Self.chainGroups(plan)
         var work: [(run: Int, group: [Int])] = []
@@ -172,11 +197,15 @@ struct SessionRun {
         if let connection, connection.channel.isActive { return true }
         if let connection { await connection.close() }
         do {
-            connection = try await ReplayConnection.connect(to: options.target, group: group, timeout: timeout)
+            let tls = options.target.tls ? options.tls : nil
+            connection = try await ReplayConnection.connect(
+                to: options.target, tls: tls, group: group, timeout: timeout, maxMessageSize: options.maxMessageSize
+            )
             return true
         } catch {
             connection = nil
-            differences.append("\(label): cannot connect to \(options.target.authority): \(ReplayConnection.describe(error))")
+            let target = options.target.tls ? options.target.url : options.target.authority
+            differences.append("\(label): cannot connect to \(target): \(ReplayConnection.describe(error))")
             return false
         }
     }
@@ -228,8 +257,9 @@ struct SessionRun {
     mutating func webSocket(_ step: WebSocketStep, chain: inout TokenChain) async -> Bool {
         var request = chain.apply(to: step.handshake)
         let key = NIOWebSocketClientUpgrader.randomRequestKey()
-        // A fresh key in the recorded key's place; no extension is negotiated
-        // (messages are sent and compared uncompressed).
+        // A fresh key in the recorded key's place; permessage-deflate is
+        // offered only when the recorded server accepted it.
+        let offer = step.deflateOffer
         request.headers = request.headers.compactMap { field in
             switch field.name.lowercased() {
             case "sec-websocket-key": return HeaderField(field.name, key)
@@ -237,11 +267,27 @@ struct SessionRun {
             default: return field
             }
         }
+        if let offer {
+            let at = request.headers.firstIndex { $0.name.lowercased() == "sec-websocket-version" }.map { $0 + 1 } ?? request.headers.count
+            request.headers.insert(offer, at: at)
+        }
         let label = "handshake (\(Self.label(request)))"
         guard let response = await exchange(request, label: label) else { return false }
         differences += comparator.compare(expected: step.expectedResponse, actual: response).map { "\(label): \($0)" }
         guard response.status == 101 else { return false }
         guard step.expectedResponse?.status == 101 else { return false }
+        // RFC 6455 §9.1 / RFC 7692 §7.1: an extension that was not offered, or
+        // an acceptance with parameters a client must reject, fails the connection.
+        let accepted = response.headers.all("Sec-WebSocket-Extensions").joined(separator: ", ")
+        do {
+            if try PerMessageDeflateParameters.negotiated(fromResponseHeader: accepted.isEmpty ? nil : accepted) != nil, offer == nil {
+                differences.append("\(label): the target accepted permessage-deflate, which was not offered (RFC 6455 §9.1)")
+                return false
+            }
+        } catch {
+            differences.append("\(label): \(error) (RFC 7692 §7.1: the client fails the connection)")
+            return false
+        }
         var headers = HTTPHeaders()
         for field in response.headers { headers.add(name: field.name, value: field.value) }
         // NIO's client upgrader checks Sec-WebSocket-Accept against the key.

@@ -7,6 +7,7 @@ public struct ReplayError: Error, Equatable, CustomStringConvertible, Sendable {
         case unknownSession = "unknown session"
         case invalidKey = "invalid re-signing key"
         case invalidOption = "invalid option"
+        case tlsConfiguration = "TLS configuration"
     }
 
     public let code: Code
@@ -22,32 +23,39 @@ public struct ReplayError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String { "\(code.rawValue): \(reason)" }
 }
 
-/// The server to replay against: `http://HOST:PORT`.
+/// The server to replay against: `http://HOST:PORT`, or `https://HOST:PORT`
+/// for TLS (WebSocket sessions then upgrade over TLS, as `wss://`).
 public struct ReplayTarget: Hashable, Sendable {
     public var host: String
     public var port: Int
+    /// Connections speak TLS (an `https://` or `wss://` target).
+    public var tls: Bool
 
-    public init(host: String, port: Int) {
+    public init(host: String, port: Int, tls: Bool = false) {
         self.host = host
         self.port = port
+        self.tls = tls
     }
 
-    /// Parses `http://HOST[:PORT]` (port 80 by default; a path is not allowed,
-    /// the recorded targets are sent as they were).
+    /// Parses `http://HOST[:PORT]` (port 80 by default) or `https://HOST[:PORT]`
+    /// (TLS, port 443 by default); `ws://` and `wss://` are taken as their
+    /// HTTP equivalents. A path is not allowed: the recorded targets are sent
+    /// as they were.
     public init(url: String) throws(ReplayError) {
-        guard url.hasPrefix("http://") else {
-            let hint = url.hasPrefix("https://") ? " (TLS targets are not supported yet)" : ""
-            throw ReplayError(.invalidTarget, "\"\(url)\" is not an http://HOST:PORT URL\(hint)")
+        let schemes: [(prefix: String, tls: Bool)] = [("http://", false), ("https://", true), ("ws://", false), ("wss://", true)]
+        guard let scheme = schemes.first(where: { url.lowercased().hasPrefix($0.prefix) }) else {
+            throw ReplayError(.invalidTarget, "\"\(url)\" is not an http://HOST:PORT or https://HOST:PORT URL")
         }
-        var rest = url.dropFirst("http://".count)
+        var rest = url.dropFirst(scheme.prefix.count)
         if rest.hasSuffix("/") { rest = rest.dropLast() }
+        let shown = "\(scheme.tls ? "https" : "http")://HOST:PORT"
         guard !rest.contains("/") else {
-            throw ReplayError(.invalidTarget, "\"\(url)\" has a path; give only http://HOST:PORT (recorded paths are sent as recorded)")
+            throw ReplayError(.invalidTarget, "\"\(url)\" has a path; give only \(shown) (recorded paths are sent as recorded)")
         }
         if let endpoint = Endpoint(parsing: String(rest)) {
-            self.init(host: endpoint.host, port: Int(endpoint.port))
+            self.init(host: endpoint.host, port: Int(endpoint.port), tls: scheme.tls)
         } else if !rest.isEmpty, !rest.contains(":") {
-            self.init(host: String(rest), port: 80)
+            self.init(host: String(rest), port: scheme.tls ? 443 : 80, tls: scheme.tls)
         } else {
             throw ReplayError(.invalidTarget, "\"\(url)\" has no valid host and port")
         }
@@ -56,6 +64,12 @@ public struct ReplayTarget: Hashable, Sendable {
     /// The Host header value for the target (RFC 9110 §7.2).
     public var authority: String {
         let h = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? h : "\(h):\(port)"
+        return port == (tls ? 443 : 80) ? h : "\(h):\(port)"
+    }
+
+    /// `http://host:port` or `https://host:port`, for messages.
+    public var url: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "\(tls ? "https" : "http")://\(h):\(port)"
     }
 }

@@ -1,3 +1,4 @@
+import PerMessageDeflate
 import TrafficModel
 
 /// What to replay: every selected session's client side, in recorded order,
@@ -134,7 +135,8 @@ public struct ReplayPlan: Sendable {
                 let messages = exchange.isWebSocketUpgrade ? session.websocket?.messages ?? [] : []
                 steps.append(.webSocket(WebSocketStep(
                     exchange: e, handshake: request, expectedResponse: exchange.response,
-                    script: WebSocketStep.script(messages), expectedClose: WebSocketStep.expectedClose(session, upgraded: exchange.isWebSocketUpgrade)
+                    script: WebSocketStep.script(messages), expectedClose: WebSocketStep.expectedClose(session, upgraded: exchange.isWebSocketUpgrade),
+                    deflateOffer: WebSocketStep.deflateOffer(request: request, response: exchange.response, session: session)
                 )))
                 // Nothing after an upgrade is HTTP any more.
                 if exchange.isWebSocketUpgrade { break }
@@ -179,6 +181,33 @@ public struct WebSocketStep: Sendable {
     public var expectedResponse: HTTPResponse?
     public var script: [ScriptItem]
     public var expectedClose: CloseOutcome?
+    /// The `Sec-WebSocket-Extensions` field to send in place of the recorded
+    /// one: permessage-deflate when the recorded server accepted it, nil
+    /// (no extension offered) otherwise.
+    public var deflateOffer: HeaderField?
+
+    /// Offered when no recorded offer is usable: permessage-deflate letting
+    /// the server pick the client's window (RFC 7692 §7.1.2.2).
+    public static let standardDeflateOffer = "permessage-deflate; client_max_window_bits"
+
+    /// The recorded request's permessage-deflate offer when it offers only
+    /// that (another extension could be accepted and not be understood), else
+    /// the standard offer; nil when the recorded 101 (or the session's
+    /// `extensions`) did not accept permessage-deflate.
+    static func deflateOffer(request: HTTPRequest, response: HTTPResponse?, session: Session) -> HeaderField? {
+        let recordedAnswer = response?.headers.all("Sec-WebSocket-Extensions").joined(separator: ", ") ?? ""
+        let accepted = recordedAnswer.isEmpty ? session.websocket?.extensions : recordedAnswer
+        // A recorded acceptance a client would have rejected is not asked for again.
+        guard (try? PerMessageDeflateParameters.negotiated(fromResponseHeader: accepted)) != nil else { return nil }
+        let name = request.headers.first { $0.name.lowercased() == "sec-websocket-extensions" }?.name ?? "Sec-WebSocket-Extensions"
+        let offered = request.headers.all("Sec-WebSocket-Extensions").joined(separator: ", ")
+        let elements = offered.split(separator: ",").map { String($0).trimmed() }
+        let onlyDeflate = !elements.isEmpty && elements.allSatisfy { $0.lowercased().hasPrefix("permessage-deflate") }
+        if onlyDeflate, PerMessageDeflateOffer.offers(fromRequestHeader: offered).count == elements.count {
+            return HeaderField(name, offered)
+        }
+        return HeaderField(name, standardDeflateOffer)
+    }
 
     /// What to do, in recorded order. Pings and pongs are left out: the
     /// driver answers pings itself and their timing is not the server's logic.

@@ -13,9 +13,10 @@ import TrafficModel
 public struct ResponseComparator: Sendable {
     /// Header fields compared, each by a normalized form: Content-Type by
     /// media type, WWW-Authenticate by scheme, Upgrade case-insensitively,
-    /// Sec-WebSocket-Protocol exactly. Dates, lengths, servers, cookies'
-    /// values and accept keys are noise.
-    public static let meaningfulHeaders = ["Content-Type", "WWW-Authenticate", "Sec-WebSocket-Protocol", "Upgrade"]
+    /// Sec-WebSocket-Protocol exactly, Sec-WebSocket-Extensions by the
+    /// extensions accepted (their parameters follow from the offer). Dates,
+    /// lengths, servers, cookies' values and accept keys are noise.
+    public static let meaningfulHeaders = ["Content-Type", "WWW-Authenticate", "Sec-WebSocket-Protocol", "Upgrade", "Sec-WebSocket-Extensions"]
 
     public var options: ComparisonOptions
 
@@ -30,8 +31,8 @@ public struct ResponseComparator: Sendable {
             out.append("status expected \(expected.status) \(expected.reason), got \(actual.status) \(actual.reason)")
         }
         for name in Self.meaningfulHeaders {
-            let e = expected.headers.first(name).map { Self.normalize(name, $0) }
-            let a = actual.headers.first(name).map { Self.normalize(name, $0) }
+            let e = Self.value(name, in: expected.headers).map { Self.normalize(name, $0) }
+            let a = Self.value(name, in: actual.headers).map { Self.normalize(name, $0) }
             switch (e, a) {
             case (nil, nil): break
             case (let e?, nil): out.append("header \(name) expected \"\(e)\", got none")
@@ -46,8 +47,19 @@ public struct ResponseComparator: Sendable {
         return out
     }
 
+    /// The first field's value; a list header's fields joined (RFC 9110 §5.3).
+    static func value(_ name: String, in headers: [HeaderField]) -> String? {
+        guard name.lowercased() == "sec-websocket-extensions" else { return headers.first(name) }
+        let all = headers.all(name)
+        return all.isEmpty ? nil : all.joined(separator: ", ")
+    }
+
     static func normalize(_ name: String, _ value: String) -> String {
         switch name.lowercased() {
+        case "sec-websocket-extensions":
+            // The names only: "permessage-deflate; client_max_window_bits=10" → "permessage-deflate".
+            return value.split(separator: ",").map { String($0.split(separator: ";").first ?? "").trimmed().lowercased() }
+                .joined(separator: ", ")
         case "content-type":
             return String(value.split(separator: ";", maxSplits: 1).first ?? "").trimmed().lowercased()
         case "www-authenticate":

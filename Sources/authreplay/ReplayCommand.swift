@@ -22,6 +22,11 @@ struct ReplayCommand: AsyncParsableCommand {
         keeps its alg when the key signs with it (an RSA key: RS*/PS*), else it gets the \
         key's own: RS256 for RSA, ES256/ES384/ES512 for EC P-256/P-384/P-521, EdDSA for Ed25519.
 
+        An https:// target is spoken to over TLS (SNI: the target host), WebSocket \
+        sessions included (wss): its certificate is checked against the system trust \
+        roots, plus --ca-file for a staging CA; --insecure turns the check off (with a \
+        warning). A handshake or certificate failure fails the session with its reason.
+
         Prints PASS/FAIL per session with the differences; the last line is \
         "N passed, N failed". Exit 0 when at least one session ran and all passed, 1 when \
         any failed, 2 for usage errors and when no session ran.
@@ -29,14 +34,21 @@ struct ReplayCommand: AsyncParsableCommand {
         Example:
           authreplay replay recordings/auth-required.json --target http://127.0.0.1:8000
           authreplay replay rec.json --target http://localhost:8000 --session s2 --junit replay.xml
+          authreplay replay rec.json --target https://staging.internal:8443 --ca-file staging-ca.pem
         """
     )
 
     @Argument(help: "Recording files (authreplay/1 JSON).")
     var recordings: [String]
 
-    @Option(help: "The server to replay against: http://HOST:PORT.")
+    @Option(help: "The server to replay against: http://HOST:PORT, or https://HOST:PORT (TLS; WebSocket sessions upgrade over TLS).")
     var target: String
+
+    @Option(help: ArgumentHelp("A PEM file of CA certificates trusted for an https target, besides the system's.", valueName: "pem"))
+    var caFile: String?
+
+    @Flag(help: "Do not verify an https target's certificate (only when asked; never the default).")
+    var insecure = false
 
     @Option(name: .customLong("session"), help: "Replay only this session (id, or FILE#id with several recordings). Repeatable.")
     var sessions: [String] = []
@@ -47,7 +59,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("repeat"), help: "Replay every session this many times.")
     var repetitions = 1
 
-    @Option(help: "Seconds to wait for each step: connect, a response, a server message, the close.")
+    @Option(help: "Seconds to wait for each step: connect (and the TLS handshake), a response, a server message, the close.")
     var timeout = ReplayOptions.defaultTimeout
 
     @Option(name: .customLong("ignore"), help: "A JSON path left out of payload comparison ($.timestamp). Repeatable.")
@@ -81,11 +93,15 @@ struct ReplayCommand: AsyncParsableCommand {
         for path in ignoredPaths where !path.hasPrefix("$") {
             throw ValidationError("--ignore takes a JSON path starting with $, e.g. $.timestamp (got \"\(path)\")")
         }
+        let replayTarget: ReplayTarget
         do {
-            _ = try ReplayTarget(url: target)
+            replayTarget = try ReplayTarget(url: target)
             if let resignJWT { _ = try JWTResigner(spec: resignJWT) }
         } catch {
             throw ValidationError("\(error)")
+        }
+        if !replayTarget.tls, caFile != nil || insecure {
+            throw ValidationError("--ca-file and --insecure apply to https:// targets only")
         }
     }
 
@@ -110,7 +126,8 @@ struct ReplayCommand: AsyncParsableCommand {
             options = ReplayOptions(
                 target: replayTarget, timeout: timeout, concurrency: concurrency, repetitions: repetitions,
                 comparison: ComparisonOptions(exact: exact, ignoredPaths: ignoredPaths),
-                resigner: try resignJWT.map { try JWTResigner(spec: $0) } ?? resigner
+                resigner: try resignJWT.map { try JWTResigner(spec: $0) } ?? resigner,
+                tls: replayTarget.tls ? try ReplayTLS(caFile: caFile, insecure: insecure) : nil
             )
             plan = try ReplayPlan.build(inputs, sessions: sessions, target: replayTarget)
         } catch {
@@ -118,6 +135,9 @@ struct ReplayCommand: AsyncParsableCommand {
             throw CommandFailure(code: Exit.usage)
         }
 
+        if insecure {
+            Terminal.info("warning: --insecure: the target's certificate is NOT verified; anyone on the path can impersonate \(target)")
+        }
         let report = await ReplayDriver().run(plan, options: options, now: Date().timeIntervalSince1970)
 
         if json {

@@ -177,7 +177,8 @@ final class ReplayPlanTests: XCTestCase {
         XCTAssertEqual(try ReplayTarget(url: "http://127.0.0.1:8000"), ReplayTarget(host: "127.0.0.1", port: 8000))
         XCTAssertEqual(try ReplayTarget(url: "http://[::1]:9/").authority, "[::1]:9")
         XCTAssertEqual(try ReplayTarget(url: "http://localhost").authority, "localhost")
-        XCTAssertThrowsError(try ReplayTarget(url: "https://x:1")) { XCTAssertTrue("\($0)".contains("TLS"), "\($0)") }
+        XCTAssertEqual(try ReplayTarget(url: "https://x:1"), ReplayTarget(host: "x", port: 1, tls: true))
+        XCTAssertThrowsError(try ReplayTarget(url: "ftp://x:1")) { XCTAssertTrue("\($0)".contains("https://HOST:PORT"), "\($0)") }
         XCTAssertThrowsError(try ReplayTarget(url: "http://x:1/api"))
         XCTAssertThrowsError(try ReplayTarget(url: "localhost:80"))
     }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Replay
 import Synchronization
@@ -19,6 +20,8 @@ final class TestStagingServer: Sendable {
         case contextRegression
         /// Every upgrade is refused with 401 before switching protocols.
         case unauthorizedBeforeUpgrade
+        /// The 101 accepts permessage-deflate although no client offered it.
+        case acceptsDeflateUnasked
     }
 
     static let secret = Array("staging-test-secret-32-bytes-long!!".utf8)
@@ -31,14 +34,17 @@ final class TestStagingServer: Sendable {
     let issued = Mutex<[String]>([])
 
     var port: Int { channel.localAddress!.port! }
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
+    let tls: Bool
 
-    private init(behaviour: Behaviour, channel: Channel) {
+    private init(behaviour: Behaviour, channel: Channel, tls: Bool) {
         self.behaviour = behaviour
         self.channel = channel
+        self.tls = tls
     }
 
-    static func start(_ behaviour: Behaviour = .asRecorded) async throws -> TestStagingServer {
+    /// With `tls`, every connection speaks TLS first (an https:// and wss:// server).
+    static func start(_ behaviour: Behaviour = .asRecorded, tls: NIOSSLContext? = nil) async throws -> TestStagingServer {
         let box = Mutex<TestStagingServer?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -47,7 +53,8 @@ final class TestStagingServer: Sendable {
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: 1 << 20,
                     shouldUpgrade: { channel, head in
-                        channel.eventLoop.makeSucceededFuture(server.shouldUpgrade(head) ? HTTPHeaders() : nil)
+                        let extra = server.behaviour == .acceptsDeflateUnasked ? HTTPHeaders([("Sec-WebSocket-Extensions", "permessage-deflate")]) : HTTPHeaders()
+                        return channel.eventLoop.makeSucceededFuture(server.shouldUpgrade(head) ? extra : nil)
                     },
                     upgradePipelineHandler: { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
@@ -56,6 +63,7 @@ final class TestStagingServer: Sendable {
                     }
                 )
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     let http = StagingHTTPHandler(server: server)
                     let handler = NIOLoopBound(http, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
@@ -69,7 +77,7 @@ final class TestStagingServer: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
-        let server = TestStagingServer(behaviour: behaviour, channel: channel)
+        let server = TestStagingServer(behaviour: behaviour, channel: channel, tls: tls != nil)
         box.withLock { $0 = server }
         return server
     }
@@ -176,7 +184,7 @@ final class StagingWebSocketHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         switch behaviour {
-        case .asRecorded, .unauthorizedBeforeUpgrade:
+        case .asRecorded, .unauthorizedBeforeUpgrade, .acceptsDeflateUnasked:
             send(context, #"{"type":"connection_established","connection_id":"\#(UUID().uuidString.lowercased())","user":"alice","timestamp":\#(Self.timestamp)}"#)
         case .contextRegression:
             send(context, #"{"type":"error_message","error_code":"AUTH_REQUIRED","error_message":"Authentication failed: Valid JWT token required for WebSocket connection","details":{"environment":"staging","error":"user_context must be a UserExecutionContext instance"},"timestamp":\#(Self.timestamp),"recovery_suggestions":null}"#)

@@ -1,0 +1,182 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Replay
+import Synchronization
+import TrafficModel
+import XCTest
+
+/// Replaying against https:// targets: the staging server behind TLS with a
+/// certificate from a throwaway CA made with the openssl command line
+/// (swift-nio-ssl cannot generate keys; the recording proxy's tests do the same).
+final class ReplayTLSTests: XCTestCase {
+    func replay(against url: String, tls: ReplayTLS?, timeout: Double = 5) async throws -> ReplayReport {
+        let target = try ReplayTarget(url: url)
+        let plan = try ReplayPlan.build([.init(name: "staging.json", recording: StagingRecordings.loginThenWebSocket)], target: target)
+        return await ReplayDriver().run(plan, options: ReplayOptions(target: target, timeout: timeout, tls: tls), now: Date().timeIntervalSince1970)
+    }
+
+    func startTLSServer() async throws -> (TestStagingServer, ReplayTestPKI) {
+        let pki = try ReplayTestPKI.shared()
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(pki.certificateFile).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.keyFile, format: .pem))
+        )
+        return (try await TestStagingServer.start(.asRecorded, tls: try NIOSSLContext(configuration: configuration)), pki)
+    }
+
+    func testTargetURLs() throws {
+        let https = try ReplayTarget(url: "https://staging.example.com")
+        XCTAssertEqual(https, ReplayTarget(host: "staging.example.com", port: 443, tls: true))
+        XCTAssertEqual(https.authority, "staging.example.com")
+        XCTAssertEqual(try ReplayTarget(url: "https://127.0.0.1:8443/").authority, "127.0.0.1:8443")
+        XCTAssertEqual(try ReplayTarget(url: "wss://h:9443"), ReplayTarget(host: "h", port: 9443, tls: true))
+        XCTAssertEqual(try ReplayTarget(url: "ws://h"), ReplayTarget(host: "h", port: 80))
+        XCTAssertEqual(try ReplayTarget(url: "http://h:443").authority, "h:443")
+        XCTAssertThrowsError(try ReplayTarget(url: "https://h:8443/api")) { error in
+            XCTAssertTrue("\(error)".contains("give only https://HOST:PORT"), "\(error)")
+        }
+    }
+
+    func testAnUnreadableCAFileIsAConfigurationError() {
+        XCTAssertThrowsError(try ReplayTLS(caFile: "/nonexistent/ca.pem")) { error in
+            XCTAssertEqual((error as? ReplayError)?.code, .tlsConfiguration)
+            XCTAssertTrue("\(error)".contains("--ca-file /nonexistent/ca.pem: cannot read a PEM certificate"), "\(error)")
+        }
+    }
+
+    func testReplayOverTLSPassesWithTheStagingCA() async throws {
+        let (server, pki) = try await startTLSServer()
+        defer { Task { await server.stop() } }
+        let report = try await replay(against: server.url, tls: try ReplayTLS(caFile: pki.caFile))
+        XCTAssertEqual(report.summaryLine, "2 passed, 0 failed", report.lines.joined(separator: "\n"))
+        // The login and the WebSocket handshake both went through TLS, chained.
+        XCTAssertEqual(server.issued.withLock { $0 }.count, 1)
+        XCTAssertEqual(server.presented.withLock { $0 }, server.issued.withLock { $0 })
+    }
+
+    func testInsecureSkipsVerification() async throws {
+        let (server, _) = try await startTLSServer()
+        defer { Task { await server.stop() } }
+        let report = try await replay(against: server.url, tls: try ReplayTLS(insecure: true))
+        XCTAssertEqual(report.summaryLine, "2 passed, 0 failed", report.lines.joined(separator: "\n"))
+    }
+
+    func testAnUntrustedCertificateFailsEverySessionWithTheReason() async throws {
+        let (server, _) = try await startTLSServer()
+        defer { Task { await server.stop() } }
+        // The system trust roots do not know the throwaway CA.
+        let report = try await replay(against: server.url, tls: nil)
+        XCTAssertEqual(report.summaryLine, "0 passed, 2 failed", report.lines.joined(separator: "\n"))
+        let first = report.results[0].differences
+        XCTAssertEqual(first.count, 1, first.joined(separator: "\n"))
+        XCTAssertTrue(first[0].hasPrefix("exchange 1 (POST /auth/token): cannot connect to \(server.url): TLS handshake failed: "), first[0])
+        XCTAssertTrue(first[0].contains("certificate is not trusted"), first[0])
+        XCTAssertTrue(report.results[1].differences[0].contains("certificate is not trusted"), report.results[1].differences[0])
+        XCTAssertEqual(server.issued.withLock { $0 }, [], "nothing went over an unverified connection")
+    }
+
+    func testATLSTargetThatSpeaksPlainHTTPFailsTheHandshake() async throws {
+        let server = try await TestStagingServer.start(.asRecorded)
+        defer { Task { await server.stop() } }
+        let report = try await replay(against: "https://127.0.0.1:\(server.port)", tls: try ReplayTLS(insecure: true))
+        XCTAssertEqual(report.summaryLine, "0 passed, 2 failed", report.lines.joined(separator: "\n"))
+        let reason = report.results[0].differences.joined(separator: "\n")
+        XCTAssertTrue(reason.contains("TLS handshake failed"), reason)
+    }
+
+    func testASilentServerTimesTheHandshakeOutInsteadOfHanging() async throws {
+        // Accepts TCP connections and never answers the ClientHello.
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { $0.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { silent.close(promise: nil) }
+        let report = try await replay(against: "https://127.0.0.1:\(silent.localAddress!.port!)", tls: try ReplayTLS(insecure: true), timeout: 0.5)
+        XCTAssertEqual(report.results.map(\.verdict), [.failed, .failed])
+        XCTAssertTrue(report.results[0].differences[0].hasSuffix("TLS handshake timed out after 0.5 s"), report.results[0].differences[0])
+    }
+
+    func testCLIWithCAFileAndWithInsecure() async throws {
+        let (server, pki) = try await startTLSServer()
+        defer { Task { await server.stop() } }
+        let path = try StagingRecordings.write(StagingRecordings.loginThenWebSocket)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+
+        let trusted = try await ReplayCLI.run(["replay", path, "--target", server.url, "--ca-file", pki.caFile, "--timeout", "5"])
+        XCTAssertEqual(trusted.status, 0, trusted.stdout + trusted.stderr)
+        XCTAssertEqual(trusted.stdout, "PASS s1\nPASS s2\n2 passed, 0 failed\n")
+        XCTAssertFalse(trusted.stderr.contains("--insecure"), trusted.stderr)
+
+        let insecure = try await ReplayCLI.run(["replay", path, "--target", server.url, "--insecure", "--timeout", "5"])
+        XCTAssertEqual(insecure.status, 0, insecure.stdout + insecure.stderr)
+        XCTAssertTrue(insecure.stderr.contains("warning: --insecure: the target's certificate is NOT verified"), insecure.stderr)
+
+        let untrusted = try await ReplayCLI.run(["replay", path, "--target", server.url, "--timeout", "5"])
+        XCTAssertEqual(untrusted.status, 1, untrusted.stdout + untrusted.stderr)
+        XCTAssertTrue(untrusted.stdout.contains("certificate is not trusted"), untrusted.stdout)
+
+        let plain = try await ReplayCLI.run(["replay", path, "--target", "http://127.0.0.1:9", "--insecure"])
+        XCTAssertEqual(plain.status, 2)
+        XCTAssertTrue(plain.stderr.contains("--ca-file and --insecure apply to https:// targets only"), plain.stderr)
+        let missing = try await ReplayCLI.run(["replay", path, "--target", server.url, "--ca-file", "/nonexistent/ca.pem"])
+        XCTAssertEqual(missing.status, 2, missing.stdout + missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("--ca-file /nonexistent/ca.pem"), missing.stderr)
+    }
+}
+
+/// A throwaway CA and a server certificate for 127.0.0.1 and localhost,
+/// generated once per test process; tests skip when openssl is missing.
+struct ReplayTestPKI: Sendable {
+    let directory: String
+    var caFile: String { directory + "/ca.pem" }
+    var certificateFile: String { directory + "/server.pem" }
+    var keyFile: String { directory + "/server.key" }
+
+    static let openssl = "/usr/bin/openssl"
+    private static let cached = Mutex<Result<ReplayTestPKI, any Error>?>(nil)
+
+    static func shared() throws -> ReplayTestPKI {
+        guard FileManager.default.isExecutableFile(atPath: openssl) else {
+            throw XCTSkip("\(openssl) is not installed: the TLS replay tests need it to make certificates")
+        }
+        return try cached.withLock { cache in
+            if cache == nil { cache = Result { try generate() } }
+            return cache!
+        }.get()
+    }
+
+    private static func generate() throws -> ReplayTestPKI {
+        let directory = NSTemporaryDirectory() + "authreplay-replay-pki-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try run(["req", "-x509"] + ec + [
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=authreplay replay test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ], in: directory)
+        try run(["req"] + ec + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], in: directory)
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+            .write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
+        try run([
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
+        ], in: directory)
+        return ReplayTestPKI(directory: directory)
+    }
+
+    private static func run(_ arguments: [String], in directory: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: openssl)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw NSError(domain: "openssl", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.joined(separator: " ")): \(text)"])
+        }
+    }
+}
