@@ -36,6 +36,7 @@ print(f"abuse\t{name}: well-behaved sessions during abuse\t{100 * p['ok'] / max(
 PY
 }
 
+: > "$work/abuse-mock.out"
 "$bin" serve "$work/echo.json" --port 0 --max-connections $((sessions + 1000)) > "$work/abuse-mock.out" 2> "$work/abuse-mock.err" &
 mock=$!
 mport=$(wait_port "$work/abuse-mock.out")
@@ -44,6 +45,7 @@ python3 scripts/benchmarks/abuse.py --port "$mport" --pid "$mock" --sessions "$s
 row "authreplay serve" "$(cat "$work/abuse-mock.json")"
 echo "mock log: $(grep -c 'head not complete' "$work/abuse-mock.err" || true) slow heads cut off, $(grep -c 'refused' "$work/abuse-mock.err" || true) connections refused over the limit"
 
+: > "$work/abuse-proxy.out"
 "$bin" record --upstream "http://127.0.0.1:$mport" --listen 127.0.0.1:0 --max-connections $((sessions + 1000)) --output "$work/abuse-recorded.json" > "$work/abuse-proxy.out" 2> "$work/abuse-proxy.err" &
 proxy=$!
 pport=$(wait_port "$work/abuse-proxy.out")

@@ -26,6 +26,7 @@ python3 scripts/benchmarks/make-echo-recording.py "$work/echo.json"
 
 start_server() { # NAME COMMAND... → sets $port and $pid
     local name=$1; shift
+    : > "$work/$name.out"
     "$@" > "$work/$name.out" 2> "$work/$name.err" &
     pid=$!
     for _ in $(seq 100); do
