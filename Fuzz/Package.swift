@@ -8,6 +8,7 @@ let deps: [Target.Dependency] = [
     .product(name: "Capture", package: "authreplay"),
     .product(name: "PerMessageDeflate", package: "authreplay"),
     .product(name: "TrafficModel", package: "authreplay"),
+    "FuzzDriver",
 ]
 
 let package = Package(
@@ -15,6 +16,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(name: "authreplay", path: "..")],
     targets: [
+        // libFuzzer's driver, entered from each target's <module>_main.
+        .target(name: "FuzzDriver"),
         .executableTarget(name: "fuzz-packet", dependencies: deps),
         .executableTarget(name: "fuzz-reassembly", dependencies: deps),
         .executableTarget(name: "fuzz-http", dependencies: deps),

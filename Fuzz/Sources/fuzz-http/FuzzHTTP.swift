@@ -1,4 +1,5 @@
 import Capture
+import FuzzDriver
 
 /// First byte: bit 0 picks the role, the rest (plus 1) is the chunk size in
 /// which the remaining bytes are appended. Small limits keep each run fast.
@@ -37,18 +38,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links Linux executables with `--defsym main=fuzz_http_main`, so libFuzzer's own
-// main is never pulled in: this entry point runs libFuzzer's driver instead.
-@_silgen_name("LLVMFuzzerRunDriver")
-func llvmFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("fuzz_http_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return llvmFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzz(data, size) }
 }

@@ -1,4 +1,5 @@
 import Capture
+import FuzzDriver
 
 /// First byte picks the link type, the rest is one captured frame.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -13,18 +14,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links Linux executables with `--defsym main=fuzz_packet_main`, so libFuzzer's own
-// main is never pulled in: this entry point runs libFuzzer's driver instead.
-@_silgen_name("LLVMFuzzerRunDriver")
-func llvmFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("fuzz_packet_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return llvmFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzz(data, size) }
 }
