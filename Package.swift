@@ -86,21 +86,23 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
-        .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel"]),
+        // Helpers every test target shares: deadlines, a seeded RNG, a throwaway PKI, server processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel", "TestSupport"]),
         .testTarget(
-            name: "CaptureTests", dependencies: ["Capture", "PerMessageDeflate", "TrafficModel"] + nio + testClients,
+            name: "CaptureTests", dependencies: ["TestSupport", "Capture", "PerMessageDeflate", "TrafficModel"] + nio + testClients,
             exclude: ["Golden"]  // golden recordings, read by path
         ),
-        .testTarget(name: "MockStagingTests", dependencies: ["MockStaging", "PerMessageDeflate", "TrafficModel"] + nio + testClients),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "MockStaging", "TrafficModel"] + nio + testClients),
+        .testTarget(name: "MockStagingTests", dependencies: ["TestSupport", "MockStaging", "PerMessageDeflate", "TrafficModel"] + nio + testClients),
+        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "MockStaging", "TrafficModel"] + nio + testClients),
         .testTarget(
             name: "AuthreplayCLITests",
             // Capture: synthetic pcaps. JWTKit: minting tokens and a verifying test server, independent of our adapter.
-            dependencies: ["TrafficModel", "Capture", .product(name: "JWTKit", package: "jwt-kit")] + nio
+            dependencies: ["TestSupport", "TrafficModel", "Capture", .product(name: "JWTKit", package: "jwt-kit")] + nio
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ExampleStagingService", "Capture", "MockStaging", "Replay", "TrafficModel"] + nio + testClients
+            dependencies: ["TestSupport", "ExampleStagingService", "Capture", "MockStaging", "Replay", "TrafficModel"] + nio + testClients
         ),
     ]
 )

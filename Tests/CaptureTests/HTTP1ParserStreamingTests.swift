@@ -1,5 +1,6 @@
-import XCTest
+import TestSupport
 import TrafficModel
+import XCTest
 @testable import Capture
 
 /// Feeding the same bytes in different pieces must not change the result,

@@ -1,4 +1,5 @@
 import PerMessageDeflate
+import TestSupport
 import TrafficModel
 import XCTest
 

@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import TestSupport
 import XCTest
 
 /// The recording proxy's guards, over plain sockets: a trickled request head
@@ -49,7 +50,7 @@ final class RecordingProxyLimitsTests: XCTestCase {
             listenHost: "127.0.0.1", listenPort: 0, upstream: UpstreamTarget(scheme: .http, host: "127.0.0.1", port: upstream.port),
             maxConnections: 2, idleTimeout: 5, headTimeout: 0.4, tool: "authreplay tests"
         )
-        let lines = ProxyTestBox<[String]>([])
+        let lines = Box<[String]>([])
         configuration.log = { line in lines.update { $0.append(line) } }
         let proxy = try await RecordingProxy.start(configuration: configuration)
 

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import TestSupport
 import TrafficModel
 import WSClient
 import WSCompression
@@ -66,10 +67,10 @@ final class RecordingProxyTests: XCTestCase {
         let configuration = WebSocketClientConfiguration(
             additionalHeaders: fields, extensions: compression ? [.perMessageDeflate()] : [], closeTimeout: .seconds(2)
         )
-        let texts = ProxyTestBox<[String]>([])
+        let texts = Box<[String]>([])
         let logger = self.logger
         do {
-            let close = try await proxyDeadline(10) {
+            let close = try await withDeadline(10) {
                 try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, _, _ in
                     for try await message in inbound.messages(maxSize: 1 << 20) {
                         guard case .text(let text) = message else { continue }
@@ -79,7 +80,7 @@ final class RecordingProxyTests: XCTestCase {
                 }
             }
             return WebSocketOutcome(texts: texts.value, closeCode: close?.closeCode)
-        } catch let timeout as ProxyTestTimeout {
+        } catch let timeout as TestTimeout {
             throw timeout
         } catch {
             return WebSocketOutcome(texts: texts.value, closeCode: nil, failure: error)
@@ -109,7 +110,7 @@ final class RecordingProxyTests: XCTestCase {
         XCTAssertNil(ws.failure)
         XCTAssertEqual(ws.closeCode, .policyViolation)
 
-        try await proxyEventually { proxy.recording().sessions.allSatisfy { $0.end != nil } && proxy.recording().sessions.count >= 2 }
+        try await eventually { proxy.recording().sessions.allSatisfy { $0.end != nil } && proxy.recording().sessions.count >= 2 }
         let recording = try await proxy.stop()
         await upstream.stop()
 
@@ -192,7 +193,7 @@ final class RecordingProxyTests: XCTestCase {
         XCTAssertTrue(body["detail"]?.stringValue?.contains("127.0.0.1:\(port)") ?? false, answer.body)
 
         // The proxy closes the connection after the 502.
-        try await proxyEventually { proxy.recording().sessions.first?.end != nil }
+        try await eventually { proxy.recording().sessions.first?.end != nil }
         let recording = try await proxy.stop()
         let session = try XCTUnwrap(recording.sessions.first)
         XCTAssertEqual(session.end?.kind, .closed)
@@ -208,7 +209,7 @@ final class RecordingProxyTests: XCTestCase {
         XCTAssertEqual(refused.status, 502)
         XCTAssertTrue(refused.body.contains("upstream_unreachable"), refused.body)
         XCTAssertTrue(refused.body.contains("TLS"), refused.body)
-        try await proxyEventually { strict.recording().sessions.first?.end != nil }
+        try await eventually { strict.recording().sessions.first?.end != nil }
         let recording = try await strict.stop()
         XCTAssertEqual(recording.sessions.flatMap(\.anomalies).map(\.kind), [.upstreamError])
         XCTAssertEqual(upstream.requests.count, 0, "nothing reached the upstream")
@@ -226,7 +227,7 @@ final class RecordingProxyTests: XCTestCase {
         let proxy = try await startProxy(upstreamPort: upstream.port, tls: .init(caFile: pki.caFile))
         let outcome = try await webSocket("ws://127.0.0.1:\(proxy.port)/ws", authorization: nil)
         XCTAssertNotNil(outcome.failure, "the upgrade should have been refused")
-        try await proxyEventually { proxy.recording().sessions.first?.end != nil }
+        try await eventually { proxy.recording().sessions.first?.end != nil }
         let recording = try await proxy.stop()
         await upstream.stop()
         let exchange = try XCTUnwrap(recording.sessions.first?.exchanges.first)
@@ -240,7 +241,7 @@ final class RecordingProxyTests: XCTestCase {
         let pki = try TestPKI.shared()
         let upstream = try await ProxyTestUpstream.start(tls: true)
         let proxy = try await startProxy(upstreamPort: upstream.port, tls: .init(caFile: pki.caFile))
-        let stopped = ProxyTestBox<Recording?>(nil)
+        let stopped = Box<Recording?>(nil)
         let outcome = try await webSocket("ws://127.0.0.1:\(proxy.port)/ws-hold", authorization: "Bearer \(ProxyTestUpstream.token)") {
             // Stop from the side, as a signal would, while the session is open.
             Task {
@@ -249,7 +250,7 @@ final class RecordingProxyTests: XCTestCase {
             }
         }
         XCTAssertEqual(outcome.texts, [ProxyTestUpstream.welcome])
-        try await proxyEventually { stopped.value != nil }
+        try await eventually { stopped.value != nil }
         await upstream.stop()
         let recording = try XCTUnwrap(stopped.value)
         let session = try XCTUnwrap(recording.sessions.first)
@@ -269,7 +270,7 @@ final class RecordingProxyTests: XCTestCase {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         try withUnsafeMutablePointer(to: &address) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw ProxyTestTimeout(seconds: 0) }
+                guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw TestTimeout(seconds: 0) }
             }
         }
         return Int(UInt16(bigEndian: address.sin_port))

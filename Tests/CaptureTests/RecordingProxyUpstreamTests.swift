@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import TestSupport
 import XCTest
 
 // The pieces the recording proxy tests share: certificates made with the
@@ -17,95 +18,6 @@ final class RecordingProxyUpstreamTests: XCTestCase {
         let upstream = try await ProxyTestUpstream.start(tls: true)
         defer { Task { await upstream.stop() } }
         XCTAssertGreaterThan(upstream.port, 0)
-    }
-}
-
-struct ProxyTestTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var description: String { "timed out after \(seconds) s" }
-}
-
-/// Runs `body` with a deadline; a test never hangs.
-func proxyDeadline<T: Sendable>(_ seconds: Double = 10, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            throw ProxyTestTimeout(seconds: seconds)
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw ProxyTestTimeout(seconds: seconds) }
-        return first
-    }
-}
-
-/// Polls `condition` every 20 ms until it holds or the deadline passes.
-func proxyEventually(_ seconds: Double = 5, _ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw ProxyTestTimeout(seconds: seconds) }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
-final class ProxyTestBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T { lock.withLock { stored } }
-    func update(_ change: (inout T) -> Void) { lock.withLock { change(&stored) } }
-}
-
-/// A throwaway CA and a server certificate for 127.0.0.1 and localhost.
-struct TestPKI: Sendable {
-    let directory: String
-    var caFile: String { directory + "/ca.pem" }
-    var certificateFile: String { directory + "/server.pem" }
-    var keyFile: String { directory + "/server.key" }
-
-    private static let cached = ProxyTestBox<Result<TestPKI, Error>?>(nil)
-
-    static func shared() throws -> TestPKI {
-        var result: Result<TestPKI, Error>!
-        cached.update { cache in
-            if cache == nil { cache = Result { try generate() } }
-            result = cache
-        }
-        return try result.get()
-    }
-
-    private static func generate() throws -> TestPKI {
-        let directory = NSTemporaryDirectory() + "authreplay-proxy-pki-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + ec + [
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=authreplay test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ], in: directory)
-        try openssl(["req"] + ec + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], in: directory)
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-            .write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
-        try openssl([
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
-        ], in: directory)
-        return TestPKI(directory: directory)
-    }
-
-    private static func openssl(_ arguments: [String], in directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "openssl", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.joined(separator: " ")): \(text)"])
-        }
     }
 }
 
@@ -128,11 +40,11 @@ final class ProxyTestUpstream: Sendable {
     }
 
     let port: Int
-    private let seen: ProxyTestBox<[Seen]>
+    private let seen: Box<[Seen]>
     private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
 
-    private init(port: Int, seen: ProxyTestBox<[Seen]>, group: MultiThreadedEventLoopGroup, channel: Channel) {
+    private init(port: Int, seen: Box<[Seen]>, group: MultiThreadedEventLoopGroup, channel: Channel) {
         self.port = port
         self.seen = seen
         self.group = group
@@ -141,7 +53,7 @@ final class ProxyTestUpstream: Sendable {
 
     static func start(tls: Bool) async throws -> ProxyTestUpstream {
         let context: NIOSSLContext? = try tls ? serverContext() : nil
-        let seen = ProxyTestBox<[Seen]>([])
+        let seen = Box<[Seen]>([])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -171,7 +83,7 @@ final class ProxyTestUpstream: Sendable {
         try? await group.shutdownGracefully()
     }
 
-    private static func configure(_ channel: Channel, tls: NIOSSLContext?, seen: ProxyTestBox<[Seen]>) throws {
+    private static func configure(_ channel: Channel, tls: NIOSSLContext?, seen: Box<[Seen]>) throws {
         let sync = channel.pipeline.syncOperations
         if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
         let upgrader = NIOWebSocketServerUpgrader(
@@ -198,10 +110,10 @@ private final class UpstreamHTTPHandler: ChannelInboundHandler, RemovableChannel
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let seen: ProxyTestBox<[ProxyTestUpstream.Seen]>
-    private let head = ProxyTestBox<HTTPRequestHead?>(nil)
+    private let seen: Box<[ProxyTestUpstream.Seen]>
+    private let head = Box<HTTPRequestHead?>(nil)
 
-    init(seen: ProxyTestBox<[ProxyTestUpstream.Seen]>) { self.seen = seen }
+    init(seen: Box<[ProxyTestUpstream.Seen]>) { self.seen = seen }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {

@@ -1,5 +1,6 @@
-import XCTest
+import TestSupport
 import TrafficModel
+import XCTest
 @testable import Capture
 
 

@@ -7,6 +7,7 @@ import MockStaging
 import NIOCore
 import NIOWebSocket
 import Replay
+import TestSupport
 import TrafficModel
 import WSClient
 import XCTest

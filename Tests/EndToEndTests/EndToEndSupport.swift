@@ -6,36 +6,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
+import TestSupport
 import TrafficModel
 import WSClient
 import XCTest
-
-struct TestTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var description: String { "timed out after \(seconds) s" }
-}
-
-/// Runs `body` with a deadline; a test never hangs.
-func withDeadline<T: Sendable>(_ seconds: Double = 10, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            throw TestTimeout(seconds: seconds)
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw TestTimeout(seconds: seconds) }
-        return first
-    }
-}
-
-final class Box<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T { lock.withLock { stored } }
-    func update(_ change: (inout T) -> Void) { lock.withLock { change(&stored) } }
-}
 
 /// What a WebSocket client saw: messages in order (binary ones as `binary:<hex>`) and the close frame.
 struct WebSocketOutcome: Sendable {

@@ -1,5 +1,6 @@
 import MockStaging
 import PerMessageDeflate
+import TestSupport
 import TrafficModel
 import WSClient
 import WSCompression

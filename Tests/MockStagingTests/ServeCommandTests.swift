@@ -1,45 +1,15 @@
 import AsyncHTTPClient
 import Foundation
+import TestSupport
 import XCTest
 
 /// `authreplay serve` as a user runs it: the first stdout line, a request, SIGTERM.
 final class ServeCommandTests: XCTestCase {
-    private var executable: URL? {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = runner.deletingLastPathComponent()
-        // On Linux the runner is the .xctest executable; on macOS it is inside the bundle.
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("authreplay")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }
-
     func testServePrintsTheAddressServesAndStopsOnSIGTERM() async throws {
-        guard let executable else { throw XCTSkip("the authreplay executable is not built next to the tests") }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["serve", "\(TestRecordings.repositoryRoot)/recordings/auth-required.json", "--port", "0"]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        // The first line, read with a deadline.
-        let firstLine = try await withDeadline(10) {
-            var bytes: [UInt8] = []
-            while !bytes.contains(10) {
-                let chunk = stdout.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                bytes += chunk
-            }
-            return String(decoding: bytes.prefix { $0 != 10 }, as: UTF8.self)
-        }
+        let server = try await ServerProcess.start("authreplay", ["serve", "\(TestRecordings.repositoryRoot)/recordings/auth-required.json", "--port", "0"])
+        let firstLine = server.firstLine
         XCTAssertTrue(firstLine.hasPrefix("listening on http://127.0.0.1:"), firstLine)
-        let baseURL = String(firstLine.dropFirst("listening on ".count))
+        let baseURL = try XCTUnwrap(server.baseURL)
 
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let health = try await Clients.http(http, .GET, baseURL + "/__authreplay/health")
@@ -48,14 +18,9 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(login.status, 200)
         try await http.shutdown()
 
-        process.terminate()  // SIGTERM
-        let exited = try await withDeadline(10) {
-            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-            return true
-        }
-        XCTAssertTrue(exited)
-        XCTAssertEqual(process.terminationStatus, 0)
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let status = try await server.stop(signal: SIGTERM)
+        XCTAssertEqual(status, 0)
+        let log = String(decoding: server.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(log.contains("POST /auth/token → 200 from "), log)
         XCTAssertTrue(log.contains("received SIGTERM"), log)
     }

@@ -4,6 +4,7 @@ import NIOPosix
 import NIOSSL
 import Replay
 import Synchronization
+import TestSupport
 import TrafficModel
 import XCTest
 
@@ -17,8 +18,8 @@ final class ReplayTLSTests: XCTestCase {
         return await ReplayDriver().run(plan, options: ReplayOptions(target: target, timeout: timeout, tls: tls), now: Date().timeIntervalSince1970)
     }
 
-    func startTLSServer() async throws -> (TestStagingServer, ReplayTestPKI) {
-        let pki = try ReplayTestPKI.shared()
+    func startTLSServer() async throws -> (TestStagingServer, TestPKI) {
+        let pki = try TestPKI.shared()
         let configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(pki.certificateFile).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.keyFile, format: .pem))
@@ -122,61 +123,5 @@ final class ReplayTLSTests: XCTestCase {
         let missing = try await ReplayCLI.run(["replay", path, "--target", server.url, "--ca-file", "/nonexistent/ca.pem"])
         XCTAssertEqual(missing.status, 2, missing.stdout + missing.stderr)
         XCTAssertTrue(missing.stderr.contains("--ca-file /nonexistent/ca.pem"), missing.stderr)
-    }
-}
-
-/// A throwaway CA and a server certificate for 127.0.0.1 and localhost,
-/// generated once per test process; tests skip when openssl is missing.
-struct ReplayTestPKI: Sendable {
-    let directory: String
-    var caFile: String { directory + "/ca.pem" }
-    var certificateFile: String { directory + "/server.pem" }
-    var keyFile: String { directory + "/server.key" }
-
-    static let openssl = "/usr/bin/openssl"
-    private static let cached = Mutex<Result<ReplayTestPKI, any Error>?>(nil)
-
-    static func shared() throws -> ReplayTestPKI {
-        guard FileManager.default.isExecutableFile(atPath: openssl) else {
-            throw XCTSkip("\(openssl) is not installed: the TLS replay tests need it to make certificates")
-        }
-        return try cached.withLock { cache in
-            if cache == nil { cache = Result { try generate() } }
-            return cache!
-        }.get()
-    }
-
-    private static func generate() throws -> ReplayTestPKI {
-        let directory = NSTemporaryDirectory() + "authreplay-replay-pki-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try run(["req", "-x509"] + ec + [
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=authreplay replay test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ], in: directory)
-        try run(["req"] + ec + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], in: directory)
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-            .write(toFile: directory + "/ext.cnf", atomically: true, encoding: .utf8)
-        try run([
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
-        ], in: directory)
-        return ReplayTestPKI(directory: directory)
-    }
-
-    private static func run(_ arguments: [String], in directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: openssl)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "openssl", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "openssl \(arguments.joined(separator: " ")): \(text)"])
-        }
     }
 }

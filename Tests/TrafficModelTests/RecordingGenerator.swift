@@ -1,3 +1,4 @@
+import TestSupport
 @testable import TrafficModel
 
 /// Random but valid recordings for property tests.
