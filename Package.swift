@@ -88,7 +88,10 @@ let package = Package(
         ),
         // Helpers every test target shares: deadlines, a seeded RNG, a throwaway PKI, server processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TrafficModelTests", dependencies: ["TrafficModel", "TestSupport"]),
+        .testTarget(
+            name: "TrafficModelTests", dependencies: ["TrafficModel", "TestSupport"],
+            exclude: ["FuzzRegressions"]  // inputs the fuzzers found, read by path
+        ),
         .testTarget(
             name: "CaptureTests", dependencies: ["TestSupport", "Capture", "PerMessageDeflate", "TrafficModel"] + nio + testClients,
             exclude: ["Golden"]  // golden recordings, read by path

@@ -90,6 +90,21 @@ struct JSONReader {
     func optionalString(_ key: String) throws(RecordingError) -> String? { try optional(key)?.string }
     func optionalInt(_ key: String) throws(RecordingError) -> Int? { try optional(key)?.int }
     func optionalDouble(_ key: String) throws(RecordingError) -> Double? { try optional(key)?.double }
+    /// A number the codec writes with `decimals` fraction digits (times,
+    /// JWT offsets), read at that precision: decode, encode, decode gives
+    /// back the same value, whatever precision a hand-written file used.
+    func fixed(_ key: String, decimals: Int = 6) throws(RecordingError) -> Double {
+        Self.atPrecision(try double(key), decimals)
+    }
+
+    func optionalFixed(_ key: String, decimals: Int = 6) throws(RecordingError) -> Double? {
+        try optionalDouble(key).map { Self.atPrecision($0, decimals) }
+    }
+
+    static func atPrecision(_ value: Double, _ decimals: Int) -> Double {
+        Double(formatFixed(value, decimals: decimals)) ?? value
+    }
+
     func optionalBool(_ key: String) throws(RecordingError) -> Bool? { try optional(key)?.bool }
     func array(_ key: String) throws(RecordingError) -> [JSONReader] { try optional(key)?.elements() ?? [] }
 }

@@ -51,8 +51,8 @@ extension JWTInfo {
         guard case .object = claims.value else { throw claims.wrongType("an object") }
         self.init(
             header: header.value, claims: claims.value,
-            expiresIn: try r.optionalDouble("expiresIn"), issuedAgo: try r.optionalDouble("issuedAgo"),
-            notBeforeIn: try r.optionalDouble("notBeforeIn"),
+            expiresIn: try r.optionalFixed("expiresIn", decimals: 3), issuedAgo: try r.optionalFixed("issuedAgo", decimals: 3),
+            notBeforeIn: try r.optionalFixed("notBeforeIn", decimals: 3),
             signature: try r.require("signature").enumValue(Signature.self),
             verifiedBeforeRedaction: try r.optional("verifiedBeforeRedaction").map { v throws(RecordingError) in try v.enumValue(Signature.self) }
         )

@@ -34,7 +34,7 @@ extension HTTPRequest {
         let target = try r.require("target")
         guard !(try target.string).isEmpty else { throw target.invalid("the request target is empty") }
         self.init(
-            at: try r.double("at"), method: m, target: try target.string,
+            at: try r.fixed("at"), method: m, target: try target.string,
             version: try r.optionalString("version") ?? "HTTP/1.1",
             headers: try [HeaderField](reader: try r.require("headers")),
             body: try r.optional("body").map { b throws(RecordingError) in try Body(reader: b) },
@@ -66,7 +66,7 @@ extension HTTPResponse {
         var interim: [InterimResponse] = []
         for i in try r.array("interim") { interim.append(try InterimResponse(reader: i)) }
         self.init(
-            at: try r.double("at"), version: try r.optionalString("version") ?? "HTTP/1.1", status: code,
+            at: try r.fixed("at"), version: try r.optionalString("version") ?? "HTTP/1.1", status: code,
             reason: try r.optionalString("reason") ?? "",
             headers: try [HeaderField](reader: try r.require("headers")),
             body: try r.optional("body").map { b throws(RecordingError) in try Body(reader: b) },
@@ -84,7 +84,7 @@ extension InterimResponse {
 
     init(reader r: JSONReader) throws(RecordingError) {
         self.init(
-            at: try r.double("at"), status: try r.int("status"), reason: try r.optionalString("reason") ?? "",
+            at: try r.fixed("at"), status: try r.int("status"), reason: try r.optionalString("reason") ?? "",
             headers: try [HeaderField](reader: try r.require("headers"))
         )
     }

@@ -35,7 +35,7 @@ extension Session {
         }
         self.init(
             id: try r.string("id"), client: try endpoint("client"), server: try endpoint("server"),
-            start: try r.double("start"), exchanges: exchanges,
+            start: try r.fixed("start"), exchanges: exchanges,
             websocket: try r.optional("websocket").map { w throws(RecordingError) in try WebSocketSession(reader: w) },
             end: try r.optional("end").map { e throws(RecordingError) in try SessionEnd(reader: e) },
             anomalies: anomalies, auth: auth
@@ -54,7 +54,7 @@ extension SessionEnd {
 
     init(reader r: JSONReader) throws(RecordingError) {
         self.init(
-            kind: try r.require("kind").enumValue(Kind.self), at: try r.double("at"),
+            kind: try r.require("kind").enumValue(Kind.self), at: try r.fixed("at"),
             by: try r.optional("by")?.enumValue(Direction.self)
         )
     }
@@ -76,7 +76,7 @@ extension Anomaly {
         self.init(
             kind: try r.require("kind").enumValue(Kind.self),
             direction: try r.optional("direction")?.enumValue(Direction.self),
-            at: try r.optionalDouble("at"), detail: try r.string("detail"), bytes: try r.optionalInt("bytes"),
+            at: try r.optionalFixed("at"), detail: try r.string("detail"), bytes: try r.optionalInt("bytes"),
             data: try r.optional("data").map { d throws(RecordingError) in try Body(reader: d) }
         )
     }

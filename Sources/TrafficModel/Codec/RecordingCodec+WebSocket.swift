@@ -64,7 +64,7 @@ extension WebSocketMessage {
             for element in try f.elements() { frames!.append(try WebSocketFrameInfo(reader: element)) }
         }
         self.init(
-            direction: try r.require("direction").enumValue(Direction.self), at: try r.double("at"),
+            direction: try r.require("direction").enumValue(Direction.self), at: try r.fixed("at"),
             opcode: opcode, payload: payload, closeCode: closeCode,
             compressed: try r.optionalBool("compressed") ?? false, frames: frames
         )
