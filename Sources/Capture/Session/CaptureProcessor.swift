@@ -134,8 +134,7 @@ public struct CaptureProcessor: Sendable {
                 decoder.gap(count, from: direction, at: seconds(at))
                 store(&decoder, id)
             case .closed(let id, let kind, let by, let at):
-                defer { connections[id] = nil }
-                guard case .decoding(var decoder) = connections[id] else { continue }
+                guard case .decoding(var decoder) = connections.removeValue(forKey: id) else { continue }
                 var session = decoder.finish(kind: kind, by: by, at: seconds(at), captureTruncated: truncated && kind == .cut)
                 trackAuth(&decoder, into: &session)
                 session.auth = AuthTracker.canonicalOrder(session.auth)
@@ -150,12 +149,18 @@ public struct CaptureProcessor: Sendable {
     }
 
     /// The decoder of a connection, created when its first bytes show what it
-    /// speaks; nil for a connection left out.
+    /// speaks; nil for a connection left out. A decoder is taken out of the
+    /// table until `store` puts it back: a copy left behind would share the
+    /// session's arrays, and every message appended would copy them all.
     private mutating func decoder(for id: ConnectionID, firstBytes: ArraySlice<UInt8>?, from direction: Direction) -> ConnectionDecoder? {
-        switch connections[id] {
-        case .decoding(let decoder):
+        guard let index = connections.index(forKey: id) else { return nil }
+        switch connections.values[index] {
+        case .decoding:
+            var taken = Connection.skipped
+            swap(&taken, &connections.values[index])
+            guard case .decoding(let decoder) = consume taken else { return nil }
             return decoder
-        case .skipped, nil:
+        case .skipped:
             return nil
         case .opened(let client, let server, let midstream, let at):
             let limits = ConnectionDecoder.Limits(http: options.http, websocket: options.websocket, maxRawBytes: options.maxRawBytes)

@@ -49,6 +49,10 @@ extension RedactionPass {
 
     /// Free text: every JWT, well-known secret format and configured regex match.
     mutating func text(_ text: String) -> String {
+        if usesPrescan {
+            var copy = text
+            if !copy.withUTF8({ rules.prescan.textMayChange($0) }) { return text }
+        }
         var out = text
         for found in JWT.findAll(in: out) {
             let redacted = jwt(found)
@@ -201,6 +205,10 @@ extension RedactionPass {
     /// A body or message: form fields, or JSON members and paths, then free text.
     mutating func document(_ original: String, isForm: Bool) -> String {
         if isForm { return text(form(original, names: rules.bodyKeys, rule: "body")) }
+        if usesPrescan {
+            var copy = original
+            if !copy.withUTF8({ rules.prescan.documentMayChange($0) }) { return original }
+        }
         let first = original.first { $0 != " " && $0 != "\n" && $0 != "\r" && $0 != "\t" }
         guard first == "{" || first == "[", let json = try? JSONParser.parse(original) else { return text(original) }
         let redacted = self.json(json, path: .root, forced: nil)
