@@ -250,9 +250,10 @@ extension RedactionPass {
 
     /// Bytes kept after a parse failure: credential header lines, then free text.
     mutating func rawHTTPText(_ data: String) -> String {
-        // By scalars: "\r\n" is one Character, so splitting the String would not split CRLF lines.
-        let lines = data.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars -> String in
-            let line = String(String.UnicodeScalarView(scalars))
+        // By UTF-8 bytes: "\r\n" is one Character, so splitting the String would not split CRLF
+        // lines; a 0x0A byte is always the scalar "\n", and slicing bytes copies them in bulk.
+        let lines = data.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { bytes -> String in
+            let line = String(Substring(bytes))
             guard let colon = line.firstIndex(of: ":") else { return String(line) }
             let name = String(line[..<colon])
             guard !name.contains(" ") else { return String(line) }
