@@ -47,6 +47,30 @@ final class CaptureProcessorTests: XCTestCase {
         XCTAssertEqual(AuthAnalyzer().analyze(recording), recording)
     }
 
+    /// Decoders live in copy-on-write boxes: a copy of a processor taken
+    /// mid-capture goes on independently, and both end as one run would.
+    func testACopiedProcessorKeepsValueSemantics() {
+        let packets = CaptureFixtures.authRequiredPackets()
+        var first = CaptureProcessor(linkType: .ethernet)
+        var firstSessions: [Session] = []
+        let half = packets.count / 2
+        for packet in packets[..<half] { firstSessions += first.process(packet.data, at: packet.timestamp) }
+        var second = first
+        var secondSessions = firstSessions
+        for packet in packets[half...] { firstSessions += first.process(packet.data, at: packet.timestamp) }
+        firstSessions += first.finish(truncated: false)
+        XCTAssertEqual(first.statistics.sessions, 2)
+        // The copy has not seen the second half yet, whatever the original did since.
+        secondSessions += second.finish(truncated: true)
+        XCTAssertNotEqual(secondSessions, firstSessions)
+        var third = CaptureProcessor(linkType: .ethernet)
+        var thirdSessions: [Session] = []
+        for packet in packets[..<half] { thirdSessions += third.process(packet.data, at: packet.timestamp) }
+        thirdSessions += third.finish(truncated: true)
+        XCTAssertEqual(secondSessions, thirdSessions)
+        XCTAssertEqual(firstSessions, run(packets).sessions)
+    }
+
     func testPacketOrderWithinAWindowDoesNotChangeTheRecording() {
         let packets = CaptureFixtures.authRequiredPackets()
         var rng = SplitMix64(seed: 3)

@@ -70,6 +70,41 @@ final class JSONParserTests: XCTestCase {
         }
     }
 
+    /// The writer skips runs eight bytes at a time; its output must be the
+    /// byte-by-byte escape's, wherever the escapes fall in a word.
+    func testWriterEscapesLikeTheByteByByteReference() {
+        func referenceBytes(_ s: String) -> [UInt8] {
+            let hex = Array("0123456789abcdef".utf8)
+            var out: [UInt8] = [0x22]
+            for b in s.utf8 {
+                switch b {
+                case 0x22: out += Array(#"\""#.utf8)
+                case 0x5C: out += Array(#"\\"#.utf8)
+                case 0x0A: out += Array(#"\n"#.utf8)
+                case 0x0D: out += Array(#"\r"#.utf8)
+                case 0x09: out += Array(#"\t"#.utf8)
+                case 0x08: out += Array(#"\b"#.utf8)
+                case 0x0C: out += Array(#"\f"#.utf8)
+                case 0x00..<0x20, 0x7F: out += Array(#"\u00"#.utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+                default: out.append(b)
+                }
+            }
+            return out + [0x22]
+        }
+        var rng = SplitMix64(seed: 42)
+        let pool: [UInt32] = [0x00, 0x01, 0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x41, 0x78, 0xE9, 0x2028, 0x1F600]
+        for _ in 0..<3000 {
+            let length = Int.random(in: 0...40, using: &rng)
+            var s = ""
+            for _ in 0..<length {
+                // Mostly plain letters, so escapes land at every offset of a word.
+                let v = Int.random(in: 0..<4, using: &rng) == 0 ? pool.randomElement(using: &rng)! : 0x61
+                s.unicodeScalars.append(Unicode.Scalar(v)!)
+            }
+            XCTAssertEqual(Array(JSONWriter.compact(.string(s)).utf8), referenceBytes(s), s.debugDescription)
+        }
+    }
+
     func testFormatFixed() {
         XCTAssertEqual(formatFixed(1.5, decimals: 6), "1.500000")
         XCTAssertEqual(formatFixed(-0.0000004, decimals: 6), "0.000000")

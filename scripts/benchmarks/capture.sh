@@ -3,7 +3,8 @@
 # reassembly only) and tshark (WebSocket dissection) on the same large
 # capture, in the same run. Prints wall time, peak RSS and ratios.
 #
-# usage: scripts/benchmarks/capture.sh [SESSIONS]   (default 1000 ≈ 320 MB)
+# usage: scripts/benchmarks/capture.sh [SESSIONS]   (default 1000 ≈ 290 MB)
+#        AUTHREPLAY_BIN=path/to/authreplay scripts/benchmarks/capture.sh 1000   (no build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sessions=${1:-1000}
@@ -17,8 +18,13 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-swift build -c release --product authreplay --scratch-path .build-release >/dev/null
-bin=.build-release/release/authreplay
+# AUTHREPLAY_BIN: measure that binary instead (a before/after comparison), without building.
+if [ -n "${AUTHREPLAY_BIN:-}" ]; then
+    bin=$AUTHREPLAY_BIN
+else
+    swift build -c release --product authreplay --scratch-path .build-release >/dev/null
+    bin=.build-release/release/authreplay
+fi
 
 capture="$work/ws-$sessions.pcap"
 [ -f "$capture" ] || python3 scripts/benchmarks/make-ws-capture.py "$capture" --sessions "$sessions"

@@ -42,8 +42,11 @@ public final class RecordingFileWriter {
     public func write(_ sessions: [Session], capturedAt: Timestamp) throws(Error) {
         guard !sessions.isEmpty else { return }
         if encoder == nil { start(capturedAt) }
-        for session in sessions { buffer += encoder!.session(session).utf8 }
-        if buffer.count >= 1 << 20 { try flush() }
+        for session in sessions {
+            encoder!.append(session, to: &buffer)
+            // Inside the loop: the end of a capture hands over every open session at once.
+            if buffer.count >= 1 << 20 { try flush() }
+        }
     }
 
     private func start(_ capturedAt: Timestamp) {

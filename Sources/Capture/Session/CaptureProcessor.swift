@@ -58,15 +58,27 @@ public struct CaptureProcessor: Sendable {
     public private(set) var capturedAt: Timestamp?
 
     private var reassembler: TCPReassembler
+    /// Connections whose decoder does not exist yet, or never will.
     private var connections: [ConnectionID: Connection] = [:]
+    /// Connections being decoded. Boxed: a decoder is a large struct, so the
+    /// table stays small with 100 000 connections open, and a packet mutates
+    /// its decoder in place instead of copying it out and back.
+    private var decoders: [ConnectionID: DecoderBox] = [:]
     private var tracker: AuthTracker?
     private var nextSessionNumber = 1
     private var packetsSinceFlush = 0
 
     private enum Connection: Sendable {
         case opened(client: Endpoint, server: Endpoint, midstream: Bool, at: Double)
-        case decoding(ConnectionDecoder)
         case skipped
+    }
+
+    /// Copy-on-write: `decoder(for:)` copies a box that another copy of the
+    /// processor still shares before it is mutated, so the processor keeps
+    /// value semantics (hence the unchecked Sendable).
+    private final class DecoderBox: @unchecked Sendable {
+        var decoder: ConnectionDecoder
+        init(_ decoder: ConnectionDecoder) { self.decoder = decoder }
     }
 
     public init(linkType: LinkType, options: CaptureOptions = CaptureOptions()) {
@@ -126,16 +138,16 @@ public struct CaptureProcessor: Sendable {
                 statistics.connections += 1
                 connections[id] = .opened(client: client, server: server, midstream: midstream, at: seconds(at))
             case .data(let id, let direction, let bytes, let at):
-                guard var decoder = decoder(for: id, firstBytes: bytes, from: direction) else { continue }
-                decoder.receive(bytes, from: direction, at: seconds(at))
-                store(&decoder, id)
+                guard let box = decoder(for: id, firstBytes: bytes, from: direction) else { continue }
+                box.decoder.receive(bytes, from: direction, at: seconds(at))
+                trackAuth(box)
             case .gap(let id, let direction, let count, let at):
-                guard var decoder = decoder(for: id, firstBytes: nil, from: direction) else { continue }
-                decoder.gap(count, from: direction, at: seconds(at))
-                store(&decoder, id)
+                guard let box = decoder(for: id, firstBytes: nil, from: direction) else { continue }
+                box.decoder.gap(count, from: direction, at: seconds(at))
+                trackAuth(box)
             case .closed(let id, let kind, let by, let at):
-                defer { connections[id] = nil }
-                guard case .decoding(var decoder) = connections[id] else { continue }
+                connections[id] = nil
+                guard var decoder = decoders.removeValue(forKey: id)?.decoder else { continue }
                 var session = decoder.finish(kind: kind, by: by, at: seconds(at), captureTruncated: truncated && kind == .cut)
                 trackAuth(&decoder, into: &session)
                 session.auth = AuthTracker.canonicalOrder(session.auth)
@@ -151,39 +163,44 @@ public struct CaptureProcessor: Sendable {
 
     /// The decoder of a connection, created when its first bytes show what it
     /// speaks; nil for a connection left out.
-    private mutating func decoder(for id: ConnectionID, firstBytes: ArraySlice<UInt8>?, from direction: Direction) -> ConnectionDecoder? {
-        switch connections[id] {
-        case .decoding(let decoder):
-            return decoder
-        case .skipped, nil:
-            return nil
-        case .opened(let client, let server, let midstream, let at):
-            let limits = ConnectionDecoder.Limits(http: options.http, websocket: options.websocket, maxRawBytes: options.maxRawBytes)
-            var decoder = ConnectionDecoder(id: "s\(nextSessionNumber)", client: client, server: server, start: at, midstream: midstream, limits: limits)
-            let speaksHTTP = firstBytes.map { decoder.decide(firstBytes: $0, from: direction) } ?? false
-            guard speaksHTTP || !options.ports.isEmpty else {
-                if firstBytes != nil {
-                    statistics.skippedConnections += 1
-                    connections[id] = .skipped
-                }
-                return nil
+    private mutating func decoder(for id: ConnectionID, firstBytes: ArraySlice<UInt8>?, from direction: Direction) -> DecoderBox? {
+        if let index = decoders.index(forKey: id) {
+            if !isKnownUniquelyReferenced(&decoders.values[index]) {
+                decoders.values[index] = DecoderBox(decoders.values[index].decoder)
             }
-            nextSessionNumber += 1
-            return decoder
+            return decoders.values[index]
         }
+        guard case .opened(let client, let server, let midstream, let at) = connections[id] else { return nil }
+        let limits = ConnectionDecoder.Limits(http: options.http, websocket: options.websocket, maxRawBytes: options.maxRawBytes)
+        var decoder = ConnectionDecoder(id: "s\(nextSessionNumber)", client: client, server: server, start: at, midstream: midstream, limits: limits)
+        let speaksHTTP = firstBytes.map { decoder.decide(firstBytes: $0, from: direction) } ?? false
+        guard speaksHTTP || !options.ports.isEmpty else {
+            if firstBytes != nil {
+                statistics.skippedConnections += 1
+                connections[id] = .skipped
+            }
+            return nil
+        }
+        nextSessionNumber += 1
+        connections[id] = nil
+        let box = DecoderBox(decoder)
+        decoders[id] = box
+        return box
     }
 
-    private mutating func store(_ decoder: inout ConnectionDecoder, _ id: ConnectionID) {
-        var session = decoder.session
-        trackAuth(&decoder, into: &session)
-        decoder.session.auth = session.auth
-        connections[id] = .decoding(decoder)
+    /// Auth findings of the messages a packet completed, kept on the session.
+    private mutating func trackAuth(_ box: DecoderBox) {
+        guard !box.decoder.completed.isEmpty else { return }
+        var session = box.decoder.session
+        trackAuth(&box.decoder, into: &session)
+        box.decoder.session.auth = session.auth
     }
 
     /// Feeds completed requests and responses to the auth tracker in the
     /// order they completed, across all connections.
     private mutating func trackAuth(_ decoder: inout ConnectionDecoder, into session: inout Session) {
         guard !decoder.completed.isEmpty, var tracker else { return }
+        self.tracker = nil  // so the copy being updated is the only one (no copy-on-write of its tables)
         for item in decoder.completed {
             switch item {
             case .request(let e):

@@ -232,7 +232,16 @@ public struct WebSocketMessageAssembler: Sendable {
         }
     }
 
+    /// Runs over every text payload, which `Body(bytes:)` validates again
+    /// when it makes the String: so the ASCII prefix (usually all of it) is
+    /// skipped eight bytes at a time without building a String; the rest,
+    /// which starts at a character boundary, goes to the standard library.
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        String(validating: bytes, as: UTF8.self) != nil
+        let asciiPrefix = bytes.withUnsafeBytes { raw -> Int in
+            var i = 0
+            while i + 8 <= raw.count, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+            return i
+        }
+        return asciiPrefix == bytes.count || String(validating: bytes[asciiPrefix...], as: UTF8.self) != nil
     }
 }

@@ -71,8 +71,16 @@ public struct RecordingStreamEncoder: Sendable {
     }
 
     public mutating func session(_ session: Session) -> String {
+        var bytes: [UInt8] = []
+        append(session, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `session(_:)`'s bytes appended to `buffer`, without building a String.
+    public mutating func append(_ session: Session, to buffer: inout [UInt8]) {
         sessionCount += 1
-        return (sessionCount == 1 ? "\n    " : ",\n    ") + JSONWriter.prettyFragment(session.json, level: 2)
+        buffer += (sessionCount == 1 ? "\n    " : ",\n    ").utf8
+        JSONWriter.appendPrettyFragment(session.json, level: 2, to: &buffer)
     }
 
     public func suffix(redaction: RedactionSummary?) -> String {

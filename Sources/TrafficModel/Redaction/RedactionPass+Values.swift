@@ -49,6 +49,10 @@ extension RedactionPass {
 
     /// Free text: every JWT, well-known secret format and configured regex match.
     mutating func text(_ text: String) -> String {
+        if usesPrescan {
+            var copy = text
+            if !copy.withUTF8({ rules.prescan.textMayChange($0) }) { return text }
+        }
         var out = text
         for found in JWT.findAll(in: out) {
             let redacted = jwt(found)
@@ -201,6 +205,10 @@ extension RedactionPass {
     /// A body or message: form fields, or JSON members and paths, then free text.
     mutating func document(_ original: String, isForm: Bool) -> String {
         if isForm { return text(form(original, names: rules.bodyKeys, rule: "body")) }
+        if usesPrescan {
+            var copy = original
+            if !copy.withUTF8({ rules.prescan.documentMayChange($0) }) { return original }
+        }
         let first = original.first { $0 != " " && $0 != "\n" && $0 != "\r" && $0 != "\t" }
         guard first == "{" || first == "[", let json = try? JSONParser.parse(original) else { return text(original) }
         let redacted = self.json(json, path: .root, forced: nil)
@@ -242,9 +250,10 @@ extension RedactionPass {
 
     /// Bytes kept after a parse failure: credential header lines, then free text.
     mutating func rawHTTPText(_ data: String) -> String {
-        // By scalars: "\r\n" is one Character, so splitting the String would not split CRLF lines.
-        let lines = data.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars -> String in
-            let line = String(String.UnicodeScalarView(scalars))
+        // By UTF-8 bytes: "\r\n" is one Character, so splitting the String would not split CRLF
+        // lines; a 0x0A byte is always the scalar "\n", and slicing bytes copies them in bulk.
+        let lines = data.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { bytes -> String in
+            let line = String(Substring(bytes))
             guard let colon = line.firstIndex(of: ":") else { return String(line) }
             let name = String(line[..<colon])
             guard !name.contains(" ") else { return String(line) }

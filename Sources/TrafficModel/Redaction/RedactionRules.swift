@@ -22,6 +22,8 @@ public struct RedactionRules: Sendable {
 
     let pathPatterns: [PathPattern]
     let compiledRegexes: [CompiledRegex]
+    /// Says when a value cannot change, so the pass skips it (import speed).
+    let prescan: RedactionPrescan
 
     public static let defaultHeaders: Set<String> = ["x-api-key", "x-auth-token", "x-access-token", "api-key", "x-amz-security-token"]
     public static let defaultQueryNames: Set<String> = ["token", "access_token", "api_key", "apikey", "key", "jwt", "id_token", "auth"]
@@ -68,6 +70,7 @@ public struct RedactionRules: Sendable {
         }
         self.pathPatterns = patterns
         self.compiledRegexes = compiled
+        self.prescan = RedactionPrescan(bodyKeys: self.bodyKeys, jsonPaths: jsonPaths, regexes: regexes)
     }
 
     private init(defaultsOnly: ()) {
@@ -81,6 +84,7 @@ public struct RedactionRules: Sendable {
         pseudonymizer = Pseudonymizer()
         pathPatterns = []
         compiledRegexes = []
+        prescan = RedactionPrescan(bodyKeys: Self.defaultBodyKeys, jsonPaths: [], regexes: [])
     }
 
     /// These rules with more claims to pseudonymize (`--redact-claim`).
