@@ -30,8 +30,18 @@ extension Array where Element == HeaderField {
 }
 
 extension Substring {
+    /// Without leading and trailing spaces and tabs (RFC 9110 OWS). Walks the
+    /// indices inward: the reversed-collection version was a hot spot of import.
     func trimmingSpaces() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        var start = startIndex
+        var end = endIndex
+        while start < end, self[start] == " " || self[start] == "\t" { start = index(after: start) }
+        while end > start {
+            let last = index(before: end)
+            guard self[last] == " " || self[last] == "\t" else { break }
+            end = last
+        }
+        return String(self[start..<end])
     }
 }
 
