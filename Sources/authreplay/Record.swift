@@ -57,6 +57,9 @@ struct Record: AsyncParsableCommand {
     @Option(help: "Seconds a request head may take from its first byte to its last (slow clients are closed).")
     var headTimeout = 10.0
 
+    @Option(name: .customLong("max-recording-mib"), help: "Body and WebSocket bytes kept for the recording, in MiB; beyond it sessions are forwarded and recorded without payloads.")
+    var maxRecordingMiB = 256
+
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
@@ -65,8 +68,8 @@ struct Record: AsyncParsableCommand {
         guard let address = Endpoint(parsing: listen) else { throw ValidationError("--listen must be HOST:PORT, not \(listen)") }
         _ = address
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        guard connectTimeout > 0, maxConnections > 0, idleTimeout > 0, headTimeout > 0 else {
-            throw ValidationError("--connect-timeout, --max-connections, --idle-timeout and --head-timeout must be positive")
+        guard connectTimeout > 0, maxConnections > 0, idleTimeout > 0, headTimeout > 0, maxRecordingMiB > 0 else {
+            throw ValidationError("--connect-timeout, --max-connections, --idle-timeout, --head-timeout and --max-recording-mib must be positive")
         }
     }
 
@@ -82,7 +85,8 @@ struct Record: AsyncParsableCommand {
             listenHost: address.host, listenPort: Int(address.port), upstream: target,
             upstreamTLS: .init(caFile: caFile, insecure: insecure),
             clientTLS: tlsCert.map { .init(certificateFile: $0, keyFile: tlsKey ?? "") },
-            connectTimeout: connectTimeout, maxConnections: maxConnections, idleTimeout: idleTimeout, headTimeout: headTimeout, tool: "authreplay \(AuthReplay.version)", log: { Terminal.info($0) }
+            connectTimeout: connectTimeout, maxConnections: maxConnections, idleTimeout: idleTimeout, headTimeout: headTimeout,
+            recordingBudget: maxRecordingMiB << 20, tool: "authreplay \(AuthReplay.version)", log: { Terminal.info($0) }
         )
         let verifier = try await jwt.verifier()
         let redactor = try redaction.redactor()

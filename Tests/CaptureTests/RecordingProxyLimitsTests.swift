@@ -88,4 +88,24 @@ final class RecordingProxyLimitsTests: XCTestCase {
         try await proxy.stop()
         await upstream.stop()
     }
+
+    func testPayloadsBeyondTheRecordingBudgetAreForwardedButNotRecorded() async throws {
+        let upstream = try await ProxyTestUpstream.start(tls: false)
+        let configuration = RecordingProxy.Configuration(
+            listenHost: "127.0.0.1", listenPort: 0, upstream: UpstreamTarget(scheme: .http, host: "127.0.0.1", port: upstream.port),
+            recordingBudget: 100, tool: "authreplay tests"
+        )
+        let proxy = try await RecordingProxy.start(configuration: configuration)
+        let client = try Socket(port: proxy.port)
+        let body = String(repeating: "x", count: 300)
+        client.send("POST /login HTTP/1.1\r\nHost: staging\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let (answer, _) = client.read(for: 1)
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200"), "forwarded whole: \(answer)")
+        XCTAssertEqual(upstream.requests.count, 1)
+        let recording = try await proxy.stop()
+        let session = try XCTUnwrap(recording.sessions.first)
+        XCTAssertTrue(session.anomalies.contains { $0.kind == .limit && $0.detail.contains("recording budget") }, "\(session.anomalies)")
+        XCTAssertLessThanOrEqual(session.exchanges.first?.request.body?.bytes.count ?? 0, 100)
+        await upstream.stop()
+    }
 }

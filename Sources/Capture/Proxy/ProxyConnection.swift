@@ -102,7 +102,7 @@ final class ProxyConnection {
             forwarded.headers = HTTPHeaders(upstreamTarget.forwardedFields(fields, isUpgrade: isUpgrade).map { ($0.name, $0.value) })
             sendUpstream(.head(forwarded))
         case .body(let buffer):
-            store.update(index) { $0.appendRequestBody(buffer.readableBytesView) }
+            store.payload(index, count: buffer.readableBytes, at: at) { $0.appendRequestBody(buffer.readableBytesView) }
             sendUpstream(.body(.byteBuffer(buffer)))
         case .end(let trailers):
             store.update(index) { $0.endRequest(trailers: trailers.map { $0.map { HeaderField($0.name, $0.value) } } ?? [], at: at) }
@@ -200,7 +200,7 @@ final class ProxyConnection {
             responseHeadForwarded = true
             clientChannel.write(HTTPServerResponsePart.head(head), promise: nil)
         case .body(let buffer):
-            store.update(index) { $0.appendResponseBody(buffer.readableBytesView) }
+            store.payload(index, count: buffer.readableBytes, at: at) { $0.appendResponseBody(buffer.readableBytesView) }
             if pendingSwitch == nil { clientChannel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil) }
         case .end(let trailers):
             let exchange = store.update(index) { $0.endResponse(trailers: trailers.map { $0.map { HeaderField($0.name, $0.value) } } ?? [], at: at) }
@@ -257,7 +257,7 @@ final class ProxyConnection {
         case .client: upstreamRelay?.send(buffer)
         case .server: clientRelay.send(buffer)
         }
-        store.update(index) { $0.webSocketBytes(buffer.readableBytesView, from: direction, at: at) }
+        store.payload(index, count: buffer.readableBytes, at: at) { $0.webSocketBytes(buffer.readableBytesView, from: direction, at: at) }
     }
 
     func upstreamError(_ error: Error) {

@@ -7,13 +7,18 @@ final class ProxyRecordingStore: Sendable {
     private struct State: Sendable {
         var recorders: [ProxySessionRecorder] = []
         var stopped = false
+        /// Body and WebSocket bytes recorded so far, against `budget`.
+        var recordedBytes = 0
     }
 
     let capturedAt: Timestamp
+    /// The most body and WebSocket bytes the run keeps in memory.
+    let budget: Int
     private let clock: @Sendable () -> Double
     private let state = Mutex(State())
 
-    init(clock: @escaping @Sendable () -> Double) {
+    init(budget: Int = RecordingProxy.Configuration.defaultRecordingBudget, clock: @escaping @Sendable () -> Double) {
+        self.budget = budget
         self.clock = clock
         self.capturedAt = Timestamp(seconds: clock())
     }
@@ -39,6 +44,20 @@ final class ProxyRecordingStore: Sendable {
     @discardableResult
     func update<T: Sendable>(_ index: Int, _ body: (inout ProxySessionRecorder) -> T) -> T {
         state.withLock { body(&$0.recorders[index]) }
+    }
+
+    /// Payload bytes (a body chunk, WebSocket bytes) for a session: recorded
+    /// while the run's budget lasts; once it is spent the session stops
+    /// recording payloads, with an anomaly. They are forwarded either way.
+    func payload(_ index: Int, count: Int, at: Double, _ record: (inout ProxySessionRecorder) -> Void) {
+        state.withLock { state in
+            if state.recordedBytes + count <= budget {
+                state.recordedBytes += count
+                record(&state.recorders[index])
+            } else {
+                state.recorders[index].stopRecordingPayloads(budget: budget, at: at)
+            }
+        }
     }
 
     func sessions() -> [Session] {

@@ -28,6 +28,8 @@ public struct ProxySessionRecorder: Sendable {
     private var parsers: [Direction: WebSocketFrameParser] = [:]
     private var assemblers: [Direction: WebSocketMessageAssembler] = [:]
     private var failedDirections: Set<Direction> = []
+    /// The proxy's recording budget ran out while this session was open.
+    private var budgetSpent = false
 
     public init(id: String, client: Endpoint, server: Endpoint, start: Double, limits: HTTP1Limits = .default, websocketLimits: WebSocketLimits = .default) {
         self.session = Session(id: id, client: client, server: server, start: start)
@@ -195,6 +197,18 @@ public struct ProxySessionRecorder: Sendable {
         }
         session.end = SessionEnd(kind: kind, at: at, by: by)
         return session
+    }
+
+    /// The run's recording budget is spent: later payload bytes of this
+    /// session are forwarded but not recorded (said once, as an anomaly).
+    public mutating func stopRecordingPayloads(budget: Int, at: Double) {
+        guard !budgetSpent else { return }
+        budgetSpent = true
+        failedDirections = [.client, .server]
+        session.anomalies.append(Anomaly(
+            kind: .limit, at: at,
+            detail: "the proxy's recording budget (\(budget >> 20) MiB of bodies and WebSocket bytes, --max-recording-mib) is spent: later bytes of this session were forwarded but not recorded"
+        ))
     }
 
     // MARK: Helpers

@@ -23,6 +23,11 @@ extension RecordingProxy {
         /// A request head must arrive in full within this many seconds of its
         /// first byte (slowloris); the connection is closed otherwise.
         public var headTimeout: Double
+        /// The most body and WebSocket bytes the proxy keeps in memory for the
+        /// recording (it writes it at the stop); beyond it, sessions keep
+        /// being forwarded and recorded without their payloads, with an anomaly.
+        public var recordingBudget: Int
+        public static let defaultRecordingBudget = 256 << 20
         /// The tool and version written into the recording's source.
         public var tool: String
         /// One line per exchange and per session.
@@ -31,7 +36,8 @@ extension RecordingProxy {
         public init(
             listenHost: String = "127.0.0.1", listenPort: Int = 9000, upstream: UpstreamTarget,
             upstreamTLS: UpstreamTLS = UpstreamTLS(), clientTLS: ClientTLS? = nil, connectTimeout: Double = 10,
-            maxConnections: Int = 1024, idleTimeout: Double = 300, headTimeout: Double = 10, tool: String = "authreplay", log: (@Sendable (String) -> Void)? = nil
+            maxConnections: Int = 1024, idleTimeout: Double = 300, headTimeout: Double = 10,
+            recordingBudget: Int = Configuration.defaultRecordingBudget, tool: String = "authreplay", log: (@Sendable (String) -> Void)? = nil
         ) {
             self.listenHost = listenHost
             self.listenPort = listenPort
@@ -42,6 +48,7 @@ extension RecordingProxy {
             self.maxConnections = maxConnections
             self.idleTimeout = idleTimeout
             self.headTimeout = headTimeout
+            self.recordingBudget = recordingBudget
             self.tool = tool
             self.log = log
         }

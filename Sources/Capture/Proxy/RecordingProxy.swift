@@ -55,12 +55,12 @@ public final class RecordingProxy: Sendable {
 
     public static func start(configuration: Configuration, clock: @escaping @Sendable () -> Double = RecordingProxy.systemClock) async throws -> RecordingProxy {
         guard (0...65535).contains(configuration.listenPort), configuration.connectTimeout > 0, configuration.maxConnections > 0,
-              configuration.idleTimeout > 0, configuration.headTimeout > 0 else {
+              configuration.idleTimeout > 0, configuration.headTimeout > 0, configuration.recordingBudget > 0 else {
             throw ProxyError(.invalidConfiguration, "the listen port must be 0…65535, the limits and timeouts positive")
         }
         let upstreamTLS = try ProxyTLS.upstreamContext(configuration)
         let clientTLS = try ProxyTLS.clientContext(configuration)
-        let store = ProxyRecordingStore(clock: clock)
+        let store = ProxyRecordingStore(budget: configuration.recordingBudget, clock: clock)
         let settings = ProxyConnection.Settings(configuration: configuration, upstreamTLS: upstreamTLS, store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
         let registry = ChannelRegistry()
