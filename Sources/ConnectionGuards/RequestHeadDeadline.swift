@@ -55,14 +55,4 @@ public final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelH
     public func answerSent() {
         if phase == .answering { phase = .idle }
     }
-
-    /// The connection is a WebSocket (or a byte stream) now: no more heads.
-    public static func remove(from pipeline: ChannelPipeline.SynchronousOperations) {
-        if let deadline = on(pipeline) { pipeline.removeHandler(deadline, promise: nil) }
-    }
-
-    /// Finds the connection's deadline, if it still has one.
-    public static func on(_ pipeline: ChannelPipeline.SynchronousOperations) -> RequestHeadDeadline? {
-        try? pipeline.handler(type: RequestHeadDeadline.self)
-    }
 }

@@ -19,13 +19,14 @@ enum ConnectionPipeline {
         }
         channel.closeFuture.whenComplete { _ in state.remove(channel) }
         let configuration = state.configuration
-        let slot = NIOLoopBound(UpgradeSlot(), eventLoop: channel.eventLoop)
+        let deadline = RequestHeadDeadline(timeout: .nanoseconds(Int64(configuration.headTimeout * 1_000_000_000)), log: configuration.log)
+        let slot = NIOLoopBound(UpgradeSlot(headDeadline: deadline), eventLoop: channel.eventLoop)
 
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: configuration.maxMessageSize,
             automaticErrorHandling: false,
             shouldUpgrade: { channel, head in
-                RequestHeadDeadline.on(channel.pipeline.syncOperations)?.headReceived()
+                slot.value.headDeadline.headReceived()
                 let request = HTTPRequest(head)
                 guard !request.path.hasPrefix(MockReplay.adminPrefix) else { return channel.eventLoop.makeSucceededFuture(nil) }
                 switch state.handle(request, canUpgrade: true) {
@@ -44,7 +45,7 @@ enum ConnectionPipeline {
                 guard let (reference, script, deflate) = slot.value.upgrade else { return channel.close() }
                 slot.value.upgrade = nil
                 return channel.eventLoop.makeCompletedFuture {
-                    RequestHeadDeadline.remove(from: channel.pipeline.syncOperations)
+                    channel.pipeline.syncOperations.removeHandler(slot.value.headDeadline, promise: nil)
                     try channel.pipeline.syncOperations.addHandler(
                         WebSocketReplayHandler(script: script, reference: reference, deflate: deflate, state: state)
                     )
@@ -58,7 +59,7 @@ enum ConnectionPipeline {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1_000_000_000))))
         try sync.addHandler(IdleCloseHandler())
-        try sync.addHandler(RequestHeadDeadline(timeout: .nanoseconds(Int64(configuration.headTimeout * 1_000_000_000)), log: configuration.log))
+        try sync.addHandler(deadline)
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
             withServerUpgrade: (upgraders: [upgrader], completionHandler: completion),
@@ -119,6 +120,10 @@ enum ConnectionPipeline {
 final class UpgradeSlot {
     var upgrade: (RecordedReference, SessionScript, PerMessageDeflateAgreement?)?
     var pending: MockReplay.Decision?
+    /// The connection's slowloris deadline: told when a head is complete and when its answer went out.
+    let headDeadline: RequestHeadDeadline
+
+    init(headDeadline: RequestHeadDeadline) { self.headDeadline = headDeadline }
 }
 
 extension HTTPRequest {

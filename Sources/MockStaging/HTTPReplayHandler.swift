@@ -30,7 +30,7 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            RequestHeadDeadline.on(context.pipeline.syncOperations)?.headReceived()
+            slot.value.headDeadline.headReceived()
             self.head = head
             body = []
             tooLarge = false
@@ -105,7 +105,7 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        RequestHeadDeadline.on(context.pipeline.syncOperations)?.answerSent()
+        slot.value.headDeadline.answerSent()
         if !keepAlive {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }

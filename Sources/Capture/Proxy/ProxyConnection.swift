@@ -32,6 +32,7 @@ final class ProxyConnection {
     let clientChannel: Channel
     let clientRelay: RawByteRelay
     let clientDecoder: ByteToMessageHandler<HTTPRequestDecoder>
+    let headDeadline: RequestHeadDeadline
     private var upstream = Upstream.idle
     private var upstreamRelay: RawByteRelay?
     private var upstreamDecoder: ByteToMessageHandler<HTTPResponseDecoder>?
@@ -50,12 +51,16 @@ final class ProxyConnection {
     private var store: ProxyRecordingStore { settings.store }
     private var upstreamTarget: UpstreamTarget { settings.configuration.upstream }
 
-    init(settings: Settings, index: Int, clientChannel: Channel, clientRelay: RawByteRelay, clientDecoder: ByteToMessageHandler<HTTPRequestDecoder>) {
+    init(
+        settings: Settings, index: Int, clientChannel: Channel, clientRelay: RawByteRelay,
+        clientDecoder: ByteToMessageHandler<HTTPRequestDecoder>, headDeadline: RequestHeadDeadline
+    ) {
         self.settings = settings
         self.index = index
         self.clientChannel = clientChannel
         self.clientRelay = clientRelay
         self.clientDecoder = clientDecoder
+        self.headDeadline = headDeadline
     }
 
     static func configureClient(_ channel: Channel, settings: Settings, tls: NIOSSLContext?) throws {
@@ -70,10 +75,13 @@ final class ProxyConnection {
         try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1_000_000_000))))
         try sync.addHandler(IdleCloseHandler())
         if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-        try sync.addHandler(RequestHeadDeadline(timeout: .nanoseconds(Int64(configuration.headTimeout * 1_000_000_000)), log: configuration.log))
+        let deadline = RequestHeadDeadline(timeout: .nanoseconds(Int64(configuration.headTimeout * 1_000_000_000)), log: configuration.log)
+        try sync.addHandler(deadline)
         let relay = RawByteRelay()
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
-        let connection = ProxyConnection(settings: settings, index: index, clientChannel: channel, clientRelay: relay, clientDecoder: decoder)
+        let connection = ProxyConnection(
+            settings: settings, index: index, clientChannel: channel, clientRelay: relay, clientDecoder: decoder, headDeadline: deadline
+        )
         try sync.addHandlers([relay, HTTPResponseEncoder(), decoder, ClientSideHandler(connection)])
     }
 
@@ -91,7 +99,7 @@ final class ProxyConnection {
         let at = store.now()
         switch part {
         case .head(let head):
-            RequestHeadDeadline.on(clientChannel.pipeline.syncOperations)?.headReceived()
+            headDeadline.headReceived()
             let fields = head.headers.map { HeaderField($0.name, $0.value) }
             let isUpgrade = fields.listElements("Upgrade").contains { $0.lowercased() == "websocket" }
             store.update(index) {
@@ -211,7 +219,7 @@ final class ProxyConnection {
                 return
             }
             responseHeadForwarded = false
-            RequestHeadDeadline.on(clientChannel.pipeline.syncOperations)?.answerSent()
+            headDeadline.answerSent()
             if closeAfterResponse {
                 clientChannel.writeAndFlush(HTTPServerResponsePart.end(trailers)).assumeIsolated().whenComplete { [self] _ in
                     if firstCloser == nil { firstCloser = .server }
@@ -230,7 +238,7 @@ final class ProxyConnection {
         clientChannel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
         store.update(index) { $0.startWebSocket(responseHeaders: head.headers.map { HeaderField($0.name, $0.value) }, at: at) }
         mode = .websocket
-        RequestHeadDeadline.remove(from: clientChannel.pipeline.syncOperations)
+        clientChannel.pipeline.syncOperations.removeHandler(headDeadline, promise: nil)
         clientRelay.startSplicing { [weak self] in self?.splice($0, from: .client) }
         upstreamRelay.startSplicing { [weak self] in self?.splice($0, from: .server) }
         // The decoders hold whatever followed the handshake (often the first
