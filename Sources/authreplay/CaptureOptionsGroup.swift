@@ -69,7 +69,10 @@ enum CaptureDriver {
         var source = source
         let writer: RecordingFileWriter
         do {
-            writer = try RecordingFileWriter(path: options.output, source: Source(kind: sourceKind, name: source.name, tool: "authreplay \(AuthReplay.version)"))
+            // An import can be run again from its file; a live capture is the only copy.
+            writer = try RecordingFileWriter(
+                path: options.output, source: Source(kind: sourceKind, name: source.name, tool: "authreplay \(AuthReplay.version)"),
+                syncsToDisk: sourceKind != .pcapFile)
         } catch {
             Terminal.error("\(error)")
             throw CommandFailure(code: Exit.failure)

@@ -194,7 +194,6 @@ struct DemoTour: Sendable {
 
     private func recordLive(_ source: LiveCaptureSource, service: StagingService, user: StagingService.User) async throws -> (Recording, [DemoAnswer]) {
         let capturing = Task.detached { () throws -> (Timestamp?, [Session]) in
-            var source = source
             var processor = CaptureProcessor(linkType: source.linkType)
             var sessions: [Session] = []
             while let packet = try source.next() { sessions += processor.process(packet.data, at: packet.timestamp) }

@@ -88,7 +88,7 @@ struct Import: AsyncParsableCommand {
         }
         let redactor = try options.redaction.redactor()
         do {
-            let writer = try RecordingFileWriter(path: options.output, source: result.recording.source)
+            let writer = try RecordingFileWriter(path: options.output, source: result.recording.source, syncsToDisk: false)
             try result.write(to: writer, redactor: redactor)
         } catch {
             Terminal.error("\(error)")

@@ -32,11 +32,14 @@ size_mb=$(( $(stat -c %s "$capture") / 1000000 ))
 echo "capture: $capture ($size_mb MB, $sessions WebSocket sessions)"
 
 # measure NAME COMMAND...: best of 3 wall times, peak RSS of that run.
+# Every run writes to a fresh place: the previous run's output is deleted
+# and flushed outside the timing (deleting 280 MB on ext4 costs ~0.4 s,
+# which would otherwise land in whichever tool replaces its old output).
 measure() {
     local name=$1; shift
     local best="" rss=""
     for _ in 1 2 3; do
-        rm -rf "$work/tcpflow-out"; mkdir -p "$work/tcpflow-out"
+        rm -rf "$work/tcpflow-out" "$work/out.json"; mkdir -p "$work/tcpflow-out"; sync
         /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
         read -r wall kb < "$work/time.txt"
         if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; rss=$kb; fi

@@ -17,6 +17,13 @@ public final class PcapFileSource: PacketSource {
     private var filter: bpf_program?
     private let maximumCapturedLength: Int
     private var recordsRead = 0
+    /// Where the next record starts in a classic pcap file: the 24-byte file
+    /// header, then a 16-byte header and the captured bytes per record.
+    /// Counted rather than asked of the FILE (`ftell` costs a syscall per packet).
+    private var nextRecordOffset = 24
+    /// False for a magic libpcap accepts but we do not know: its record
+    /// headers may be longer, so no offset is claimed.
+    private let countsOffsets: Bool
     private var finished = false
 
     /// Opens `path`. `filter` is a BPF expression (tcpdump syntax) applied to every record.
@@ -50,10 +57,13 @@ public final class PcapFileSource: PacketSource {
             throw error
         }
         switch magic {
-        case .known(let format): self.format = format
+        case .known(let format):
+            self.format = format
+            countsOffsets = true
         case .unknown:
             // libpcap accepted a magic we do not know (a future format): report it as pcap.
             self.format = .pcap
+            countsOffsets = false
         }
         self.handle = handle
     }
@@ -67,8 +77,7 @@ public final class PcapFileSource: PacketSource {
     /// after any error (the error is thrown once).
     public func next() throws(PacketSourceError) -> CapturedPacket? {
         while !finished {
-            // Where the next record starts, for messages about it.
-            let offset = pcap_file(handle).map { ftell($0) } ?? -1
+            let offset = nextRecordOffset
             var header: UnsafeMutablePointer<pcap_pkthdr>?
             var data: UnsafePointer<UInt8>?
             let status = pcap_next_ex(handle, &header, &data)
@@ -77,6 +86,7 @@ public final class PcapFileSource: PacketSource {
                 recordsRead += 1
                 guard let header, let data else { continue }
                 let captured = Int(header.pointee.caplen)
+                nextRecordOffset += 16 + captured
                 guard captured <= maximumCapturedLength else {
                     finished = true
                     throw PacketSourceError(
@@ -110,7 +120,7 @@ public final class PcapFileSource: PacketSource {
     /// non-packet blocks, so there the packet number alone is the useful pointer.
     private func at(_ offset: Int) -> String {
         switch format {
-        case .pcap, .pcapNanosecond: offset >= 0 ? " (record at byte offset \(offset))" : ""
+        case .pcap, .pcapNanosecond: countsOffsets ? " (record at byte offset \(offset))" : ""
         case .pcapng: ""
         }
     }
