@@ -16,6 +16,10 @@ public struct CaptureOutcome: Sendable {
 /// through the processor, to the streaming writer. The caller passes the
 /// fallback start time (an empty capture has no first packet) and a progress
 /// callback it throttles itself.
+///
+/// Two threads: the caller's decodes packets into sessions; a writer thread
+/// redacts, encodes and writes them, in the order they ended (see
+/// `SessionHandoff`). The output is the same as one thread doing both.
 public enum CaptureRun {
     /// `redactor`: secrets are replaced in each session before it reaches
     /// the disk; nil writes them as captured and says so in the recording.
@@ -24,29 +28,76 @@ public enum CaptureRun {
         redactor: Redactor?, fallbackStart: Timestamp,
         progress: (CaptureStatistics, PacketSourceStatistics?) -> Void = { _, _ in }
     ) throws(RecordingFileWriter.Error) -> CaptureOutcome {
+        let handoff = SessionHandoff()
+        let writing = SessionWriterThread(writer: writer, redactor: redactor, handoff: handoff)
         var inputError: PacketSourceError?
-        var counts: [String: Int] = [:]
-        func redacted(_ sessions: [Session]) -> [Session] {
-            guard let redactor else { return sessions }
-            return sessions.map { redactor.redact(session: $0, counts: &counts) }
-        }
-        while true {
-            let packet: CapturedPacket
-            do {
-                guard let next = try source.next() else { break }
-                packet = next
-            } catch {
-                inputError = error
-                break
+        var writeError: RecordingFileWriter.Error?
+        do throws(RecordingFileWriter.Error) {
+            while true {
+                let packet: CapturedPacket
+                do {
+                    guard let next = try source.next() else { break }
+                    packet = next
+                } catch {
+                    inputError = error
+                    break
+                }
+                let sessions = processor.process(packet.data, at: packet.timestamp)
+                if !sessions.isEmpty { try handoff.put(sessions, capturedAt: processor.capturedAt ?? fallbackStart) }
+                if processor.statistics.packets % 256 == 0 { progress(processor.statistics, source.statistics()) }
             }
-            let sessions = processor.process(packet.data, at: packet.timestamp)
-            try writer.write(redacted(sessions), capturedAt: processor.capturedAt ?? fallbackStart)
-            if processor.statistics.packets % 256 == 0 { progress(processor.statistics, source.statistics()) }
+            let last = processor.finish(truncated: inputError != nil)
+            if !last.isEmpty { try handoff.put(last, capturedAt: processor.capturedAt ?? fallbackStart) }
+        } catch {
+            writeError = error
         }
-        let last = processor.finish(truncated: inputError != nil)
-        try writer.write(redacted(last), capturedAt: processor.capturedAt ?? fallbackStart)
+        handoff.close()
+        let counts = try writing.join()
+        if let writeError { throw writeError }
         try writer.commit(capturedAt: processor.capturedAt ?? fallbackStart, redaction: RedactionSummary(enabled: redactor != nil, counts: counts))
         progress(processor.statistics, source.statistics())
         return CaptureOutcome(statistics: processor.statistics, sourceStatistics: source.statistics(), inputError: inputError)
     }
+}
+
+/// The writing half of a capture run: takes sessions from the handoff,
+/// redacts them and appends them to the writer until the handoff closes.
+/// The writer belongs to this thread until `join` returns.
+private final class SessionWriterThread: @unchecked Sendable {  // `result` is read only after the thread is joined
+    private var thread: JoinableThread?
+    private var result: Result<[String: Int], RecordingFileWriter.Error> = .success([:])
+
+    init(writer: RecordingFileWriter, redactor: Redactor?, handoff: SessionHandoff) {
+        let box = WriterBox(writer)
+        thread = JoinableThread { [self] in
+            result = Self.run(writer: box.writer, redactor: redactor, handoff: handoff)
+        }
+    }
+
+    private static func run(writer: RecordingFileWriter, redactor: Redactor?, handoff: SessionHandoff) -> Result<[String: Int], RecordingFileWriter.Error> {
+        var counts: [String: Int] = [:]
+        while let batch = handoff.take() {
+            let sessions = redactor.map { r in batch.sessions.map { r.redact(session: $0, counts: &counts) } } ?? batch.sessions
+            do {
+                try writer.write(sessions, capturedAt: batch.capturedAt)
+            } catch {
+                handoff.fail(error)
+                return .failure(error)
+            }
+        }
+        return .success(counts)
+    }
+
+    /// Waits for the thread to drain the handoff; the redaction counts, or its write error.
+    func join() throws(RecordingFileWriter.Error) -> [String: Int] {
+        thread?.join()
+        thread = nil
+        return try result.get()
+    }
+}
+
+/// Moves the (non-Sendable) writer to the writer thread, which owns it until joined.
+private struct WriterBox: @unchecked Sendable {
+    let writer: RecordingFileWriter
+    init(_ writer: RecordingFileWriter) { self.writer = writer }
 }

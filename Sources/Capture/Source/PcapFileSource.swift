@@ -7,6 +7,8 @@ import Glibc
 public final class PcapFileSource: PacketSource {
     /// Default bound on one record's captured length: libpcap's own maximum snaplen.
     public static let defaultMaximumCapturedLength = 262_144
+    /// The stdio buffer libpcap reads the file through.
+    static let readBufferSize = 1 << 20
 
     public let linkType: LinkType
     public let name: String
@@ -14,6 +16,7 @@ public final class PcapFileSource: PacketSource {
     public let format: CaptureFileFormat
 
     private let handle: OpaquePointer
+    private let readBuffer: UnsafeMutablePointer<CChar>
     private var filter: bpf_program?
     private let maximumCapturedLength: Int
     private var recordsRead = 0
@@ -36,10 +39,24 @@ public final class PcapFileSource: PacketSource {
         self.maximumCapturedLength = maximumCapturedLength
         // Sniff the magic first: libpcap's "unknown file format" does not say what the file is.
         let magic = try CaptureFileFormat.sniff(path: path)
-        let (opened, message) = Pcap.withErrorBuffer { errbuf in
-            pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_MICRO), errbuf)
+        // libpcap freads each record through stdio's 4 KiB buffer: a read(2) per 4 KiB.
+        // A 1 MiB buffer, set before the first read, cuts that to one per MiB. glibc
+        // ignores the size unless given the buffer, which must outlive the FILE.
+        let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Self.readBufferSize)
+        let (opened, message) = Pcap.withErrorBuffer { errbuf -> OpaquePointer? in
+            guard let file = fopen(path, "rb") else {
+                // libpcap's own wording for this case.
+                let reason = "\(path): \(String(cString: strerror(errno)))"
+                _ = reason.withCString { strncpy(errbuf, $0, Int(PCAP_ERRBUF_SIZE) - 1) }
+                return nil
+            }
+            setvbuf(file, readBuffer, _IOFBF, Self.readBufferSize)
+            let handle = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_MICRO), errbuf)
+            if handle == nil { fclose(file) }  // on success libpcap owns the FILE and closes it
+            return handle
         }
         guard let handle = opened else {
+            readBuffer.deallocate()
             switch magic {
             case .known(let format):
                 throw PacketSourceError(.cannotOpen, "\(path): cannot open \(format) file: \(message)")
@@ -54,6 +71,7 @@ public final class PcapFileSource: PacketSource {
             if let filter { self.filter = try Pcap.compile(filter, for: handle, name: path) }
         } catch {
             pcap_close(handle)
+            readBuffer.deallocate()
             throw error
         }
         switch magic {
@@ -66,11 +84,13 @@ public final class PcapFileSource: PacketSource {
             countsOffsets = false
         }
         self.handle = handle
+        self.readBuffer = readBuffer
     }
 
     deinit {
         if filter != nil { pcap_freecode(&filter!) }
-        pcap_close(handle)
+        pcap_close(handle)  // closes the FILE, which used readBuffer until then
+        readBuffer.deallocate()
     }
 
     /// The next packet that passes the filter; nil at the end of the file and
