@@ -18,7 +18,7 @@ final class TruncationPipelineTests: XCTestCase {
     func importFile(_ bytes: [UInt8], in directory: URL, name: String) throws -> Run? {
         let input = directory.appendingPathComponent("\(name).pcap").path
         let output = directory.appendingPathComponent("\(name).json").path
-        FileManager.default.createFile(atPath: input, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: input, contents: Data(bytes))
         defer {
             try? FileManager.default.removeItem(atPath: input)
             try? FileManager.default.removeItem(atPath: output)

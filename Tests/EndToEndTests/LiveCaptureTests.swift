@@ -28,7 +28,6 @@ final class LiveCaptureTests: XCTestCase {
         let port = server.port
         let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
         let capture = Task.detached { () -> [Session] in
-            var source = source
             var processor = CaptureProcessor(linkType: source.linkType)
             var sessions: [Session] = []
             while let packet = try source.next() { sessions += processor.process(packet.data, at: packet.timestamp) }

@@ -89,7 +89,6 @@ final class ShippedRecordingsCaptureTests: XCTestCase {
         let port = service.port
         let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
         let capturing = Task.detached { () -> (Timestamp?, [Session]) in
-            var source = source
             var processor = CaptureProcessor(linkType: source.linkType)
             var sessions: [Session] = []
             while let packet = try source.next() { sessions += processor.process(packet.data, at: packet.timestamp) }
