@@ -65,7 +65,14 @@ extension ConnectionDecoder {
     static func message(_ m: AssembledWebSocketMessage, from direction: Direction, at: Double) -> WebSocketMessage {
         let plain = m.frames.count == 1 && m.frames[0].fin && m.frames[0].rsv == (m.compressed ? 4 : 0)
             && m.frames[0].masked == (direction == .client) && !m.payloadIsCompressed
-        let payload: Body = m.opcode == .binary || m.payloadIsCompressed ? .binary(m.payload) : Body(bytes: m.payload)
+        let payload: Body
+        if let text = m.text {
+            payload = .text(text)  // validated once, by the assembler
+        } else if m.opcode == .binary || m.payloadIsCompressed {
+            payload = .binary(m.payload)
+        } else {
+            payload = Body(bytes: m.payload)
+        }
         return WebSocketMessage(
             direction: direction, at: at, opcode: m.opcode, payload: payload, closeCode: m.closeCode,
             compressed: m.compressed, frames: plain ? nil : m.frames
