@@ -35,6 +35,17 @@ struct TCPConnection {
         return true
     }
 
+    /// Gives the connection `stamp`, the next activity stamp, unless it holds
+    /// the one before (the newest given out): then its activity-queue entry
+    /// is still the newest and needs no successor. Returns whether it was
+    /// stamped. A mutating call, so the reassembler need not copy the
+    /// connection out of its table to compare.
+    mutating func stampActivity(_ stamp: UInt64) -> Bool {
+        if self.stamp != 0 && self.stamp == stamp - 1 { return false }
+        self.stamp = stamp
+        return true
+    }
+
     /// A segment for this connection, which may be closed already: then it
     /// only counts as activity (late ACKs, retransmitted FINs). Returns the
     /// change in buffered bytes.

@@ -114,7 +114,9 @@ public struct TCPReassembler: Sendable {
 
 extension TCPReassembler {
     private mutating func touch(_ key: ConnectionKey, index: Dictionary<ConnectionKey, TCPConnection>.Index) {
-        connections.values[index].stamp = nextStamp
+        // A burst of segments on one connection: its entry is already the
+        // newest in the queue, so the order holds without adding another.
+        guard connections.values[index].stampActivity(nextStamp) else { return }
         activity.append((key, nextStamp))
         nextStamp += 1
         compactActivity()
