@@ -153,6 +153,28 @@ final class WebSocketFrameParserTests: XCTestCase {
         }
     }
 
+    func testBufferedBytesOfAPartialFrameAreTheWireBytes() throws {
+        // A masked frame cut inside its payload, then fed in pieces that
+        // start at every key phase: what is buffered is always what was sent.
+        let payload = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let wire = WebSocketWire.frame(opcode: 0x2, payload: payload, mask: 0xA1B2_C3D4) + [0x81, 0x05]
+        var parser = WebSocketFrameParser()
+        var fed = 0
+        for size in [9, 1, 2, 3, 5, 7, 11, 64, 200] {
+            parser.append(wire[fed..<(fed + size)])
+            fed += size
+            XCTAssertNil(try parser.nextFrame())
+            XCTAssertEqual(Array(parser.bufferedBytes), Array(wire[0..<fed]), "after \(fed) bytes")
+            XCTAssertEqual(parser.streamOffset, 0)
+        }
+        parser.append(wire[fed...])
+        let frame = try XCTUnwrap(try parser.nextFrame())
+        XCTAssertEqual(frame.payload, payload)
+        XCTAssertEqual(frame.endOffset, wire.count - 2)
+        XCTAssertEqual(Array(parser.bufferedBytes), [0x81, 0x05])
+        XCTAssertNil(try parser.nextFrame())
+    }
+
     func testOffsetsSurviveCompactionOfALongStream() throws {
         // Many small frames, fed in pieces that always leave a partial frame
         // buffered, so the consumed prefix is compacted mid-buffer.

@@ -35,6 +35,32 @@ struct TCPConnection {
         return true
     }
 
+    /// Gives the connection `stamp`, the next activity stamp, unless it holds
+    /// the one before (the newest given out): then its activity-queue entry
+    /// is still the newest and needs no successor. Returns whether it was
+    /// stamped. A mutating call, so the reassembler need not copy the
+    /// connection out of its table to compare.
+    mutating func stampActivity(_ stamp: UInt64) -> Bool {
+        if self.stamp != 0 && self.stamp == stamp - 1 { return false }
+        self.stamp = stamp
+        return true
+    }
+
+    /// A segment for this connection, which may be closed already: then it
+    /// only counts as activity (late ACKs, retransmitted FINs). Returns the
+    /// change in buffered bytes.
+    mutating func accept(
+        _ segment: TCPSegment, at time: Timestamp, limits: TCPReassemblerLimits, into events: inout [TCPEvent]
+    ) -> Int {
+        guard !isClosed else {
+            lastActivity = time
+            return 0
+        }
+        let before = bufferedBytes
+        process(segment, at: time, limits: limits, into: &events)
+        return bufferedBytes - before
+    }
+
     mutating func process(
         _ segment: TCPSegment, at time: Timestamp, limits: TCPReassemblerLimits, into events: inout [TCPEvent]
     ) {
@@ -43,7 +69,10 @@ struct TCPConnection {
         if direction == .client && clientISN == nil && segment.flags.contains(.syn) && !clientHalf.started {
             clientISN = segment.sequence  // the SYN came after its SYN-ACK
         }
+        // The sink appends straight to the caller's buffer: moved in here and
+        // back out below, never copied.
         var sink = EventSink(id: id, direction: direction)
+        swap(&sink.events, &events)
         withHalf(direction) { half in
             let syn = segment.flags.contains(.syn)
             if !half.started { half.start(at: syn ? segment.sequence &+ 1 : segment.sequence) }
@@ -55,7 +84,7 @@ struct TCPConnection {
         }
         if segment.flags.contains(.fin) && firstFin == nil { firstFin = direction }
         if segment.flags.contains(.rst) {
-            events += sink.events
+            swap(&sink.events, &events)
             end(.reset, by: direction, at: time, into: &events)
             return
         }
@@ -65,7 +94,7 @@ struct TCPConnection {
             sink.direction = fuller
             withHalf(fuller) { $0.skipHole(at: time, into: &sink) }
         }
-        events += sink.events
+        swap(&sink.events, &events)
         if clientHalf.isFinished && serverHalf.isFinished {
             clientHalf.discard()
             serverHalf.discard()

@@ -30,6 +30,13 @@ public struct TCPReassembler: Sendable {
 
     public mutating func process(_ segment: TCPSegment, at time: Timestamp) -> [TCPEvent] {
         var events: [TCPEvent] = []
+        process(segment, at: time, into: &events)
+        return events
+    }
+
+    /// Appends the segment's events to `events`: a caller that reuses one
+    /// buffer for every packet allocates no array per packet.
+    public mutating func process(_ segment: TCPSegment, at time: Timestamp, into events: inout [TCPEvent]) {
         let key = ConnectionKey(segment)
         let isSYN = segment.flags.contains(.syn) && !segment.flags.contains(.ack)
         if let index = connections.index(forKey: key) {
@@ -40,26 +47,21 @@ public struct TCPReassembler: Sendable {
                 bufferedBytes -= before
                 connections.remove(at: index)
             } else {
-                if !connections.values[index].isClosed {
-                    let before = connections.values[index].bufferedBytes
-                    connections.values[index].process(segment, at: time, limits: limits, into: &events)
-                    bufferedBytes += connections.values[index].bufferedBytes - before
-                } else {
-                    connections.values[index].lastActivity = time
-                }
+                // One mutating call: reading fields through `values[index]`
+                // would copy the whole connection out of the table.
+                bufferedBytes += connections.values[index].accept(segment, at: time, limits: limits, into: &events)
                 touch(key, index: index)
                 enforceTotalCap(at: time, into: &events)
-                return events
+                return
             }
         }
         // A lone RST (or one for a connection already forgotten) opens nothing.
-        if segment.flags.contains(.rst) { return events }
+        if segment.flags.contains(.rst) { return }
         while connections.count >= limits.maxConnections {
             evictLeastRecentlyActive(at: time, into: &events)
         }
         open(segment, key: key, at: time, into: &events)
         enforceTotalCap(at: time, into: &events)
-        return events
     }
 
     private mutating func open(
@@ -112,7 +114,9 @@ public struct TCPReassembler: Sendable {
 
 extension TCPReassembler {
     private mutating func touch(_ key: ConnectionKey, index: Dictionary<ConnectionKey, TCPConnection>.Index) {
-        connections.values[index].stamp = nextStamp
+        // A burst of segments on one connection: its entry is already the
+        // newest in the queue, so the order holds without adding another.
+        guard connections.values[index].stampActivity(nextStamp) else { return }
         activity.append((key, nextStamp))
         nextStamp += 1
         compactActivity()

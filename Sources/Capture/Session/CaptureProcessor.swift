@@ -64,6 +64,9 @@ public struct CaptureProcessor: Sendable {
     /// table stays small with 100 000 connections open, and a packet mutates
     /// its decoder in place instead of copying it out and back.
     private var decoders: [ConnectionID: DecoderBox] = [:]
+    /// Reassembly's events for the packet being processed; kept between
+    /// packets (emptied) so its storage is reused instead of allocated per packet.
+    private var events: [TCPEvent] = []
     private var tracker: AuthTracker?
     private var nextSessionNumber = 1
     private var packetsSinceFlush = 0
@@ -96,12 +99,13 @@ public struct CaptureProcessor: Sendable {
         statistics.packets += 1
         statistics.bytes += data.count
         var events: [TCPEvent] = []
+        swap(&events, &self.events)
         do {
             switch try PacketDecoder.decode(Array(data), linkType: linkType) {
             case .tcp(let segment):
                 statistics.tcpSegments += 1
                 if options.ports.isEmpty || options.ports.contains(segment.source.port) || options.ports.contains(segment.destination.port) {
-                    events = reassembler.process(segment, at: timestamp)
+                    reassembler.process(segment, at: timestamp, into: &events)
                 }
             case .ipFragment:
                 statistics.ipFragments += 1
@@ -117,7 +121,10 @@ public struct CaptureProcessor: Sendable {
             packetsSinceFlush = 0
             events += reassembler.flushIdle(now: timestamp)
         }
-        return handle(events, truncated: false)
+        let finished = handle(events, truncated: false)
+        events.removeAll(keepingCapacity: true)  // also lets go of the packets' bytes
+        swap(&events, &self.events)
+        return finished
     }
 
     /// Ends the capture: every open connection is finished (`cut`), marked

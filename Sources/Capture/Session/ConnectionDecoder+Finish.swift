@@ -8,9 +8,9 @@ extension ConnectionDecoder {
         case .http:
             finishHTTP(at: at)
         case .websocket:
-            for direction in [Direction.client, .server] where !failed.contains(direction) {
-                for event in websocket!.assemblers[direction]!.finish() { handle(event, from: direction) }
-                let partial = websocket!.parsers[direction]!.bufferedBytes
+            for direction in [Direction.client, .server] where !failed[direction] {
+                for event in websocket!.assemblers[direction].finish() { handle(event, from: direction) }
+                let partial = websocket!.parsers[direction].bufferedBytes
                 if !partial.isEmpty {
                     session.anomalies.append(Anomaly(
                         kind: .truncated, direction: direction, at: at,
@@ -23,8 +23,9 @@ extension ConnectionDecoder {
             break
         }
         for direction in [Direction.client, .server] {
-            guard let bytes = raw[direction], !bytes.isEmpty else { continue }
-            let dropped = rawDropped[direction] ?? 0
+            let bytes = raw[direction]
+            guard !bytes.isEmpty else { continue }
+            let dropped = rawDropped[direction]
             if let index = rawAnomaly[direction] {
                 session.anomalies[index].data = Body(bytes: bytes)
                 session.anomalies[index].bytes = bytes.count + dropped
@@ -55,14 +56,14 @@ extension ConnectionDecoder {
     }
 
     private mutating func finishHTTP(at: Double) {
-        if !failed.contains(.client) {
+        if !failed.client {
             do {
                 while let event = try requestParser.finish() { handleRequest(event) }
             } catch {
                 fail(.client, kind: .truncated, at: at, detail: "the stream ended inside a request: \(error)")
             }
         }
-        if !failed.contains(.server) {
+        if !failed.server {
             do {
                 while mode == .http, let event = try responseParser.finish() { handleResponse(event) }
             } catch {

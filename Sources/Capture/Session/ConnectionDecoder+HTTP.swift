@@ -7,7 +7,7 @@ extension ConnectionDecoder {
         var progress = true
         while progress && mode == .http {
             progress = false
-            if !failed.contains(.client) {
+            if !failed.client {
                 do {
                     while mode == .http, let event = try requestParser.next() {
                         handleRequest(event)
@@ -17,7 +17,7 @@ extension ConnectionDecoder {
                     fail(.client, kind: .malformedHTTP, at: now, detail: "request: \(error)")
                 }
             }
-            if !failed.contains(.server) {
+            if !failed.server {
                 do {
                     while mode == .http, let event = try responseParser.next() {
                         handleResponse(event)
@@ -32,8 +32,8 @@ extension ConnectionDecoder {
 
     mutating func handleRequest(_ event: HTTP1Event) {
         let (message, complete) = event.parts
-        let at = clocks[.client]!.time(endingAt: message.endOffset)
-        clocks[.client]!.release(before: message.endOffset)
+        let at = clocks.client.time(endingAt: message.endOffset)
+        clocks.client.release(before: message.endOffset)
         let request = HTTPRequest(
             at: at, method: message.method ?? "", target: message.target ?? "", version: message.version,
             headers: message.headers, body: message.body.isEmpty ? nil : Body(bytes: message.body),
@@ -52,8 +52,8 @@ extension ConnectionDecoder {
 
     mutating func handleResponse(_ event: HTTP1Event) {
         let (message, complete) = event.parts
-        let at = clocks[.server]!.time(endingAt: message.endOffset)
-        clocks[.server]!.release(before: message.endOffset)
+        let at = clocks.server.time(endingAt: message.endOffset)
+        clocks.server.release(before: message.endOffset)
         let status = message.status ?? 0
         if status >= 100 && status < 200 && status != 101 {
             interim.append(InterimResponse(at: at, status: status, reason: message.reason ?? "", headers: message.headers))
@@ -100,10 +100,10 @@ extension ConnectionDecoder {
         }
         let clientOffset = requestParser.offset
         let serverOffset = responseParser.offset
-        let leftovers: [Direction: ([UInt8], Int)] = [
-            .client: (requestParser.takeRemainingBytes(), clientOffset),
-            .server: (responseParser.takeRemainingBytes(), serverOffset),
-        ]
+        let leftovers = DirectionPair(
+            client: (bytes: requestParser.takeRemainingBytes(), offset: clientOffset),
+            server: (bytes: responseParser.takeRemainingBytes(), offset: serverOffset)
+        )
         if exchange.isWebSocketUpgrade {
             let headers = response.headers
             startWebSocket(subprotocol: headers.first("Sec-WebSocket-Protocol"), extensions: headers.first("Sec-WebSocket-Extensions"), leftovers: leftovers)
@@ -113,7 +113,7 @@ extension ConnectionDecoder {
             for direction in [Direction.client, .server] {
                 session.anomalies.append(Anomaly(kind: .undecoded, direction: direction, at: at, detail: "the connection switched to \(what), which is not decoded; its bytes are kept"))
                 rawAnomaly[direction] = session.anomalies.count - 1
-                keepRaw(leftovers[direction]!.0[...], from: direction)
+                keepRaw(leftovers[direction].bytes[...], from: direction)
             }
         }
     }

@@ -40,14 +40,14 @@ struct ConnectionDecoder: Sendable {
     /// Exchanges waiting for their response, oldest first (pipelining).
     var awaitingResponse: [Int] = []
     var interim: [InterimResponse] = []
-    var clocks: [Direction: StreamClock] = [.client: StreamClock(), .server: StreamClock()]
+    var clocks = DirectionPair(repeating: StreamClock())
     var websocket: WebSocketState?
     /// Directions no longer parsed; their bytes go to `raw`.
-    var failed: Set<Direction> = []
-    var raw: [Direction: [UInt8]] = [:]
-    var rawDropped: [Direction: Int] = [:]
+    var failed = DirectionPair(repeating: false)
+    var raw = DirectionPair<[UInt8]>(repeating: [])
+    var rawDropped = DirectionPair(repeating: 0)
     /// The anomaly that receives a direction's raw bytes at the end.
-    var rawAnomaly: [Direction: Int] = [:]
+    var rawAnomaly = DirectionPair<Int?>(repeating: nil)
     var completed: [Completed] = []
     /// After a gap in the server stream: bytes skipped so far while looking
     /// for the next status line (nil when not resynchronizing).
@@ -96,7 +96,7 @@ struct ConnectionDecoder: Sendable {
             mode = .http
         case .websocketFrame(let fromClient) where midstream:
             if fromClient != (direction == .client) { swapEndpoints() }
-            startWebSocket(subprotocol: nil, extensions: nil, leftovers: [.client: ([], 0), .server: ([], 0)])
+            startWebSocket(subprotocol: nil, extensions: nil, leftovers: DirectionPair(repeating: (bytes: [], offset: 0)))
         case .websocketFrame, .other:
             return false
         }
@@ -110,8 +110,8 @@ struct ConnectionDecoder: Sendable {
 
     mutating func receive(_ bytes: ArraySlice<UInt8>, from wireDirection: Direction, at: Double) {
         let direction = role(wireDirection)
-        clocks[direction]!.append(count: bytes.count, at: at)
-        if failed.contains(direction) {
+        clocks[direction].append(count: bytes.count, at: at)
+        if failed[direction] {
             keepRaw(bytes, from: direction)
             return
         }
@@ -135,16 +135,16 @@ struct ConnectionDecoder: Sendable {
             if direction == .client { requestParser.append(bytes) } else { responseParser.append(bytes) }
             pumpHTTP(at: at)
         case .websocket:
-            websocket!.parsers[direction]!.append(bytes)
+            websocket!.parsers[direction].append(bytes)
             pumpWebSocket(direction)
         }
     }
 
     mutating func gap(_ count: Int, from wireDirection: Direction, at: Double) {
         let direction = role(wireDirection)
-        clocks[direction]!.skip(count: count, at: at)
+        clocks[direction].skip(count: count, at: at)
         session.anomalies.append(Anomaly(kind: .gap, direction: direction, at: at, detail: "\(count) bytes missing from the \(direction.rawValue) stream", bytes: count))
-        guard !failed.contains(direction) else { return }
+        guard !failed[direction] else { return }
         switch mode {
         case .http where direction == .server:
             resynchronizeResponses(at: at)
@@ -158,9 +158,9 @@ struct ConnectionDecoder: Sendable {
     }
 
     mutating func keepRaw(_ bytes: ArraySlice<UInt8>, from direction: Direction) {
-        let room = max(0, limits.maxRawBytes - (raw[direction]?.count ?? 0))
-        raw[direction, default: []].append(contentsOf: bytes.prefix(room))
-        if bytes.count > room { rawDropped[direction, default: 0] += bytes.count - room }
+        let room = max(0, limits.maxRawBytes - raw[direction].count)
+        raw[direction].append(contentsOf: bytes.prefix(room))
+        if bytes.count > room { rawDropped[direction] += bytes.count - room }
     }
 
     /// A gap in the server stream loses the response in progress. Responses
@@ -195,11 +195,11 @@ struct ConnectionDecoder: Sendable {
         case .http:
             leftover = direction == .client ? requestParser.takeRemainingBytes() : responseParser.takeRemainingBytes()
         case .websocket:
-            leftover = Array(websocket!.parsers[direction]!.bufferedBytes)
+            leftover = Array(websocket!.parsers[direction].bufferedBytes)
         case .undecided, .undecoded:
             break
         }
-        failed.insert(direction)
+        failed[direction] = true
         session.anomalies.append(Anomaly(kind: kind, direction: direction, at: at, detail: detail))
         rawAnomaly[direction] = session.anomalies.count - 1
         keepRaw(leftover[...], from: direction)

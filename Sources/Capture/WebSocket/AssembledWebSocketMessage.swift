@@ -8,6 +8,11 @@ public struct AssembledWebSocketMessage: Hashable, Sendable {
     /// `payloadIsCompressed`); for a close frame, the reason bytes only (a
     /// malformed 1-byte close body is kept here as it was).
     public var payload: [UInt8]
+    /// A complete, uncompressed (or inflated) text message's payload as a
+    /// String; nil when it is not valid UTF-8, and for every other message.
+    /// Making the String is how the assembler checks the UTF-8 (RFC 6455
+    /// §8.1), so the recording reuses it instead of validating the bytes again.
+    public var text: String?
     /// Close frames: the status code, nil when the frame had fewer than 2 bytes.
     public var closeCode: Int?
     /// The message was sent compressed (RSV1 on its first frame).
@@ -25,11 +30,12 @@ public struct AssembledWebSocketMessage: Hashable, Sendable {
     public var endOffset: Int
 
     public init(
-        opcode: WebSocketOpcode, payload: [UInt8], closeCode: Int? = nil, compressed: Bool = false,
+        opcode: WebSocketOpcode, payload: [UInt8], text: String? = nil, closeCode: Int? = nil, compressed: Bool = false,
         payloadIsCompressed: Bool = false, frames: [WebSocketFrameInfo], startOffset: Int, endOffset: Int
     ) {
         self.opcode = opcode
         self.payload = payload
+        self.text = text
         self.closeCode = closeCode
         self.compressed = compressed
         self.payloadIsCompressed = payloadIsCompressed

@@ -17,6 +17,12 @@ public struct WebSocketFrameParser: Sendable {
     private var readIndex = 0
     /// Stream offset of `storage[0]`.
     private var storageBase = 0
+    /// A frame whose header has been read but whose payload was still
+    /// arriving. Later bytes are unmasked straight into its payload instead
+    /// of being buffered raw and copied out again, which would copy every
+    /// byte of a frame that spans several packets twice. While it is
+    /// unfinished, `storage` is empty.
+    private var partial: PartialFrame?
     private var failure: WebSocketParseError?
 
     public init(limits: WebSocketLimits = .default) {
@@ -24,12 +30,16 @@ public struct WebSocketFrameParser: Sendable {
     }
 
     /// Stream offset of the first byte not yet returned in a frame.
-    public var streamOffset: Int { storageBase + readIndex }
+    public var streamOffset: Int { partial?.frame.startOffset ?? storageBase + readIndex }
 
-    /// Bytes received but not yet part of a returned frame: a partial frame at
-    /// the end of a capture, or the bytes from the failing header on after an
-    /// error. Keep them in the anomaly so nothing on the wire is lost.
-    public var bufferedBytes: ArraySlice<UInt8> { storage[readIndex...] }
+    /// Bytes received but not yet part of a returned frame, as they were on
+    /// the wire: a partial frame at the end of a capture, or the bytes from
+    /// the failing header on after an error. Keep them in the anomaly so
+    /// nothing on the wire is lost.
+    public var bufferedBytes: ArraySlice<UInt8> {
+        guard let partial else { return storage[readIndex...] }
+        return (partial.wireBytes + storage[readIndex...])[...]
+    }
 
     /// Bytes appended after a parse error; they are not kept.
     public private(set) var bytesDroppedAfterError = 0
@@ -39,12 +49,31 @@ public struct WebSocketFrameParser: Sendable {
             bytesDroppedAfterError += bytes.count
             return
         }
-        storage.append(contentsOf: bytes)
+        if partial != nil {
+            let taken = bytes.withContiguousStorageIfAvailable { appendToPartialFrame(UnsafeRawBufferPointer($0)) }
+                ?? Array(bytes).withUnsafeBytes { appendToPartialFrame($0) }
+            storage.append(contentsOf: bytes.dropFirst(taken))
+        } else {
+            storage.append(contentsOf: bytes)
+        }
+    }
+
+    /// Gives the partial frame the bytes it still lacks; returns how many it took.
+    private mutating func appendToPartialFrame(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let count = min(partial!.missing, bytes.count)
+        partial!.appendPayload(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+        storageBase += count
+        return count
     }
 
     /// The next complete frame, or nil when more bytes are needed.
     public mutating func nextFrame() throws(WebSocketParseError) -> WebSocketFrame? {
         if let failure { throw failure }
+        if let pending = partial {
+            guard pending.missing == 0 else { return nil }
+            partial = nil
+            return pending.frame
+        }
         let available = storage.count - readIndex
         guard available >= 2 else { return nil }
         let start = readIndex
@@ -86,22 +115,34 @@ public struct WebSocketFrameParser: Sendable {
             headerLength += 4
         }
         let payloadLength = Int(length)
-        guard available - headerLength >= payloadLength else { return nil }
-
-        let payload = copyPayload(from: start + headerLength, count: payloadLength, maskingKey: maskingKey)
-        let frame = WebSocketFrame(
+        var frame = WebSocketFrame(
             fin: first & 0x80 != 0,
             rsv: (first >> 4) & 0x7,
             opcodeCode: first & 0x0F,
             masked: masked,
             maskingKey: maskingKey,
-            payload: payload,
+            payload: [],
             nonMinimalLength: nonMinimal,
             startOffset: storageBase + start,
             endOffset: storageBase + start + headerLength + payloadLength
         )
+        guard available - headerLength >= payloadLength else {
+            startPartialFrame(frame, headerLength: headerLength)
+            return nil
+        }
+        frame.payload = copyPayload(from: start + headerLength, count: payloadLength, maskingKey: maskingKey)
         consume(headerLength + payloadLength)
         return frame
+    }
+
+    /// Moves a frame whose payload has only partly arrived out of `storage`
+    /// (which then holds nothing) into `partial`.
+    private mutating func startPartialFrame(_ frame: WebSocketFrame, headerLength: Int) {
+        let header = Array(storage[readIndex..<(readIndex + headerLength)])
+        var pending = PartialFrame(frame: frame, header: header)
+        storage.withUnsafeBytes { pending.appendPayload(UnsafeRawBufferPointer(rebasing: $0[(readIndex + headerLength)...])) }
+        consume(storage.count - readIndex)
+        partial = pending
     }
 
     private mutating func fail(_ code: WebSocketParseError.Code, reason: String) throws(WebSocketParseError) -> WebSocketFrame? {
@@ -135,6 +176,8 @@ public struct WebSocketFrameParser: Sendable {
     }
 
     /// XORs eight bytes at a time: this runs over every byte a client sends.
+    /// `key` applies from the first byte on (see `PartialFrame` for a
+    /// payload unmasked in pieces).
     static func unmask(from: UnsafeRawPointer, to: UnsafeMutableRawPointer, count: Int, key: UInt32) {
         let keyBytes: [UInt8] = [UInt8(key >> 24), UInt8(truncatingIfNeeded: key >> 16), UInt8(truncatingIfNeeded: key >> 8), UInt8(truncatingIfNeeded: key)]
         // The key repeated twice in memory order, so the XOR is independent of

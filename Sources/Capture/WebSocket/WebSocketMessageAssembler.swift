@@ -180,11 +180,13 @@ public struct WebSocketMessageAssembler: Sendable {
                 report(.decompression, "permessage-deflate data did not inflate (\(reason)); the \(message.payload.count) compressed bytes are kept as sent")
             }
         }
-        if message.opcode == .text && !payloadIsCompressed && !truncated && !WebSocketMessageAssembler.isValidUTF8(payload) {
-            report(.protocolViolation, "text message is not valid UTF-8 (RFC 6455 §8.1); the bytes are kept")
+        var text: String?
+        if message.opcode == .text && !payloadIsCompressed && !truncated {
+            text = String(validating: payload, as: UTF8.self)
+            if text == nil { report(.protocolViolation, "text message is not valid UTF-8 (RFC 6455 §8.1); the bytes are kept") }
         }
         events.append(.message(AssembledWebSocketMessage(
-            opcode: message.opcode, payload: payload, compressed: message.compressed,
+            opcode: message.opcode, payload: payload, text: text, compressed: message.compressed,
             payloadIsCompressed: payloadIsCompressed, frames: message.frames,
             startOffset: message.startOffset, endOffset: message.endOffset
         )))
@@ -232,16 +234,8 @@ public struct WebSocketMessageAssembler: Sendable {
         }
     }
 
-    /// Runs over every text payload, which `Body(bytes:)` validates again
-    /// when it makes the String: so the ASCII prefix (usually all of it) is
-    /// skipped eight bytes at a time without building a String; the rest,
-    /// which starts at a character boundary, goes to the standard library.
+    /// Close reasons (RFC 6455 §5.5.1); text messages are checked by making their String.
     static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
-        let asciiPrefix = bytes.withUnsafeBytes { raw -> Int in
-            var i = 0
-            while i + 8 <= raw.count, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
-            return i
-        }
-        return asciiPrefix == bytes.count || String(validating: bytes[asciiPrefix...], as: UTF8.self) != nil
+        String(validating: bytes, as: UTF8.self) != nil
     }
 }
