@@ -8,26 +8,16 @@ public enum PacketDecoder {
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) throws(PacketDecodeError)
         -> DecodedPacket
     {
-        try decodeCore(bytes, linkType: linkType) { range in
-            // The one copy of the payload: a plain memcpy out of the capture buffer.
-            [UInt8](unsafeUninitializedCapacity: range.count) { buffer, count in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[range]))
-                count = range.count
-            }[...]
-        }
+        try decodeLink(Frame(bytes: bytes, source: .copy), linkType: linkType)
     }
 
     /// Decodes a frame held in an array; the payload shares the array's storage.
     public static func decode(_ bytes: ArraySlice<UInt8>, linkType: LinkType) throws(PacketDecodeError)
         -> DecodedPacket
     {
-        let base = bytes.startIndex
         let result: Result<DecodedPacket, PacketDecodeError> = bytes.withUnsafeBytes { raw in
             do throws(PacketDecodeError) {
-                return .success(
-                    try decodeCore(raw, linkType: linkType) { range in
-                        bytes[(base + range.lowerBound)..<(base + range.upperBound)]
-                    })
+                return .success(try decodeLink(Frame(bytes: raw, source: .share(bytes)), linkType: linkType))
             } catch {
                 return .failure(error)
             }
@@ -37,14 +27,6 @@ public enum PacketDecoder {
 
     public static func decode(_ bytes: [UInt8], linkType: LinkType) throws(PacketDecodeError) -> DecodedPacket {
         try decode(bytes[...], linkType: linkType)
-    }
-
-    static func decodeCore(
-        _ b: UnsafeRawBufferPointer, linkType: LinkType, payload: (Range<Int>) -> ArraySlice<UInt8>
-    ) throws(PacketDecodeError) -> DecodedPacket {
-        try withoutActuallyEscaping(payload) { (payload) throws(PacketDecodeError) in
-            try decodeLink(Frame(bytes: b, payload: payload), linkType: linkType)
-        }
     }
 
     private static func decodeLink(_ frame: Frame, linkType: LinkType) throws(PacketDecodeError) -> DecodedPacket {
@@ -86,8 +68,33 @@ public enum PacketDecoder {
 
 /// A cursor-free view of one frame while it is being decoded.
 struct Frame {
+    /// Where the TCP payload is taken from. An enum rather than a closure:
+    /// this runs for every packet, and a closure costs a context and a
+    /// runtime escape check each time.
+    enum PayloadSource {
+        /// Copied out of `bytes`, which belong to the caller and do not outlive the call.
+        case copy
+        /// A slice of the array `bytes` points into, sharing its storage.
+        case share(ArraySlice<UInt8>)
+    }
+
     let bytes: UnsafeRawBufferPointer
-    let payload: (Range<Int>) -> ArraySlice<UInt8>
+    let source: PayloadSource
+
+    /// The payload at `range` of `bytes`.
+    func payload(_ range: Range<Int>) -> ArraySlice<UInt8> {
+        switch source {
+        case .copy:
+            // The one copy of the payload: a plain memcpy out of the capture buffer.
+            return [UInt8](unsafeUninitializedCapacity: range.count) { buffer, count in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[range]))
+                count = range.count
+            }[...]
+        case .share(let array):
+            let base = array.startIndex
+            return array[(base + range.lowerBound)..<(base + range.upperBound)]
+        }
+    }
 
     func need(_ count: Int, from offset: Int = 0, _ what: String) throws(PacketDecodeError) {
         let have = bytes.count - offset
