@@ -43,6 +43,22 @@ final class Base64AndJWTTests: XCTestCase {
         XCTAssertEqual(JWT.findAll(in: "no tokens here").count, 0)
     }
 
+    /// Redaction's text pass skips tokens with a redacted signature without
+    /// decoding them; it must find every other token the full search finds.
+    func testSkippingRedactedTokensFindsTheSameOthers() {
+        let redacted = Redactor().redact(value: SecretFixtures.accessToken)
+        let pieces = [
+            SecretFixtures.accessToken, SecretFixtures.otherToken, redacted, "eyJhbGciOiJub25lIn0", "eyJ", ".", "..", " ", "x",
+            Pseudonymizer.signaturePrefix, Pseudonymizer.signaturePrefix + "abc", "eyJzdWIiOiJ4In0", "authorization.bearer.",
+        ]
+        var rng = SplitMix64(seed: 21)
+        for _ in 0..<3000 {
+            let text = (0..<Int.random(in: 1...6, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let all = JWT.findAll(in: text).filter { !Pseudonymizer.isRedactedSignature($0.encodedSignature) }
+            XCTAssertEqual(JWT.findAll(in: text, skippingRedacted: true), all, text)
+        }
+    }
+
     func testISO8601() throws {
         let t = try XCTUnwrap(Timestamp(iso8601: "2026-11-25T06:00:00.123456Z"))
         XCTAssertEqual(t.iso8601, "2026-11-25T06:00:00.123456Z")

@@ -55,7 +55,19 @@ public struct JWT: Hashable, Sendable {
         return text.withUTF8 { findAll(in: $0) }
     }
 
-    static func findAll(in bytes: UnsafeBufferPointer<UInt8>) -> [JWT] {
+    /// - Parameter skippingRedacted: leave out, without decoding them,
+    ///   tokens whose signature part starts with the redaction prefix
+    ///   (`Pseudonymizer.signaturePrefix`); redaction would keep them as they
+    ///   are unless it pseudonymizes claims. Skipping such a candidate is
+    ///   exact even when it is not a JWT: its claims part cannot start
+    ///   another one (the part after it decodes to `D@…`, not a JSON object),
+    ///   and its signature part does not start with `eyJ`.
+    static func findAll(in text: String, skippingRedacted: Bool) -> [JWT] {
+        var text = text
+        return text.withUTF8 { findAll(in: $0, skippingRedacted: skippingRedacted) }
+    }
+
+    static func findAll(in bytes: UnsafeBufferPointer<UInt8>, skippingRedacted: Bool = false) -> [JWT] {
         var found: [JWT] = []
         var runStart = -1
         var runHasCandidate = false
@@ -75,8 +87,11 @@ public struct JWT: Hashable, Sendable {
             var p = 0
             while p + 2 < parts.count {
                 let first = parts[p]
-                if first.count >= 3, bytes[first.lowerBound] == UInt8(ascii: "e"), bytes[first.lowerBound + 1] == UInt8(ascii: "y"),
-                   bytes[first.lowerBound + 2] == UInt8(ascii: "J"),
+                let mayStart = first.count >= 3 && bytes[first.lowerBound] == UInt8(ascii: "e") && bytes[first.lowerBound + 1] == UInt8(ascii: "y")
+                    && bytes[first.lowerBound + 2] == UInt8(ascii: "J")
+                if mayStart && skippingRedacted && hasRedactedPrefix(parts[p + 2]) {
+                    p += 3
+                } else if mayStart,
                    let jwt = JWT(String(decoding: UnsafeBufferPointer(rebasing: bytes[first.lowerBound..<parts[p + 2].upperBound]), as: UTF8.self)) {
                     found.append(jwt)
                     p += 3
@@ -84,6 +99,10 @@ public struct JWT: Hashable, Sendable {
                     p += 1
                 }
             }
+        }
+        func hasRedactedPrefix(_ part: Range<Int>) -> Bool {
+            let prefix = Pseudonymizer.signaturePrefix.utf8
+            return part.count >= prefix.count && zip(bytes[part], prefix).allSatisfy { $0 == $1 }
         }
         for k in 0..<bytes.count {
             let b = bytes[k]

@@ -110,22 +110,20 @@ public enum JSONWriter {
         }
 
         /// The escaped string, quotes included. Payloads are megabytes of text
-        /// that mostly need no escape, so runs are found eight bytes at a time
-        /// and copied in bulk; the escapes are the same as byte by byte.
+        /// that mostly need no escape, so runs are found sixteen bytes at a
+        /// time (`ByteScan`) and copied in bulk; the escapes are the same as
+        /// byte by byte.
         mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
             bytes.append(UInt8(ascii: "\""))
             guard let base = utf8.baseAddress else {
                 bytes.append(UInt8(ascii: "\""))
                 return
             }
-            let raw = UnsafeRawPointer(base)
             let count = utf8.count
             var runStart = 0
             var i = 0
             while true {
-                while i + 8 <= count, !JSONWriter.mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-                    i += 8
-                }
+                i = ByteScan.firstMarked(base, from: i, count: count, JSONEscapedBytes.self)
                 guard i < count else { break }
                 let b = base[i]
                 let escape: StaticString?
@@ -138,7 +136,7 @@ public enum JSONWriter {
                 case 0x08: escape = "\\b"
                 case 0x0C: escape = "\\f"
                 case 0x00..<0x20, 0x7F: escape = nil
-                default:
+                default:  // not reached: `JSONEscapedBytes` marks exactly the cases above
                     i += 1
                     continue
                 }
@@ -158,18 +156,6 @@ public enum JSONWriter {
         }
     }
 
-    /// True when one of the eight bytes of `word` may need an escape (a
-    /// control byte, `"`, `\` or DEL); never false when one does. Classic
-    /// SWAR tests: a byte is below n when `(x - n·0x01…) & ~x & 0x80…` marks it.
-    @inline(__always)
-    static func mayNeedEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
-        let control = (word &- ones &* 0x20) & ~word & highs
-        return control | hasZero(word ^ (ones &* 0x22)) | hasZero(word ^ (ones &* 0x5C)) | hasZero(word ^ (ones &* 0x7F)) != 0
-    }
-
     /// Arrays of up to four short scalars print on one line.
     static func isInline(_ elements: [JSONValue]) -> Bool {
         guard elements.count <= 4 else { return false }
@@ -180,5 +166,20 @@ public enum JSONWriter {
             case .array, .object: return false
             }
         }
+    }
+}
+
+/// The bytes a JSON string cannot hold as they are: control bytes, `"`, `\`
+/// (RFC 8259 §7), and DEL.
+enum JSONEscapedBytes: ByteClass {
+    @inline(__always)
+    static func isMarked(_ b: UInt8) -> Bool {
+        b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F
+    }
+
+    @inline(__always)
+    static func marks(_ lanes: ByteScan.Lanes) -> ByteScan.Marks {
+        lanes .< ByteScan.Lanes(repeating: 0x20) .| lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "\""))
+            .| lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "\\")) .| lanes .== ByteScan.Lanes(repeating: 0x7F)
     }
 }
