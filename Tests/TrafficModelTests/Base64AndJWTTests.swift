@@ -43,6 +43,39 @@ final class Base64AndJWTTests: XCTestCase {
         XCTAssertEqual(JWT.findAll(in: "no tokens here").count, 0)
     }
 
+    /// `JWT.init` splits by bytes; it must accept exactly what splitting
+    /// Characters accepted, non-ASCII and "\r\n" included.
+    func testSplittingBytesAcceptsWhatSplittingCharactersDid() {
+        func reference(_ token: String) -> Bool {
+            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[0].count >= 4, parts[1].count >= 2,
+                  let header = Base64.decode(parts[0]), let claims = Base64.decode(parts[1]),
+                  parts[2].isEmpty || Base64.decode(parts[2]) != nil,
+                  let h = try? JSONParser.parse(header), case .object = h, h["alg"]?.stringValue != nil,
+                  let c = try? JSONParser.parse(claims), case .object = c
+            else { return false }
+            return true
+        }
+        let parts = ["eyJhbGciOiJub25lIn0", "eyJzdWIiOiJ4In0", "sig", "ab", ""]
+        let junk = [".", "\r\n", "\r", "\n", "\u{301}", "é", "\u{600}", "=", "a"]
+        var rng = SplitMix64(seed: 5)
+        var accepted = 0
+        for _ in 0..<4000 {
+            var pieces = (0..<3).map { _ in parts.randomElement(using: &rng)! }
+            // Mostly one junk piece somewhere, so most tokens are near misses.
+            if Int.random(in: 0..<4, using: &rng) > 0 {
+                let k = Int.random(in: 0..<3, using: &rng)
+                let j = junk.randomElement(using: &rng)!
+                pieces[k] = Bool.random(using: &rng) ? j + pieces[k] : pieces[k] + j
+            }
+            let text = pieces.joined(separator: ".")
+            XCTAssertEqual(JWT(text) != nil, reference(text), text.debugDescription)
+            XCTAssertEqual(JWT(text[...]) != nil, reference(text), text.debugDescription)
+            if JWT(text) != nil { accepted += 1 }
+        }
+        XCTAssertGreaterThan(accepted, 20)
+    }
+
     /// Redaction's text pass skips tokens with a redacted signature without
     /// decoding them; it must find every other token the full search finds.
     func testSkippingRedactedTokensFindsTheSameOthers() {

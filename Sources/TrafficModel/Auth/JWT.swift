@@ -11,19 +11,35 @@ public struct JWT: Hashable, Sendable {
     /// Parses `token` as a JWT, or nil when it is not one. Strict: both JSON
     /// parts must be objects and the header must name an algorithm.
     public init?(_ token: some StringProtocol) {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count >= 4, parts[1].count >= 2 else { return nil }
-        guard let headerBytes = Base64.decode(parts[0]), let claimBytes = Base64.decode(parts[1]) else { return nil }
+        // Split at the dots by UTF-8 bytes, not Characters (import and
+        // redaction decode every credential): any non-ASCII byte is outside
+        // base64's alphabet, so such a token fails either way, and in ASCII
+        // only "\r\n" is a Character of two bytes, which fails the same.
+        let utf8 = token.utf8
+        var first: String.Index?
+        var second: String.Index?
+        for i in utf8.indices {
+            let b = utf8[i]
+            if b >= 0x80 { return nil }
+            guard b == UInt8(ascii: ".") else { continue }
+            if first == nil { first = i } else if second == nil { second = i } else { return nil }
+        }
+        guard let first, let second else { return nil }
+        let encodedHeader = token[utf8.startIndex..<first]
+        let encodedClaims = token[utf8.index(after: first)..<second]
+        let encodedSignature = token[utf8.index(after: second)..<utf8.endIndex]
+        guard encodedHeader.utf8.count >= 4, encodedClaims.utf8.count >= 2 else { return nil }
+        guard let headerBytes = Base64.decode(encodedHeader), let claimBytes = Base64.decode(encodedClaims) else { return nil }
         // An empty signature is an unsecured JWT (alg "none"); otherwise base64url.
-        guard parts[2].isEmpty || Base64.decode(parts[2]) != nil else { return nil }
+        guard encodedSignature.isEmpty || Base64.decode(encodedSignature) != nil else { return nil }
         guard let header = try? JSONParser.parse(headerBytes), case .object = header, header["alg"]?.stringValue != nil,
               let claims = try? JSONParser.parse(claimBytes), case .object = claims
         else { return nil }
         self.header = header
         self.claims = claims
-        self.encodedHeader = String(parts[0])
-        self.encodedClaims = String(parts[1])
-        self.encodedSignature = String(parts[2])
+        self.encodedHeader = String(encodedHeader)
+        self.encodedClaims = String(encodedClaims)
+        self.encodedSignature = String(encodedSignature)
     }
 
     public var compact: String { "\(encodedHeader).\(encodedClaims).\(encodedSignature)" }
