@@ -17,6 +17,32 @@ final class Base64AndJWTTests: XCTestCase {
         XCTAssertNil(Base64.decode("ab=c"))
     }
 
+    /// The in-place encoder against the plain bit-by-bit definition, every
+    /// remainder, both alphabets, with and without padding.
+    func testBase64EncodeMatchesTheDefinition() {
+        func reference(_ bytes: [UInt8], url: Bool, padding: Bool) -> String {
+            let alphabet = Array((url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
+            let bits = bytes.flatMap { b in (0..<8).map { (b >> (7 - $0)) & 1 } }
+            var out = ""
+            for start in stride(from: 0, to: bits.count, by: 6) {
+                let six = (0..<6).map { start + $0 < bits.count ? bits[start + $0] : 0 }
+                out.append(alphabet[Int(six.reduce(0) { $0 << 1 | $1 })])
+            }
+            while padding && out.count % 4 != 0 { out += "=" }
+            return out
+        }
+        var rng = SplitMix64(seed: 3)
+        for n in 0..<40 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            for url in [false, true] {
+                for padding in [false, true] {
+                    XCTAssertEqual(Base64.encode(bytes, url: url, padding: padding), reference(bytes, url: url, padding: padding), "\(n) \(url) \(padding)")
+                    XCTAssertEqual(Base64.encode(bytes[...], url: url, padding: padding), reference(bytes, url: url, padding: padding))
+                }
+            }
+        }
+    }
+
     static let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImlhdCI6MTAwMCwiZXhwIjo0NjAwLCJuYmYiOjEwMDB9.c2lnbmF0dXJl"
 
     func testDecodesJWTAndJudgesTimesAtTheMomentOfUse() throws {
