@@ -112,5 +112,26 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(formatFixed(-2.25, decimals: 1), "-2.3")
         XCTAssertEqual(formatFixed(3, decimals: 0), "3")
         XCTAssertEqual(formatFixed(0.1 + 0.2, decimals: 6), "0.300000")
+        XCTAssertEqual(formatFixed(-8.9e18, decimals: 0), "-8900000000000000000")
+        // The digit writer against the plain String arithmetic it replaced.
+        func reference(_ value: Double, decimals: Int) -> String {
+            var scale = 1.0
+            for _ in 0..<decimals { scale *= 10 }
+            let scaled = (abs(value) * scale).rounded()
+            let units = UInt64(scaled)
+            var text = (value < 0 && scaled != 0 ? "-" : "") + String(units / UInt64(scale))
+            if decimals > 0 {
+                let frac = String(units % UInt64(scale))
+                text += "." + String(repeating: "0", count: decimals - frac.count) + frac
+            }
+            return text
+        }
+        var rng = SplitMix64(seed: 8)
+        for _ in 0..<3000 {
+            let value = Double.random(in: -1...1, using: &rng) * [1, 1e3, 1e6, 1e9][Int.random(in: 0...3, using: &rng)]
+            let decimals = Int.random(in: 0...9, using: &rng)
+            guard (abs(value) * 1e9).rounded() < 9.0e18 else { continue }
+            XCTAssertEqual(formatFixed(value, decimals: decimals), reference(value, decimals: decimals), "\(value) \(decimals)")
+        }
     }
 }
