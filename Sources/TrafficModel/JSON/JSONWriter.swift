@@ -29,15 +29,6 @@ public enum JSONWriter {
         return out.string
     }
 
-    /// The pretty fragment appended to `bytes`: the streaming writer's path,
-    /// with no String built and copied for a session of megabytes.
-    static func appendPrettyFragment(_ value: JSONValue, level: Int, to bytes: inout [UInt8]) {
-        var out = Output(bytes: bytes)
-        bytes = []  // keeps the buffer uniquely referenced while it grows
-        out.write(value, indent: true, level: level)
-        bytes = out.bytes
-    }
-
     static func writeString(_ s: String, into out: inout String) {
         var o = Output()
         o.writeString(s)
@@ -69,21 +60,21 @@ public enum JSONWriter {
                     append("[]")
                     return
                 }
-                bytes.append(UInt8(ascii: "["))
                 if !indent || JSONWriter.isInline(elements) {
+                    bytes.append(UInt8(ascii: "["))
                     for (i, element) in elements.enumerated() {
                         if i > 0 { indent ? append(", ") : append(",") }
                         write(element, indent: false, level: 0)
                     }
+                    bytes.append(UInt8(ascii: "]"))
                 } else {
+                    bytes.append(UInt8(ascii: "["))
                     for (i, element) in elements.enumerated() {
-                        if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                        newline(level + 1)
+                        prettyElement(first: i == 0, level: level)
                         write(element, indent: true, level: level + 1)
                     }
-                    newline(level)
+                    prettyClose(UInt8(ascii: "]"), empty: false, level: level)
                 }
-                bytes.append(UInt8(ascii: "]"))
             case .object(let members):
                 if members.isEmpty {
                     append("{}")
@@ -91,15 +82,43 @@ public enum JSONWriter {
                 }
                 bytes.append(UInt8(ascii: "{"))
                 for (i, (name, member)) in members.enumerated() {
-                    if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                    if indent { newline(level + 1) }
-                    writeString(name)
-                    indent ? append(": ") : append(":")
+                    if indent {
+                        prettyMember(name, first: i == 0, level: level)
+                    } else {
+                        if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                        writeString(name)
+                        append(":")
+                    }
                     write(member, indent: indent, level: level + 1)
                 }
-                if indent { newline(level) }
-                bytes.append(UInt8(ascii: "}"))
+                indent ? prettyClose(UInt8(ascii: "}"), empty: false, level: level) : bytes.append(UInt8(ascii: "}"))
             }
+        }
+
+        // MARK: Pretty layout
+        // The one definition of how pretty objects and non-inline arrays are
+        // laid out, shared by the tree walk above and `JSONStreamObject`,
+        // which writes a session's members without building a tree.
+
+        /// Before a member of an object at `level`: its separator, line and name.
+        mutating func prettyMember(_ name: String, first: Bool, level: Int) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            newline(level + 1)
+            writeString(name)
+            append(": ")
+        }
+
+        /// Before an element of a (non-inline) array at `level`.
+        mutating func prettyElement(first: Bool, level: Int) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            newline(level + 1)
+        }
+
+        /// After the members or elements of a container at `level`; an empty
+        /// one closes on the same line (`{}`, `[]`).
+        mutating func prettyClose(_ bracket: UInt8, empty: Bool, level: Int) {
+            if !empty { newline(level) }
+            bytes.append(bracket)
         }
 
         private static let hex = Array("0123456789abcdef".utf8)
