@@ -17,6 +17,32 @@ final class Base64AndJWTTests: XCTestCase {
         XCTAssertNil(Base64.decode("ab=c"))
     }
 
+    /// The in-place encoder against the plain bit-by-bit definition, every
+    /// remainder, both alphabets, with and without padding.
+    func testBase64EncodeMatchesTheDefinition() {
+        func reference(_ bytes: [UInt8], url: Bool, padding: Bool) -> String {
+            let alphabet = Array((url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"))
+            let bits = bytes.flatMap { b in (0..<8).map { (b >> (7 - $0)) & 1 } }
+            var out = ""
+            for start in stride(from: 0, to: bits.count, by: 6) {
+                let six = (0..<6).map { start + $0 < bits.count ? bits[start + $0] : 0 }
+                out.append(alphabet[Int(six.reduce(0) { $0 << 1 | $1 })])
+            }
+            while padding && out.count % 4 != 0 { out += "=" }
+            return out
+        }
+        var rng = SplitMix64(seed: 3)
+        for n in 0..<40 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            for url in [false, true] {
+                for padding in [false, true] {
+                    XCTAssertEqual(Base64.encode(bytes, url: url, padding: padding), reference(bytes, url: url, padding: padding), "\(n) \(url) \(padding)")
+                    XCTAssertEqual(Base64.encode(bytes[...], url: url, padding: padding), reference(bytes, url: url, padding: padding))
+                }
+            }
+        }
+    }
+
     static let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImlhdCI6MTAwMCwiZXhwIjo0NjAwLCJuYmYiOjEwMDB9.c2lnbmF0dXJl"
 
     func testDecodesJWTAndJudgesTimesAtTheMomentOfUse() throws {
@@ -41,6 +67,55 @@ final class Base64AndJWTTests: XCTestCase {
         let text = "v1, authorization.bearer.\(Self.token), other"
         XCTAssertEqual(JWT.findAll(in: text).map(\.compact), [Self.token])
         XCTAssertEqual(JWT.findAll(in: "no tokens here").count, 0)
+    }
+
+    /// `JWT.init` splits by bytes; it must accept exactly what splitting
+    /// Characters accepted, non-ASCII and "\r\n" included.
+    func testSplittingBytesAcceptsWhatSplittingCharactersDid() {
+        func reference(_ token: String) -> Bool {
+            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[0].count >= 4, parts[1].count >= 2,
+                  let header = Base64.decode(parts[0]), let claims = Base64.decode(parts[1]),
+                  parts[2].isEmpty || Base64.decode(parts[2]) != nil,
+                  let h = try? JSONParser.parse(header), case .object = h, h["alg"]?.stringValue != nil,
+                  let c = try? JSONParser.parse(claims), case .object = c
+            else { return false }
+            return true
+        }
+        let parts = ["eyJhbGciOiJub25lIn0", "eyJzdWIiOiJ4In0", "sig", "ab", ""]
+        let junk = [".", "\r\n", "\r", "\n", "\u{301}", "é", "\u{600}", "=", "a"]
+        var rng = SplitMix64(seed: 5)
+        var accepted = 0
+        for _ in 0..<4000 {
+            var pieces = (0..<3).map { _ in parts.randomElement(using: &rng)! }
+            // Mostly one junk piece somewhere, so most tokens are near misses.
+            if Int.random(in: 0..<4, using: &rng) > 0 {
+                let k = Int.random(in: 0..<3, using: &rng)
+                let j = junk.randomElement(using: &rng)!
+                pieces[k] = Bool.random(using: &rng) ? j + pieces[k] : pieces[k] + j
+            }
+            let text = pieces.joined(separator: ".")
+            XCTAssertEqual(JWT(text) != nil, reference(text), text.debugDescription)
+            XCTAssertEqual(JWT(text[...]) != nil, reference(text), text.debugDescription)
+            if JWT(text) != nil { accepted += 1 }
+        }
+        XCTAssertGreaterThan(accepted, 20)
+    }
+
+    /// Redaction's text pass skips tokens with a redacted signature without
+    /// decoding them; it must find every other token the full search finds.
+    func testSkippingRedactedTokensFindsTheSameOthers() {
+        let redacted = Redactor().redact(value: SecretFixtures.accessToken)
+        let pieces = [
+            SecretFixtures.accessToken, SecretFixtures.otherToken, redacted, "eyJhbGciOiJub25lIn0", "eyJ", ".", "..", " ", "x",
+            Pseudonymizer.signaturePrefix, Pseudonymizer.signaturePrefix + "abc", "eyJzdWIiOiJ4In0", "authorization.bearer.",
+        ]
+        var rng = SplitMix64(seed: 21)
+        for _ in 0..<3000 {
+            let text = (0..<Int.random(in: 1...6, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let all = JWT.findAll(in: text).filter { !Pseudonymizer.isRedactedSignature($0.encodedSignature) }
+            XCTAssertEqual(JWT.findAll(in: text, skippingRedacted: true), all, text)
+        }
     }
 
     func testISO8601() throws {

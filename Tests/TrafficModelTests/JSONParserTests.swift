@@ -70,8 +70,9 @@ final class JSONParserTests: XCTestCase {
         }
     }
 
-    /// The writer skips runs eight bytes at a time; its output must be the
-    /// byte-by-byte escape's, wherever the escapes fall in a word.
+    /// The writer skips runs sixteen bytes at a time; its output must be the
+    /// byte-by-byte escape's, wherever the escapes fall in a block or in the
+    /// overlapping last block.
     func testWriterEscapesLikeTheByteByByteReference() {
         func referenceBytes(_ s: String) -> [UInt8] {
             let hex = Array("0123456789abcdef".utf8)
@@ -94,10 +95,10 @@ final class JSONParserTests: XCTestCase {
         var rng = SplitMix64(seed: 42)
         let pool: [UInt32] = [0x00, 0x01, 0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x41, 0x78, 0xE9, 0x2028, 0x1F600]
         for _ in 0..<3000 {
-            let length = Int.random(in: 0...40, using: &rng)
+            let length = Int.random(in: 0...80, using: &rng)
             var s = ""
             for _ in 0..<length {
-                // Mostly plain letters, so escapes land at every offset of a word.
+                // Mostly plain letters, so escapes land at every offset of a block.
                 let v = Int.random(in: 0..<4, using: &rng) == 0 ? pool.randomElement(using: &rng)! : 0x61
                 s.unicodeScalars.append(Unicode.Scalar(v)!)
             }
@@ -111,5 +112,26 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(formatFixed(-2.25, decimals: 1), "-2.3")
         XCTAssertEqual(formatFixed(3, decimals: 0), "3")
         XCTAssertEqual(formatFixed(0.1 + 0.2, decimals: 6), "0.300000")
+        XCTAssertEqual(formatFixed(-8.9e18, decimals: 0), "-8900000000000000000")
+        // The digit writer against the plain String arithmetic it replaced.
+        func reference(_ value: Double, decimals: Int) -> String {
+            var scale = 1.0
+            for _ in 0..<decimals { scale *= 10 }
+            let scaled = (abs(value) * scale).rounded()
+            let units = UInt64(scaled)
+            var text = (value < 0 && scaled != 0 ? "-" : "") + String(units / UInt64(scale))
+            if decimals > 0 {
+                let frac = String(units % UInt64(scale))
+                text += "." + String(repeating: "0", count: decimals - frac.count) + frac
+            }
+            return text
+        }
+        var rng = SplitMix64(seed: 8)
+        for _ in 0..<3000 {
+            let value = Double.random(in: -1...1, using: &rng) * [1, 1e3, 1e6, 1e9][Int.random(in: 0...3, using: &rng)]
+            let decimals = Int.random(in: 0...9, using: &rng)
+            guard (abs(value) * 1e9).rounded() < 9.0e18 else { continue }
+            XCTAssertEqual(formatFixed(value, decimals: decimals), reference(value, decimals: decimals), "\(value) \(decimals)")
+        }
     }
 }

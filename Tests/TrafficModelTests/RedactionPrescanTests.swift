@@ -53,6 +53,8 @@ final class RedactionPrescanTests: XCTestCase {
         case 0: doc = randomString(&rng, from: texts + names)  // free text
         case 1: doc = String(doc.dropLast(Int.random(in: 0...3, using: &rng)))  // cut JSON
         case 2: doc = " \n" + doc + "\n"
+        case 3:  // anchors at every offset of the scan's sixteen-byte blocks
+            doc = String(repeating: " ", count: Int.random(in: 0...40, using: &rng)) + doc + String(repeating: " ", count: Int.random(in: 0...20, using: &rng))
         default: break
         }
         return doc
@@ -133,8 +135,18 @@ final class RedactionPrescanTests: XCTestCase {
         for hit in [#"{"Password":"x"}"#, #"{"pass\u0077ord":"x"}"#, "{\"api_\u{212A}ey\":\"x\"}", "eyJ", "-----BEGIN X", "AKIA", "ASIA", "AIza", "ghp_", "github_pat_", "xoxb-"] {
             XCTAssertTrue(mayChange(hit), hit)
         }
-        for miss in [#"{"type":"user_message","body":"xxxxxxxxxxxxxxxxxxxxxxxx"}"#, #"{"passwords":"x"}"#, "eyI", "xoxz-", "ghx_", "AKI"] {
+        let misses = [#"{"type":"user_message","body":"xxxxxxxxxxxxxxxxxxxxxxxx"}"#, #"{"passwords":"x"}"#, "eyI", "xoxz-", "ghx_", "AKI"]
+        for miss in misses {
             XCTAssertFalse(mayChange(miss), miss)
+        }
+        // The scan looks sixteen bytes at a time, the last block overlapping
+        // the one before: anchors at every offset of a block and of the tail.
+        for before in 0..<34 {
+            for after in [0, 1, 7, 15, 16, 17, 31] {
+                let pad = { (n: Int) in String(repeating: " ", count: n) }
+                for hit in ["eyJ", "AKIA", "ghp_", "xoxb-", #"{"token":1}"#] { XCTAssertTrue(mayChange(pad(before) + hit + pad(after)), "\(before) \(hit) \(after)") }
+                for miss in misses { XCTAssertFalse(mayChange(pad(before) + miss + pad(after)), "\(before) \(miss) \(after)") }
+            }
         }
     }
 }

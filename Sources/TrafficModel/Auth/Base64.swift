@@ -5,27 +5,50 @@ public enum Base64 {
     private static let url = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes, url: Bool = false, padding: Bool = true) -> String {
-        let alphabet = url ? Self.url : Self.standard
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = iterator.next()
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            if let b1 {
-                out.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            } else if padding {
-                out.append(UInt8(ascii: "="))
-            }
-            if let b2 {
-                out.append(alphabet[Int(b2 & 0x3F)])
-            } else if padding {
-                out.append(UInt8(ascii: "="))
+        if let text = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0, url: url, padding: padding) }) { return text }
+        return Array(bytes).withUnsafeBufferPointer { encode(buffer: $0, url: url, padding: padding) }
+    }
+
+    /// Three bytes to four letters at a time, written in place: recordings
+    /// carry binary WebSocket payloads of megabytes as base64.
+    private static func encode(buffer bytes: UnsafeBufferPointer<UInt8>, url: Bool, padding: Bool) -> String {
+        let whole = bytes.count / 3
+        let rest = bytes.count % 3
+        let length = whole * 4 + (rest == 0 ? 0 : padding ? 4 : rest + 1)
+        guard length > 0 else { return "" }
+        return (url ? Self.url : Self.standard).withUnsafeBufferPointer { alphabet in
+            String(unsafeUninitializedCapacity: length) { out in
+                var o = 0
+                var i = 0
+                while i < whole * 3 {
+                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                    out[o] = alphabet[Int(v >> 18)]
+                    out[o + 1] = alphabet[Int(v >> 12 & 0x3F)]
+                    out[o + 2] = alphabet[Int(v >> 6 & 0x3F)]
+                    out[o + 3] = alphabet[Int(v & 0x3F)]
+                    i += 3
+                    o += 4
+                }
+                if rest > 0 {
+                    let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+                    out[o] = alphabet[Int(v >> 18)]
+                    out[o + 1] = alphabet[Int(v >> 12 & 0x3F)]
+                    o += 2
+                    if rest == 2 {
+                        out[o] = alphabet[Int(v >> 6 & 0x3F)]
+                        o += 1
+                    } else if padding {
+                        out[o] = UInt8(ascii: "=")
+                        o += 1
+                    }
+                    if padding {
+                        out[o] = UInt8(ascii: "=")
+                        o += 1
+                    }
+                }
+                return o
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes standard or URL-safe base64, padded or not. Nil on any byte

@@ -11,19 +11,35 @@ public struct JWT: Hashable, Sendable {
     /// Parses `token` as a JWT, or nil when it is not one. Strict: both JSON
     /// parts must be objects and the header must name an algorithm.
     public init?(_ token: some StringProtocol) {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count >= 4, parts[1].count >= 2 else { return nil }
-        guard let headerBytes = Base64.decode(parts[0]), let claimBytes = Base64.decode(parts[1]) else { return nil }
+        // Split at the dots by UTF-8 bytes, not Characters (import and
+        // redaction decode every credential): any non-ASCII byte is outside
+        // base64's alphabet, so such a token fails either way, and in ASCII
+        // only "\r\n" is a Character of two bytes, which fails the same.
+        let utf8 = token.utf8
+        var first: String.Index?
+        var second: String.Index?
+        for i in utf8.indices {
+            let b = utf8[i]
+            if b >= 0x80 { return nil }
+            guard b == UInt8(ascii: ".") else { continue }
+            if first == nil { first = i } else if second == nil { second = i } else { return nil }
+        }
+        guard let first, let second else { return nil }
+        let encodedHeader = token[utf8.startIndex..<first]
+        let encodedClaims = token[utf8.index(after: first)..<second]
+        let encodedSignature = token[utf8.index(after: second)..<utf8.endIndex]
+        guard encodedHeader.utf8.count >= 4, encodedClaims.utf8.count >= 2 else { return nil }
+        guard let headerBytes = Base64.decode(encodedHeader), let claimBytes = Base64.decode(encodedClaims) else { return nil }
         // An empty signature is an unsecured JWT (alg "none"); otherwise base64url.
-        guard parts[2].isEmpty || Base64.decode(parts[2]) != nil else { return nil }
+        guard encodedSignature.isEmpty || Base64.decode(encodedSignature) != nil else { return nil }
         guard let header = try? JSONParser.parse(headerBytes), case .object = header, header["alg"]?.stringValue != nil,
               let claims = try? JSONParser.parse(claimBytes), case .object = claims
         else { return nil }
         self.header = header
         self.claims = claims
-        self.encodedHeader = String(parts[0])
-        self.encodedClaims = String(parts[1])
-        self.encodedSignature = String(parts[2])
+        self.encodedHeader = String(encodedHeader)
+        self.encodedClaims = String(encodedClaims)
+        self.encodedSignature = String(encodedSignature)
     }
 
     public var compact: String { "\(encodedHeader).\(encodedClaims).\(encodedSignature)" }
@@ -55,7 +71,19 @@ public struct JWT: Hashable, Sendable {
         return text.withUTF8 { findAll(in: $0) }
     }
 
-    static func findAll(in bytes: UnsafeBufferPointer<UInt8>) -> [JWT] {
+    /// - Parameter skippingRedacted: leave out, without decoding them,
+    ///   tokens whose signature part starts with the redaction prefix
+    ///   (`Pseudonymizer.signaturePrefix`); redaction would keep them as they
+    ///   are unless it pseudonymizes claims. Skipping such a candidate is
+    ///   exact even when it is not a JWT: its claims part cannot start
+    ///   another one (the part after it decodes to `D@…`, not a JSON object),
+    ///   and its signature part does not start with `eyJ`.
+    static func findAll(in text: String, skippingRedacted: Bool) -> [JWT] {
+        var text = text
+        return text.withUTF8 { findAll(in: $0, skippingRedacted: skippingRedacted) }
+    }
+
+    static func findAll(in bytes: UnsafeBufferPointer<UInt8>, skippingRedacted: Bool = false) -> [JWT] {
         var found: [JWT] = []
         var runStart = -1
         var runHasCandidate = false
@@ -75,8 +103,11 @@ public struct JWT: Hashable, Sendable {
             var p = 0
             while p + 2 < parts.count {
                 let first = parts[p]
-                if first.count >= 3, bytes[first.lowerBound] == UInt8(ascii: "e"), bytes[first.lowerBound + 1] == UInt8(ascii: "y"),
-                   bytes[first.lowerBound + 2] == UInt8(ascii: "J"),
+                let mayStart = first.count >= 3 && bytes[first.lowerBound] == UInt8(ascii: "e") && bytes[first.lowerBound + 1] == UInt8(ascii: "y")
+                    && bytes[first.lowerBound + 2] == UInt8(ascii: "J")
+                if mayStart && skippingRedacted && hasRedactedPrefix(parts[p + 2]) {
+                    p += 3
+                } else if mayStart,
                    let jwt = JWT(String(decoding: UnsafeBufferPointer(rebasing: bytes[first.lowerBound..<parts[p + 2].upperBound]), as: UTF8.self)) {
                     found.append(jwt)
                     p += 3
@@ -84,6 +115,10 @@ public struct JWT: Hashable, Sendable {
                     p += 1
                 }
             }
+        }
+        func hasRedactedPrefix(_ part: Range<Int>) -> Bool {
+            let prefix = Pseudonymizer.signaturePrefix.utf8
+            return part.count >= prefix.count && zip(bytes[part], prefix).allSatisfy { $0 == $1 }
         }
         for k in 0..<bytes.count {
             let b = bytes[k]

@@ -108,20 +108,3 @@ struct JSONReader {
     func optionalBool(_ key: String) throws(RecordingError) -> Bool? { try optional(key)?.bool }
     func array(_ key: String) throws(RecordingError) -> [JSONReader] { try optional(key)?.elements() ?? [] }
 }
-
-/// Builds an ordered JSON object, leaving out absent optional members so a
-/// recording carries no noise.
-struct JSONObjectBuilder {
-    private(set) var members: [(String, JSONValue)] = []
-
-    mutating func add(_ key: String, _ value: JSONValue) { members.append((key, value)) }
-    mutating func add(_ key: String, _ value: String) { members.append((key, .string(value))) }
-    mutating func add(_ key: String, _ value: Int) { members.append((key, .int(value))) }
-    mutating func addTime(_ key: String, _ value: Double) { members.append((key, .fixed(value))) }
-    mutating func addIfPresent(_ key: String, _ value: JSONValue?) { if let value { members.append((key, value)) } }
-    mutating func addIfPresent(_ key: String, _ value: String?) { if let value { add(key, value) } }
-    mutating func addIfPresent(_ key: String, _ value: Int?) { if let value { add(key, value) } }
-    mutating func addIfNotEmpty(_ key: String, _ values: [JSONValue]) { if !values.isEmpty { add(key, .array(values)) } }
-
-    var object: JSONValue { .object(members) }
-}

@@ -1,16 +1,20 @@
 extension Session {
     var json: JSONValue {
         var o = JSONObjectBuilder()
+        addMembers(to: &o)
+        return o.object
+    }
+
+    func addMembers(to o: inout some JSONMemberSink) {
         o.add("id", id)
         o.add("client", client.description)
         o.add("server", server.description)
         o.addTime("start", start)
         o.add("exchanges", .array(exchanges.map(\.json)))
-        o.addIfPresent("websocket", websocket?.json)
+        if let websocket { o.addObject("websocket") { websocket.addMembers(to: &$0) } }
         o.addIfPresent("end", end?.json)
         o.addIfNotEmpty("anomalies", anomalies.map(\.json))
         o.addIfNotEmpty("auth", auth.map(\.json))
-        return o.object
     }
 
     init(reader r: JSONReader) throws(RecordingError) {

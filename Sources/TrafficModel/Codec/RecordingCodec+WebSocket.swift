@@ -1,10 +1,14 @@
 extension WebSocketSession {
     var json: JSONValue {
         var o = JSONObjectBuilder()
+        addMembers(to: &o)
+        return o.object
+    }
+
+    func addMembers(to o: inout some JSONMemberSink) {
         o.addIfPresent("subprotocol", subprotocol)
         o.addIfPresent("extensions", extensions)
-        o.add("messages", .array(messages.map(\.json)))
-        return o.object
+        o.addObjects("messages", messages) { message, sink in message.addMembers(to: &sink) }
     }
 
     init(reader r: JSONReader) throws(RecordingError) {
@@ -17,6 +21,11 @@ extension WebSocketSession {
 extension WebSocketMessage {
     var json: JSONValue {
         var o = JSONObjectBuilder()
+        addMembers(to: &o)
+        return o.object
+    }
+
+    func addMembers(to o: inout some JSONMemberSink) {
         o.add("direction", direction.rawValue)
         o.addTime("at", at)
         o.add("opcode", opcode.rawValue)
@@ -34,7 +43,6 @@ extension WebSocketMessage {
         }
         if compressed { o.add("compressed", .bool(true)) }
         if let frames { o.add("frames", .array(frames.map(\.json))) }
-        return o.object
     }
 
     init(reader r: JSONReader) throws(RecordingError) {

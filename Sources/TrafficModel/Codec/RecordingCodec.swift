@@ -76,11 +76,17 @@ public struct RecordingStreamEncoder: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// `session(_:)`'s bytes appended to `buffer`, without building a String.
+    /// `session(_:)`'s bytes appended to `buffer`, without building a String,
+    /// nor a `JSONValue` tree for its WebSocket messages (`JSONStreamObject`).
     public mutating func append(_ session: Session, to buffer: inout [UInt8]) {
         sessionCount += 1
         buffer += (sessionCount == 1 ? "\n    " : ",\n    ").utf8
-        JSONWriter.appendPrettyFragment(session.json, level: 2, to: &buffer)
+        var out = JSONWriter.Output()
+        swap(&out.bytes, &buffer)  // keeps the buffer uniquely referenced while it grows
+        var object = JSONStreamObject(taking: &out, level: 2)
+        session.addMembers(to: &object)
+        object.finish(into: &out)
+        swap(&out.bytes, &buffer)
     }
 
     public func suffix(redaction: RedactionSummary?) -> String {

@@ -119,11 +119,26 @@ public func formatFixed(_ value: Double, decimals: Int) -> String {
     let negative = value < 0 && scaled != 0
     guard scaled < 9.0e18 else { return String(value) }
     let units = UInt64(scaled)
-    let whole = units / UInt64(scale)
-    var text = (negative ? "-" : "") + String(whole)
-    if decimals > 0 {
-        let frac = String(units % UInt64(scale))
-        text += "." + String(repeating: "0", count: decimals - frac.count) + frac
+    // Digits written backwards into a stack buffer: one String, and one that
+    // fits inline (no allocation) for the times every message carries.
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+        var i = buffer.count
+        func put(_ byte: UInt8) {
+            i -= 1
+            buffer[i] = byte
+        }
+        var fraction = units % UInt64(scale)
+        for _ in 0..<decimals {
+            put(UInt8(ascii: "0") + UInt8(fraction % 10))
+            fraction /= 10
+        }
+        if decimals > 0 { put(UInt8(ascii: ".")) }
+        var whole = units / UInt64(scale)
+        repeat {
+            put(UInt8(ascii: "0") + UInt8(whole % 10))
+            whole /= 10
+        } while whole > 0
+        if negative { put(UInt8(ascii: "-")) }
+        return String(decoding: UnsafeBufferPointer(rebasing: buffer[i...]), as: UTF8.self)
     }
-    return text
 }

@@ -29,15 +29,6 @@ public enum JSONWriter {
         return out.string
     }
 
-    /// The pretty fragment appended to `bytes`: the streaming writer's path,
-    /// with no String built and copied for a session of megabytes.
-    static func appendPrettyFragment(_ value: JSONValue, level: Int, to bytes: inout [UInt8]) {
-        var out = Output(bytes: bytes)
-        bytes = []  // keeps the buffer uniquely referenced while it grows
-        out.write(value, indent: true, level: level)
-        bytes = out.bytes
-    }
-
     static func writeString(_ s: String, into out: inout String) {
         var o = Output()
         o.writeString(s)
@@ -69,21 +60,21 @@ public enum JSONWriter {
                     append("[]")
                     return
                 }
-                bytes.append(UInt8(ascii: "["))
                 if !indent || JSONWriter.isInline(elements) {
+                    bytes.append(UInt8(ascii: "["))
                     for (i, element) in elements.enumerated() {
                         if i > 0 { indent ? append(", ") : append(",") }
                         write(element, indent: false, level: 0)
                     }
+                    bytes.append(UInt8(ascii: "]"))
                 } else {
+                    bytes.append(UInt8(ascii: "["))
                     for (i, element) in elements.enumerated() {
-                        if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                        newline(level + 1)
+                        prettyElement(first: i == 0, level: level)
                         write(element, indent: true, level: level + 1)
                     }
-                    newline(level)
+                    prettyClose(UInt8(ascii: "]"), empty: false, level: level)
                 }
-                bytes.append(UInt8(ascii: "]"))
             case .object(let members):
                 if members.isEmpty {
                     append("{}")
@@ -91,15 +82,43 @@ public enum JSONWriter {
                 }
                 bytes.append(UInt8(ascii: "{"))
                 for (i, (name, member)) in members.enumerated() {
-                    if i > 0 { bytes.append(UInt8(ascii: ",")) }
-                    if indent { newline(level + 1) }
-                    writeString(name)
-                    indent ? append(": ") : append(":")
+                    if indent {
+                        prettyMember(name, first: i == 0, level: level)
+                    } else {
+                        if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                        writeString(name)
+                        append(":")
+                    }
                     write(member, indent: indent, level: level + 1)
                 }
-                if indent { newline(level) }
-                bytes.append(UInt8(ascii: "}"))
+                indent ? prettyClose(UInt8(ascii: "}"), empty: false, level: level) : bytes.append(UInt8(ascii: "}"))
             }
+        }
+
+        // MARK: Pretty layout
+        // The one definition of how pretty objects and non-inline arrays are
+        // laid out, shared by the tree walk above and `JSONStreamObject`,
+        // which writes a session's members without building a tree.
+
+        /// Before a member of an object at `level`: its separator, line and name.
+        mutating func prettyMember(_ name: String, first: Bool, level: Int) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            newline(level + 1)
+            writeString(name)
+            append(": ")
+        }
+
+        /// Before an element of a (non-inline) array at `level`.
+        mutating func prettyElement(first: Bool, level: Int) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            newline(level + 1)
+        }
+
+        /// After the members or elements of a container at `level`; an empty
+        /// one closes on the same line (`{}`, `[]`).
+        mutating func prettyClose(_ bracket: UInt8, empty: Bool, level: Int) {
+            if !empty { newline(level) }
+            bytes.append(bracket)
         }
 
         private static let hex = Array("0123456789abcdef".utf8)
@@ -110,22 +129,20 @@ public enum JSONWriter {
         }
 
         /// The escaped string, quotes included. Payloads are megabytes of text
-        /// that mostly need no escape, so runs are found eight bytes at a time
-        /// and copied in bulk; the escapes are the same as byte by byte.
+        /// that mostly need no escape, so runs are found sixteen bytes at a
+        /// time (`ByteScan`) and copied in bulk; the escapes are the same as
+        /// byte by byte.
         mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
             bytes.append(UInt8(ascii: "\""))
             guard let base = utf8.baseAddress else {
                 bytes.append(UInt8(ascii: "\""))
                 return
             }
-            let raw = UnsafeRawPointer(base)
             let count = utf8.count
             var runStart = 0
             var i = 0
             while true {
-                while i + 8 <= count, !JSONWriter.mayNeedEscape(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-                    i += 8
-                }
+                i = ByteScan.firstMarked(base, from: i, count: count, JSONEscapedBytes.self)
                 guard i < count else { break }
                 let b = base[i]
                 let escape: StaticString?
@@ -138,7 +155,7 @@ public enum JSONWriter {
                 case 0x08: escape = "\\b"
                 case 0x0C: escape = "\\f"
                 case 0x00..<0x20, 0x7F: escape = nil
-                default:
+                default:  // not reached: `JSONEscapedBytes` marks exactly the cases above
                     i += 1
                     continue
                 }
@@ -158,18 +175,6 @@ public enum JSONWriter {
         }
     }
 
-    /// True when one of the eight bytes of `word` may need an escape (a
-    /// control byte, `"`, `\` or DEL); never false when one does. Classic
-    /// SWAR tests: a byte is below n when `(x - n·0x01…) & ~x & 0x80…` marks it.
-    @inline(__always)
-    static func mayNeedEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
-        let control = (word &- ones &* 0x20) & ~word & highs
-        return control | hasZero(word ^ (ones &* 0x22)) | hasZero(word ^ (ones &* 0x5C)) | hasZero(word ^ (ones &* 0x7F)) != 0
-    }
-
     /// Arrays of up to four short scalars print on one line.
     static func isInline(_ elements: [JSONValue]) -> Bool {
         guard elements.count <= 4 else { return false }
@@ -180,5 +185,20 @@ public enum JSONWriter {
             case .array, .object: return false
             }
         }
+    }
+}
+
+/// The bytes a JSON string cannot hold as they are: control bytes, `"`, `\`
+/// (RFC 8259 §7), and DEL.
+enum JSONEscapedBytes: ByteClass {
+    @inline(__always)
+    static func isMarked(_ b: UInt8) -> Bool {
+        b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F
+    }
+
+    @inline(__always)
+    static func marks(_ lanes: ByteScan.Lanes) -> ByteScan.Marks {
+        lanes .< ByteScan.Lanes(repeating: 0x20) .| lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "\""))
+            .| lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "\\")) .| lanes .== ByteScan.Lanes(repeating: 0x7F)
     }
 }

@@ -54,7 +54,9 @@ extension RedactionPass {
             if !copy.withUTF8({ rules.prescan.textMayChange($0) }) { return text }
         }
         var out = text
-        for found in JWT.findAll(in: out) {
+        // A token this pass (or an earlier one) redacted would come back
+        // unchanged; skipping it saves decoding every credential twice.
+        for found in JWT.findAll(in: out, skippingRedacted: rules.redactClaims.isEmpty) {
             let redacted = jwt(found)
             if redacted != found.compact { out = out.replacing(found.compact, with: redacted) }
         }

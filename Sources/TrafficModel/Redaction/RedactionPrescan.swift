@@ -52,12 +52,13 @@ struct RedactionPrescan: Sendable {
 
     private func scan(_ utf8: UnsafeBufferPointer<UInt8>, keys: Bool) -> Bool {
         guard let base = utf8.baseAddress else { return false }
-        let raw = UnsafeRawPointer(base)
         let count = utf8.count
         var i = 0
         while true {
-            // Eight bytes at a time to the next byte that may anchor a finding.
-            while i + 8 <= count, !Self.mayAnchor(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self), quotes: keys) { i += 8 }
+            // Sixteen bytes at a time to the next byte that may anchor a finding.
+            i = keys
+                ? ByteScan.firstMarked(base, from: i, count: count, AnchorsAndQuotes.self)
+                : ByteScan.firstMarked(base, from: i, count: count, Anchors.self)
             guard i < count else { return false }
             switch base[i] {
             case UInt8(ascii: "J"):
@@ -114,20 +115,31 @@ struct RedactionPrescan: Sendable {
         for k in 0..<n where utf8[offset + k] != p[k] { return false }
         return true
     }
+}
 
-    /// True when a byte of `word` is `J`, `-`, `A`, `_` (or `"` with
-    /// `quotes`); never false when one is. SWAR: a zero byte of `v` is
-    /// marked by `(v - 0x01…) & ~v & 0x80…`.
-    @inline(__always)
-    private static func mayAnchor(_ word: UInt64, quotes: Bool) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasByte(_ b: UInt64) -> UInt64 {
-            let v = word ^ (ones &* b)
-            return (v &- ones) & ~v & highs
+extension RedactionPrescan {
+    /// The bytes every finding is anchored on: `J` (of `eyJ`), `-`, `A`, `_`.
+    enum Anchors: ByteClass {
+        @inline(__always)
+        static func isMarked(_ b: UInt8) -> Bool {
+            b == UInt8(ascii: "J") || b == UInt8(ascii: "-") || b == UInt8(ascii: "A") || b == UInt8(ascii: "_")
         }
-        var found = hasByte(0x4A) | hasByte(0x2D) | hasByte(0x41) | hasByte(0x5F)
-        if quotes { found |= hasByte(0x22) }
-        return found != 0
+
+        @inline(__always)
+        static func marks(_ lanes: ByteScan.Lanes) -> ByteScan.Marks {
+            lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "J")) .| lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "-"))
+                .| lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "A")) .| lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "_"))
+        }
+    }
+
+    /// The anchors and `"`, where a body key may start.
+    enum AnchorsAndQuotes: ByteClass {
+        @inline(__always)
+        static func isMarked(_ b: UInt8) -> Bool { Anchors.isMarked(b) || b == UInt8(ascii: "\"") }
+
+        @inline(__always)
+        static func marks(_ lanes: ByteScan.Lanes) -> ByteScan.Marks {
+            Anchors.marks(lanes) .| lanes .== ByteScan.Lanes(repeating: UInt8(ascii: "\""))
+        }
     }
 }
