@@ -68,9 +68,9 @@ private final class SessionWriterThread: @unchecked Sendable {  // `result` is r
     private var result: Result<[String: Int], RecordingFileWriter.Error> = .success([:])
 
     init(writer: RecordingFileWriter, redactor: Redactor?, handoff: SessionHandoff) {
-        let box = WriterBox(writer)
+        let handedOver = Transfer(writer)
         thread = JoinableThread { [self] in
-            result = Self.run(writer: box.writer, redactor: redactor, handoff: handoff)
+            result = Self.run(writer: handedOver.value, redactor: redactor, handoff: handoff)
         }
     }
 
@@ -94,10 +94,4 @@ private final class SessionWriterThread: @unchecked Sendable {  // `result` is r
         thread = nil
         return try result.get()
     }
-}
-
-/// Moves the (non-Sendable) writer to the writer thread, which owns it until joined.
-private struct WriterBox: @unchecked Sendable {
-    let writer: RecordingFileWriter
-    init(_ writer: RecordingFileWriter) { self.writer = writer }
 }

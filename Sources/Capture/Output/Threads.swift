@@ -65,3 +65,10 @@ final class JoinableThread {
         self.thread = nil
     }
 }
+
+/// Hands a value that is not Sendable to another thread, which becomes its
+/// only user (the sender never touches it again).
+struct Transfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
