@@ -5,11 +5,19 @@
 #
 # usage: scripts/benchmarks/capture.sh [SESSIONS]   (default 1000 ≈ 290 MB)
 #        AUTHREPLAY_BIN=path/to/authreplay scripts/benchmarks/capture.sh 1000   (no build)
+#        OUT_DIR=/dev/shm scripts/benchmarks/capture.sh 1000   (outputs on tmpfs)
+#
+# Where the outputs go matters for tcpflow: it writes one file per flow
+# (2000 here), and on ext4 creating them right after the previous run's
+# were deleted costs it 0.5-1 s of kernel time (ext4 skips recently freed
+# inodes), so its time on disk swings between 0.5 and 1.5 s. On tmpfs
+# (OUT_DIR=/dev/shm) both tools are measured doing their own work only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sessions=${1:-1000}
 work=${BENCH_DIR:-/tmp/authreplay-bench}
-mkdir -p "$work"
+out=${OUT_DIR:-$work}
+mkdir -p "$work" "$out"
 
 need=()
 for tool in tcpflow tshark; do command -v "$tool" >/dev/null || need+=("$tool"); done
@@ -29,7 +37,7 @@ fi
 capture="$work/ws-$sessions.pcap"
 [ -f "$capture" ] || python3 scripts/benchmarks/make-ws-capture.py "$capture" --sessions "$sessions"
 size_mb=$(( $(stat -c %s "$capture") / 1000000 ))
-echo "capture: $capture ($size_mb MB, $sessions WebSocket sessions)"
+echo "capture: $capture ($size_mb MB, $sessions WebSocket sessions); outputs in $out"
 
 # measure NAME COMMAND...: best of 3 wall times, peak RSS of that run.
 # Every run writes to a fresh place: the previous run's output is deleted
@@ -39,7 +47,7 @@ measure() {
     local name=$1; shift
     local best="" rss=""
     for _ in 1 2 3; do
-        rm -rf "$work/tcpflow-out" "$work/out.json"; mkdir -p "$work/tcpflow-out"; sync
+        rm -rf "$out/tcpflow-out" "$out/out.json"; mkdir -p "$out/tcpflow-out"; sync
         /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
         read -r wall kb < "$work/time.txt"
         if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; rss=$kb; fi
@@ -48,9 +56,12 @@ measure() {
 }
 
 rm -f "$work/results.txt"
-measure authreplay "$bin" import "$capture" --output "$work/out.json"
-measure tcpflow tcpflow -r "$capture" -o "$work/tcpflow-out"
+measure authreplay "$bin" import "$capture" --output "$out/out.json"
+measure tcpflow tcpflow -r "$capture" -o "$out/tcpflow-out"
 measure tshark tshark -r "$capture" -Y websocket -T fields -e websocket.opcode
+
+# Outputs on a separate (tmpfs) place are not kept: they would hold the memory.
+[ -n "${OUT_DIR:-}" ] && rm -rf "$out/tcpflow-out" "$out/out.json"
 
 echo
 printf '%-12s %10s %12s %10s\n' tool "wall (s)" "peak RSS MB" "MB/s"
