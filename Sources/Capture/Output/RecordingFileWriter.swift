@@ -34,9 +34,10 @@ public final class RecordingFileWriter {
     /// asked to write back.
     private var written = 0
     private var writebackStarted = 0
-    /// Writeback is started every this many bytes, so the data reaches the
+    /// Writeback is started every this many bytes, so the data goes to the
     /// disk while the capture is still being read and `commit`'s fsync has
-    /// little left to wait for (it was a third of a large import's time).
+    /// less left to wait for (0.32 s instead of 0.4 s for a 277 MB recording
+    /// here: the disk's speed, not the CPU, still bounds it).
     static let writebackChunk = 8 << 20
 
     public let syncsToDisk: Bool
