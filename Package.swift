@@ -21,7 +21,8 @@ let package = Package(
         .executable(name: "authreplay", targets: ["authreplay"]),
         .executable(name: "staging-service", targets: ["staging-service"]),
         .library(name: "TrafficModel", targets: ["TrafficModel"]),
-        .library(name: "PerMessageDeflate", targets: ["PerMessageDeflate"]),
+        // Wire is a product for the fuzz package (Fuzz/), which drives its public parsers.
+        .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "MockStaging", targets: ["MockStaging"]),
         .library(name: "Replay", targets: ["Replay"]),
@@ -47,9 +48,13 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        // permessage-deflate (RFC 7692): offers, answers, the deflate/inflate engine (zlib).
-        // Shared by Capture, MockStaging and Replay, which never import one another.
-        .target(name: "PerMessageDeflate", dependencies: [.product(name: "CompressNIO", package: "compress-nio")]),
+        // The protocol code every side shares, pure (bytes in, values out; no channels, no clock):
+        // HTTP/1.x with the one body-length rule, WebSocket frames, the one message reassembler and
+        // framer, permessage-deflate (RFC 7692, zlib), and ConnectionDecoder (two byte streams to a
+        // Session). Capture, MockStaging and Replay are adapters over it and never import one another.
+        .target(name: "Wire", dependencies: ["TrafficModel", .product(name: "CompressNIO", package: "compress-nio")]),
+        // NIO adapters over Wire that the mock and Replay share (NIO frames through Wire's reassembler and framer).
+        .target(name: "WireNIO", dependencies: ["TrafficModel", "Wire"] + nio),
         // Guards for the two servers (the mock and the recording proxy): slow
         // request heads (slowloris) and idle connections are closed.
         .target(name: "ConnectionGuards", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
@@ -57,17 +62,17 @@ let package = Package(
         .target(
             name: "Capture",
             dependencies: [
-                "TrafficModel", "CPcap", "PerMessageDeflate", "ConnectionGuards",
+                "TrafficModel", "Wire", "CPcap", "ConnectionGuards",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ] + nio
         ),
         .target(
             name: "MockStaging",
-            dependencies: ["TrafficModel", "PerMessageDeflate", "ConnectionGuards"] + nio
+            dependencies: ["TrafficModel", "Wire", "WireNIO", "ConnectionGuards"] + nio
         ),
         .target(
             name: "Replay",
-            dependencies: ["TrafficModel", "PerMessageDeflate", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio")] + nio
+            dependencies: ["TrafficModel", "Wire", "WireNIO", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio")] + nio
         ),
         // The example staging service: a small auth service like our users run.
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
@@ -93,11 +98,12 @@ let package = Package(
             exclude: ["FuzzRegressions"]  // inputs the fuzzers found, read by path
         ),
         .testTarget(
-            name: "CaptureTests", dependencies: ["TestSupport", "Capture", "PerMessageDeflate", "TrafficModel"] + nio + testClients,
+            name: "CaptureTests", dependencies: ["TestSupport", "Capture", "Wire", "TrafficModel"] + nio + testClients,
             exclude: ["Golden"]  // golden recordings, read by path
         ),
-        .testTarget(name: "MockStagingTests", dependencies: ["TestSupport", "MockStaging", "PerMessageDeflate", "TrafficModel"] + nio + testClients),
-        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "MockStaging", "TrafficModel"] + nio + testClients),
+        .testTarget(name: "WireTests", dependencies: ["TestSupport", "Wire", "TrafficModel"]),
+        .testTarget(name: "MockStagingTests", dependencies: ["TestSupport", "MockStaging", "Capture", "Replay", "Wire", "TrafficModel"] + nio + testClients),
+        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "MockStaging", "Wire", "TrafficModel"] + nio + testClients),
         .testTarget(
             name: "AuthreplayCLITests",
             // Capture: synthetic pcaps. JWTKit: minting tokens and a verifying test server, independent of our adapter.

@@ -6,7 +6,7 @@ import PackageDescription
 
 let deps: [Target.Dependency] = [
     .product(name: "Capture", package: "authreplay"),
-    .product(name: "PerMessageDeflate", package: "authreplay"),
+    .product(name: "Wire", package: "authreplay"),
     .product(name: "TrafficModel", package: "authreplay"),
     "FuzzDriver",
 ]

@@ -2,7 +2,7 @@ import ConnectionGuards
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
-import PerMessageDeflate
+import Wire
 import TrafficModel
 
 /// Sets up one accepted connection: limits, HTTP/1.1 with pipelining, the

@@ -1,4 +1,4 @@
-import PerMessageDeflate
+import Wire
 import TrafficModel
 
 /// Everything the mock decides, without I/O: a request in, what to answer

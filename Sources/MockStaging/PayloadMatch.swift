@@ -1,27 +1,15 @@
 import TrafficModel
 
-/// The one place payloads are compared: request bodies while matching,
-/// client WebSocket messages while running a script. JSON is compared as
-/// JSON by TrafficModel's `PayloadComparator` (volatile values such as
-/// timestamps, UUIDs and JWTs by shape, unless exact), everything else byte
-/// for byte.
+/// Payloads in the mock: request bodies while matching, client WebSocket
+/// messages while running a script, compared by TrafficModel's
+/// `PayloadComparator` (the comparison Replay uses too): JSON as JSON,
+/// volatile values such as timestamps, UUIDs and JWTs by shape unless
+/// exact, everything else byte for byte.
 enum PayloadMatch {
-    /// Readable differences between a recorded and a live payload, each naming
-    /// its JSON path; empty when they match.
+    /// Readable differences between a recorded and a live payload, each
+    /// after `subject: ` and naming its JSON path; empty when they match.
     static func differences(expected: Body?, actual: Body?, exact: Bool, subject: String = "body") -> [String] {
-        let e = expected.flatMap { $0.count == 0 ? nil : $0 }
-        let a = actual.flatMap { $0.count == 0 ? nil : $0 }
-        switch (e, a) {
-        case (nil, nil):
-            return []
-        case (nil, let a?):
-            return ["\(subject): expected none, got \(preview(a))"]
-        case (let e?, nil):
-            return ["\(subject): expected \(preview(e)), got none"]
-        case (let e?, let a?):
-            return PayloadComparator.compare(expected: e, actual: a, options: ComparisonOptions(exact: exact))
-                .map { "\(subject) \($0.description)" }
-        }
+        PayloadComparator.differences(expected: expected, actual: actual, options: ComparisonOptions(exact: exact)).map { "\(subject): \($0)" }
     }
 
     /// A key for bodies that are equal under `differences(…).isEmpty`.
@@ -41,17 +29,6 @@ enum PayloadMatch {
             return .array(elements.map(canonical))
         case .null, .bool, .number, .string:
             return value
-        }
-    }
-
-    static func preview(_ body: Body?, limit: Int = 80) -> String {
-        guard let body, body.count > 0 else { return "none" }
-        switch body {
-        case .text(let text):
-            let quoted = text.count > limit ? String(text.prefix(limit)) + "…" : text
-            return "\"" + quoted + "\""
-        case .binary(let bytes):
-            return "\(bytes.count) bytes of binary"
         }
     }
 }

@@ -151,7 +151,7 @@ public struct SessionScript: Sendable {
     }
 
     static func describe(_ message: WebSocketMessage) -> String {
-        "\(message.opcode.rawValue) message \(PayloadMatch.preview(message.payload, limit: 40))"
+        "\(message.opcode.rawValue) message \(PayloadComparator.describe(message.payload, limit: 40))"
     }
 
     /// A close reason fits in 123 bytes (RFC 6455 §5.5); cut at a character boundary.

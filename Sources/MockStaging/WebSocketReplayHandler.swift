@@ -1,7 +1,8 @@
 import NIOCore
 import NIOWebSocket
-import PerMessageDeflate
+import Wire
 import TrafficModel
+import WireNIO
 
 /// Runs a `SessionScript` on an upgraded connection: performs its actions
 /// (send, wait, close, cut) and feeds it complete client messages. With
@@ -9,8 +10,8 @@ import TrafficModel
 /// compressed (RSV1) and compressed client messages are inflated, within
 /// `maxMessageSize` after inflating.
 final class WebSocketReplayHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = NIOWebSocket.WebSocketFrame
+    typealias OutboundOut = NIOWebSocket.WebSocketFrame
 
     /// How long to wait for the client's close reply after the mock sent a close frame.
     static let closeGrace: TimeAmount = .seconds(5)
@@ -22,12 +23,11 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     private var waiting = false
     /// Client messages that arrived while the script was still sending.
     private var inbox: [WebSocketMessage] = []
-    private var fragments: (opcode: TrafficModel.WebSocketOpcode, compressed: Bool, bytes: [UInt8])?
+    /// Client frames to messages: Wire's reassembler, limits and inflating.
+    private var receiver: WebSocketReceiver
     /// Compresses server messages; nil without permessage-deflate or when the
     /// agreed window is too small for zlib (messages then go uncompressed).
     private let deflater: PerMessageDeflater?
-    /// Inflates client messages sent with RSV1; nil without permessage-deflate.
-    private var inflater: PerMessageInflater?
     private let deflate: PerMessageDeflateAgreement?
     private var pendingSend: Scheduled<Void>?
     private var closeTimer: Scheduled<Void>?
@@ -43,11 +43,10 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             deflater = deflate.serverCanCompress
                 ? PerMessageDeflater(windowBits: parameters.serverMaxWindowBits, noContextTakeover: parameters.serverNoContextTakeover)
                 : nil
-            inflater = PerMessageInflater(noContextTakeover: parameters.clientNoContextTakeover)
         } else {
             deflater = nil
-            inflater = nil
         }
+        receiver = WebSocketReceiver(sender: .client, deflate: deflate?.parameters, maxMessageSize: state.configuration.maxMessageSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -73,84 +72,25 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             if frame.opcode == .connectionClose { context.close(promise: nil) }
             return
         }
-        if frame.rsv2 || frame.rsv3 {
-            return fail(code: 1002, reason: "RSV2/RSV3 set without a negotiated extension", context: context)
+        let messages: [WebSocketMessage]
+        switch receiver.receive(frame, at: 0) {
+        case .messages(let complete):
+            messages = complete
+        case .fail(let code, let reason):
+            return fail(code: code, reason: reason, context: context)
         }
-        if frame.rsv1 {
-            // RFC 7692 §6: RSV1 only on the first frame of a data message, and
-            // only when permessage-deflate was agreed on.
-            guard inflater != nil else { return fail(code: 1002, reason: "RSV1 set without permessage-deflate", context: context) }
-            guard frame.opcode == .text || frame.opcode == .binary else {
-                return fail(code: 1002, reason: "RSV1 set on a control or continuation frame", context: context)
-            }
+        for message in messages where !done {
+            deliver(message, context: context)
         }
-        var data = frame.unmaskedData
-        let bytes = data.readBytes(length: data.readableBytes) ?? []
-        let message: WebSocketMessage
-        switch frame.opcode {
-        case .text, .binary:
-            guard fragments == nil else { return fail(code: 1002, reason: "new message inside a fragmented one", context: context) }
-            let opcode: TrafficModel.WebSocketOpcode = frame.opcode == .text ? .text : .binary
-            guard frame.fin else {
-                fragments = (opcode, frame.rsv1, bytes)
-                return
-            }
-            guard let complete = dataMessage(opcode, compressed: frame.rsv1, bytes, context: context) else { return }
-            message = complete
-        case .continuation:
-            guard var partial = fragments else { return fail(code: 1002, reason: "continuation without a message", context: context) }
-            partial.bytes += bytes
-            guard partial.bytes.count <= state.configuration.maxMessageSize else {
-                return fail(code: 1009, reason: "message larger than \(state.configuration.maxMessageSize) bytes", context: context)
-            }
-            guard frame.fin else {
-                fragments = partial
-                return
-            }
-            fragments = nil
-            guard let complete = dataMessage(partial.opcode, compressed: partial.compressed, partial.bytes, context: context) else { return }
-            message = complete
-        case .connectionClose:
-            let code = bytes.count >= 2 ? Int(bytes[0]) << 8 | Int(bytes[1]) : nil
-            let reason = bytes.count > 2 ? Body(bytes: Array(bytes[2...])) : .text("")
-            message = WebSocketMessage(direction: .client, at: 0, opcode: .close, payload: reason, closeCode: code)
-        case .ping:
-            message = WebSocketMessage(direction: .client, at: 0, opcode: .ping, payload: Body(bytes: bytes))
-        case .pong:
-            message = WebSocketMessage(direction: .client, at: 0, opcode: .pong, payload: Body(bytes: bytes))
-        default:
-            return fail(code: 1002, reason: "unknown opcode", context: context)
-        }
+    }
+
+    private func deliver(_ message: WebSocketMessage, context: ChannelHandlerContext) {
         if waiting {
             waiting = false
             perform(script.received(message), context: context)
         } else {
             inbox.append(message)
         }
-    }
-
-    /// A complete client data message, inflated when it was sent compressed;
-    /// nil when the session was failed instead (over the limit, corrupt data).
-    private func dataMessage(
-        _ opcode: TrafficModel.WebSocketOpcode, compressed: Bool, _ bytes: [UInt8], context: ChannelHandlerContext
-    ) -> WebSocketMessage? {
-        guard compressed, var inflater else {
-            return WebSocketMessage(direction: .client, at: 0, opcode: opcode, payload: Body(bytes: bytes))
-        }
-        let limit = state.configuration.maxMessageSize
-        // Out of the handler while inflating, so the stream is uniquely referenced (no copy).
-        self.inflater = nil
-        let (output, outcome) = inflater.inflate(bytes, limit: limit)
-        self.inflater = inflater
-        switch outcome {
-        case .complete:
-            return WebSocketMessage(direction: .client, at: 0, opcode: opcode, payload: Body(bytes: output), compressed: true)
-        case .overLimit:
-            fail(code: 1009, reason: "message larger than \(limit) bytes after inflating", context: context)
-        case .corrupt:
-            fail(code: 1007, reason: "permessage-deflate data does not inflate", context: context)
-        }
-        return nil
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -186,7 +126,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
                 }
                 action = script.received(inbox.removeFirst())
             case .pong(let payload):
-                write(WebSocketFrame(fin: true, opcode: .pong, data: context.channel.allocator.buffer(bytes: payload.bytes)), context: context)
+                write(NIOWebSocket.WebSocketFrame(fin: true, opcode: .pong, data: context.channel.allocator.buffer(bytes: payload.bytes)), context: context)
                 action = script.next()
             case .none(let differences):
                 if !differences.isEmpty {
@@ -228,7 +168,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
         if message.opcode == .close { startCloseTimer(context: context) }
     }
 
-    private func write(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+    private func write(_ frame: NIOWebSocket.WebSocketFrame, context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(frame), promise: nil)
     }
 
@@ -249,47 +189,14 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
         startCloseTimer(context: context)
     }
 
-    static func closeFrame(code: Int?, reason: String, allocator: ByteBufferAllocator) -> WebSocketFrame {
-        var buffer = allocator.buffer(capacity: 2 + reason.utf8.count)
-        if let code {
-            buffer.writeInteger(UInt16(clamping: code))
-            buffer.writeString(reason)
-        }
-        return WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)
+    static func closeFrame(code: Int?, reason: String, allocator: ByteBufferAllocator) -> NIOWebSocket.WebSocketFrame {
+        let payload = WebSocketFramer.closePayload(code: code, reason: Array(reason.utf8))
+        return NIOWebSocket.WebSocketFrame(fin: true, opcode: .connectionClose, data: allocator.buffer(bytes: payload))
     }
 
-    /// The frames of a recorded server message, with its recorded fragmentation
-    /// when that fits the payload. A message recorded compressed is compressed
-    /// by `deflater` (RSV1 on its first frame) when there is one; otherwise it
-    /// goes uncompressed. RSV2/RSV3 are never sent: no extension defines them.
-    static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?, allocator: ByteBufferAllocator) -> [WebSocketFrame] {
-        var payload = message.payload.bytes
-        switch message.opcode {
-        case .close:
-            return [closeFrame(code: message.closeCode, reason: message.closeReason ?? "", allocator: allocator)]
-        case .ping:
-            return [WebSocketFrame(fin: true, opcode: .ping, data: allocator.buffer(bytes: payload))]
-        case .pong:
-            return [WebSocketFrame(fin: true, opcode: .pong, data: allocator.buffer(bytes: payload))]
-        case .text, .binary, .continuation:
-            let opcode: NIOWebSocket.WebSocketOpcode = message.opcode == .binary ? .binary : .text
-            let compress = message.compressed && deflater != nil
-            if compress, let deflater { payload = deflater.compress(payload) }
-            // A compressed layout fits when this deflater produced the recorded
-            // compressed length (same zlib settings), which keeps the wire identical.
-            if let layout = message.frames, layout.count > 1, compress || !message.compressed,
-               layout.reduce(0, { $0 + $1.length }) == payload.count {
-                var offset = 0
-                return layout.enumerated().map { index, info in
-                    defer { offset += info.length }
-                    return WebSocketFrame(
-                        fin: index == layout.count - 1 ? true : info.fin, rsv1: compress && index == 0,
-                        opcode: index == 0 ? opcode : .continuation,
-                        data: allocator.buffer(bytes: payload[offset..<offset + info.length])
-                    )
-                }
-            }
-            return [WebSocketFrame(fin: true, rsv1: compress, opcode: opcode, data: allocator.buffer(bytes: payload))]
-        }
+    /// The frames of a recorded server message (Wire's framer: recorded
+    /// fragmentation, RSV1 on the first frame when compressed by `deflater`).
+    static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?, allocator: ByteBufferAllocator) -> [NIOWebSocket.WebSocketFrame] {
+        WebSocketFramer.frames(for: message, deflater: deflater).map { NIOWebSocket.WebSocketFrame($0, maskKey: nil, allocator: allocator) }
     }
 }

@@ -2,8 +2,12 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
-import PerMessageDeflate
+#if canImport(Glibc)
+import Glibc
+#endif
+import Wire
 import TrafficModel
+import WireNIO
 
 /// What a connection reports to the replaying session, in arrival order.
 enum ConnectionEvent: Sendable {
@@ -124,37 +128,12 @@ final class ReplayConnection: Sendable {
         }.get()
     }
 
-    /// The frames of one client message. The recorded layout is kept when it
-    /// fits the payload as sent: a compressed layout fits when this deflater
-    /// produced the recorded compressed length. RSV1 on the first frame only
-    /// (RFC 7692 §6).
-    static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?) -> [WebSocketFrame] {
-        var payload = ByteBuffer(bytes: message.payload.bytes)
-        if message.opcode == .close {
-            var close = ByteBuffer()
-            if let code = message.closeCode {
-                close.writeInteger(UInt16(truncatingIfNeeded: code))
-                close.writeBuffer(&payload)
-            }
-            payload = close
-        }
-        let opcode = NIOWebSocket.WebSocketOpcode(encodedWebSocketOpcode: message.opcode.code) ?? .text
-        let isData = opcode == .text || opcode == .binary
-        var compress = false
-        if message.compressed, isData, let deflater {
-            payload = ByteBuffer(bytes: deflater.compress(message.payload.bytes))
-            compress = true
-        }
-        var lengths = [payload.readableBytes]
-        if let frames = message.frames, frames.count > 1, compress || !message.compressed,
-           frames.reduce(0, { $0 + $1.length }) == payload.readableBytes {
-            lengths = frames.map(\.length)
-        }
-        return lengths.enumerated().map { i, length in
-            WebSocketFrame(
-                fin: i == lengths.count - 1, rsv1: compress && i == 0, opcode: i == 0 ? opcode : .continuation,
-                maskKey: .random(), data: payload.readSlice(length: length) ?? ByteBuffer()
-            )
+    /// The frames of one client message (Wire's framer: recorded
+    /// fragmentation, RSV1 on the first frame when compressed), each masked
+    /// with a fresh key (RFC 6455 §5.3).
+    static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?) -> [NIOWebSocket.WebSocketFrame] {
+        WebSocketFramer.frames(for: message, deflater: deflater).map {
+            NIOWebSocket.WebSocketFrame($0, maskKey: .random(), allocator: ByteBufferAllocator())
         }
     }
 
@@ -276,9 +255,8 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
             // The frame decoder goes right behind the HTTP decoder, which
             // hands it any bytes that came with the 101 when it is removed.
             try operations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageSize)), position: .after(decoder))
-            let inflater = compression.parameters.map { PerMessageInflater(noContextTakeover: $0.serverNoContextTakeover) }
             try operations.addHandlers([
-                WebSocketFrameEncoder(), WebSocketMessageCollector(inbox: inbox, inflater: inflater, maxMessageSize: maxMessageSize),
+                WebSocketFrameEncoder(), WebSocketMessageCollector(inbox: inbox, deflate: compression.parameters, maxMessageSize: maxMessageSize),
             ])
             operations.removeHandler(context: context, promise: nil)
             operations.removeHandler(encoder, promise: nil)
@@ -306,92 +284,44 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
     }
 }
 
-/// Reassembles server messages, inflates the compressed ones, answers
-/// pings, reports close frames. A protocol violation or a message over the
-/// size limit ends the connection with the reason.
+/// Server frames to messages through Wire's reassembler (inflating the
+/// compressed ones); answers pings, reports close frames. A protocol
+/// violation or a message over the size limit ends the connection with the
+/// reason.
 final class WebSocketMessageCollector: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = NIOWebSocket.WebSocketFrame
+    typealias OutboundOut = NIOWebSocket.WebSocketFrame
 
     private let inbox: EventInbox
-    /// Inflates messages sent with RSV1; nil without permessage-deflate.
-    private var inflater: PerMessageInflater?
+    private var receiver: WebSocketReceiver
     private let maxMessageSize: Int
-    private var partial: (opcode: NIOWebSocket.WebSocketOpcode, compressed: Bool, data: [UInt8])?
     private var ended = false
 
-    init(inbox: EventInbox, inflater: PerMessageInflater?, maxMessageSize: Int) {
+    init(inbox: EventInbox, deflate: PerMessageDeflateParameters?, maxMessageSize: Int) {
         self.inbox = inbox
-        self.inflater = inflater
+        self.receiver = WebSocketReceiver(sender: .server, deflate: deflate, maxMessageSize: maxMessageSize)
         self.maxMessageSize = maxMessageSize
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !ended else { return }
-        let frame = unwrapInboundIn(data)
-        if frame.rsv2 || frame.rsv3 {
-            return fail("the server set RSV2/RSV3, which no negotiated extension defines", context: context)
-        }
-        if frame.rsv1 {
-            guard inflater != nil else { return fail("the server set RSV1 without permessage-deflate", context: context) }
-            guard frame.opcode == .text || frame.opcode == .binary else {
-                return fail("the server set RSV1 on a control or continuation frame (RFC 7692 §6)", context: context)
+        switch receiver.receive(unwrapInboundIn(data), at: 0) {
+        case .fail(let code, let reason):
+            fail("server message refused (a client closes with \(code)): \(reason)", context: context)
+        case .messages(let messages):
+            for message in messages {
+                switch message.opcode {
+                case .ping:
+                    let pong = NIOWebSocket.WebSocketFrame(
+                        fin: true, opcode: .pong, maskKey: .random(), data: context.channel.allocator.buffer(bytes: message.payload.bytes))
+                    context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+                case .pong:
+                    break
+                case .text, .binary, .continuation, .close:
+                    inbox.push(.message(message))
+                }
             }
         }
-        let bytes = Array(frame.unmaskedData.readableBytesView)
-        switch frame.opcode {
-        case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .pong:
-            break
-        case .connectionClose:
-            var code: Int?
-            var reason: [UInt8] = []
-            if bytes.count >= 2 {
-                code = Int(bytes[0]) << 8 | Int(bytes[1])
-                reason = Array(bytes[2...])
-            }
-            inbox.push(.message(WebSocketMessage(direction: .server, at: 0, opcode: .close, payload: Body(bytes: reason), closeCode: code)))
-        case .continuation:
-            guard var message = partial else {
-                return fail("the server sent a continuation frame outside a message", context: context)
-            }
-            message.data += bytes
-            guard message.data.count <= maxMessageSize else {
-                return fail("server message larger than \(maxMessageSize) bytes", context: context)
-            }
-            partial = message
-            if frame.fin { emit(message.opcode, compressed: message.compressed, message.data, context: context) }
-        default:
-            if frame.fin {
-                emit(frame.opcode, compressed: frame.rsv1, bytes, context: context)
-            } else {
-                partial = (frame.opcode, frame.rsv1, bytes)
-            }
-        }
-    }
-
-    private func emit(_ opcode: NIOWebSocket.WebSocketOpcode, compressed: Bool, _ received: [UInt8], context: ChannelHandlerContext) {
-        partial = nil
-        var bytes = received
-        if compressed, var inflater {
-            // Out of the handler while inflating: the stream stays uniquely referenced (no copy).
-            self.inflater = nil
-            let (output, outcome) = inflater.inflate(received, limit: maxMessageSize)
-            self.inflater = inflater
-            switch outcome {
-            case .complete:
-                bytes = output
-            case .overLimit:
-                return fail("server message larger than \(maxMessageSize) bytes after inflating (permessage-deflate)", context: context)
-            case .corrupt(let reason):
-                return fail("server message does not inflate (permessage-deflate): \(reason)", context: context)
-            }
-        }
-        let ours: TrafficModel.WebSocketOpcode = opcode == .binary ? .binary : .text
-        let payload: Body = ours == .binary ? .binary(bytes) : Body(bytes: bytes)
-        inbox.push(.message(WebSocketMessage(direction: .server, at: 0, opcode: ours, payload: payload, compressed: compressed)))
     }
 
     /// Reports the violation and drops the connection: what came before is
@@ -424,9 +354,9 @@ extension ReplayConnection {
         if let tls = ReplayTLS.describe(error) { return tls }
         if let io = error as? IOError {
             switch io.errnoCode {
-            case 104: return "connection reset by the target"
-            case 111: return "connection refused"
-            case 32: return "the target closed the connection (broken pipe)"
+            case ECONNRESET: return "connection reset by the target"
+            case ECONNREFUSED: return "connection refused"
+            case EPIPE: return "the target closed the connection (broken pipe)"
             default: return "\(io)"
             }
         }

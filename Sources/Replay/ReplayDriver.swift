@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
-import PerMessageDeflate
+import Wire
 import TrafficModel
 
 /// How to run a replay.

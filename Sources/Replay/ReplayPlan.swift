@@ -1,4 +1,4 @@
-import PerMessageDeflate
+import Wire
 import TrafficModel
 
 /// What to replay: every selected session's client side, in recorded order,

@@ -42,7 +42,7 @@ public struct ResponseComparator: Sendable {
         }
         // A 101 has no body; the body of anything else is compared.
         if expected.status != 101 || actual.status != 101 {
-            out += PayloadDiff.differences(expected: expected.body, actual: actual.body, options: options).map { "body: \($0)" }
+            out += PayloadComparator.differences(expected: expected.body, actual: actual.body, options: options).map { "body: \($0)" }
         }
         return out
     }
@@ -93,7 +93,7 @@ public struct ResponseComparator: Sendable {
                 out.append("\(label): expected \(Self.describe(e)), got \(Self.describe(a))")
                 continue
             }
-            let diffs = PayloadDiff.differences(expected: e.payload, actual: a.payload, options: options)
+            let diffs = PayloadComparator.differences(expected: e.payload, actual: a.payload, options: options)
             if !diffs.isEmpty { out.append("\(label): " + diffs.joined(separator: "; ")) }
         }
         return out
@@ -111,7 +111,7 @@ public struct ResponseComparator: Sendable {
         case .close:
             return "close \(message.closeCode.map(String.init) ?? "(no code)")"
         case .text, .binary, .continuation, .ping, .pong:
-            return "\(message.opcode.rawValue) \(PayloadDiff.preview(message.payload))"
+            return "\(message.opcode.rawValue) \(PayloadComparator.describe(message.payload, limit: 120))"
         }
     }
 }

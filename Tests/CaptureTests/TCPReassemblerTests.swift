@@ -1,5 +1,6 @@
 import TestSupport
 import TrafficModel
+import Wire
 import XCTest
 @testable import Capture
 

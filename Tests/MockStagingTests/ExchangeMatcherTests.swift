@@ -94,8 +94,8 @@ final class SessionScriptTests: XCTestCase {
         guard case .close(let code, let reason, let differences) = strict.received(client(#"{"type":"nope"}"#)) else { return XCTFail() }
         XCTAssertEqual(code, 1008)
         XCTAssertLessThanOrEqual(reason.utf8.count, 123)
-        XCTAssertTrue(reason.hasPrefix(#"unexpected message: message $.type expected "subscribe", got "nope""#), reason)
-        XCTAssertEqual(differences, [#"message $.type expected "subscribe", got "nope""#, #"message $.channel missing (expected "news")"#])
+        XCTAssertTrue(reason.hasPrefix(#"unexpected message: message: $.type expected "subscribe", got "nope""#), reason)
+        XCTAssertEqual(differences, [#"message: $.type expected "subscribe", got "nope""#, #"message: $.channel missing (expected "news")"#])
 
         var lenient = script(.lenient)
         _ = lenient.next()

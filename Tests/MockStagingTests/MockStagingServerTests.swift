@@ -153,7 +153,7 @@ final class MockStagingServerTests: XCTestCase {
         }
         XCTAssertEqual(outcome.texts, [#"{"type":"connection_established","room":1}"#])
         XCTAssertEqual(outcome.closeCode, .policyViolation)
-        XCTAssertTrue(outcome.closeReason?.hasPrefix(#"unexpected message: message $.type expected "subscribe", got "unsubscribe""#) ?? false, outcome.closeReason ?? "no reason")
+        XCTAssertTrue(outcome.closeReason?.hasPrefix(#"unexpected message: message: $.type expected "subscribe", got "unsubscribe""#) ?? false, outcome.closeReason ?? "no reason")
         let mismatches = server.journal.filter { if case .webSocketMismatch = $0 { return true } else { return false } }
         XCTAssertEqual(mismatches.count, 1)
         if case .webSocketMismatch(let reference, let differences, let action)? = mismatches.first {
@@ -252,7 +252,7 @@ final class MockStagingServerTests: XCTestCase {
         let body = try await Clients.http(http, .POST, server.baseURL + "/auth/token", body: #"{"username":"bob","password":"pw"}"#)
         XCTAssertEqual(body.status, 404)
         XCTAssertTrue(body.body.contains("s1"), body.body)
-        XCTAssertTrue(body.body.contains(#"body $.username expected \"alice\", got \"bob\""#), "the body difference is named by its JSON path: \(body.body)")
+        XCTAssertTrue(body.body.contains(#"body: $.username expected \"alice\", got \"bob\""#), "the body difference is named by its JSON path: \(body.body)")
         try await server.stop()
     }
 

@@ -1,4 +1,5 @@
 import Capture
+import Wire
 import FuzzDriver
 
 /// First byte: bit 0 picks the role, the rest (plus 1) is the chunk size in

@@ -1,4 +1,5 @@
 import Capture
+import Wire
 import FuzzDriver
 import TrafficModel
 

@@ -1,6 +1,6 @@
 import Capture
+import Wire
 import FuzzDriver
-import PerMessageDeflate
 import TrafficModel
 
 /// First byte: bit 0 turns permessage-deflate on, bit 1 picks the direction,

@@ -1,4 +1,4 @@
-import PerMessageDeflate
+import Wire
 import TrafficModel
 
 /// Builds the recorded session of one proxied client connection from what
@@ -155,7 +155,7 @@ public struct ProxySessionRecorder: Sendable {
     private mutating func handle(_ event: WebSocketAssemblyEvent, from direction: Direction, at: Double) {
         switch event {
         case .message(let m):
-            session.websocket!.messages.append(ConnectionDecoder.message(m, from: direction, at: at))
+            session.websocket!.messages.append(m.recorded(from: direction, at: at))
         case .violation(let v):
             session.anomalies.append(Anomaly(kind: v.kind, direction: direction, at: at, detail: v.detail))
         }

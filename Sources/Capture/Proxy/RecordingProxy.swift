@@ -3,6 +3,7 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 import TrafficModel
+import Wire
 
 /// A recording reverse proxy: clients connect to it (plain, or TLS with
 /// `clientTLS`), each client connection gets its own upstream connection

@@ -1,3 +1,4 @@
+import Wire
 import TrafficModel
 
 /// Both directions of one tracked connection, and how it is ending.

@@ -1,3 +1,4 @@
+import Wire
 import TrafficModel
 
 /// What reassembly reports, in order. Every `.opened` is followed, eventually,
@@ -19,17 +20,6 @@ public enum TCPEvent: Sendable, Equatable {
 }
 
 /// How a connection ended.
-public enum TCPCloseKind: String, Sendable, Hashable {
-    /// FIN seen (both directions, or one and then idle timeout / end of capture).
-    case fin
-    /// RST seen.
-    case reset
-    /// Neither: the capture ended, or the connection went idle.
-    case cut
-    /// Evicted because the connection table was full.
-    case limit
-}
-
 /// Memory and time bounds for `TCPReassembler`.
 public struct TCPReassemblerLimits: Sendable, Equatable {
     /// Out-of-order bytes buffered per connection before the hole is skipped (default 4 MiB).

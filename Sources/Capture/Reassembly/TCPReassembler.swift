@@ -1,3 +1,4 @@
+import Wire
 import TrafficModel
 
 /// Turns decoded TCP segments into ordered per-direction byte streams.

@@ -87,6 +87,14 @@ public enum PayloadComparator {
     /// and binary payloads must be equal byte for byte.
     public static func compare(expected: Body, actual: Body, options: ComparisonOptions = .default) -> [Difference] {
         if expected == actual { return [] }
+        // The same bytes, one side held as text (valid UTF-8) and the other
+        // as binary: equal. Whether a message is text is its opcode's business.
+        switch (expected, actual) {
+        case (.text, .binary), (.binary, .text):
+            if expected.bytes == actual.bytes { return [] }
+        case (.text, .text), (.binary, .binary):
+            break
+        }
         if !options.exact, let e = expected.text, let a = actual.text,
            let ej = try? JSONParser.parse(e), let aj = try? JSONParser.parse(a) {
             return compare(expected: ej, actual: aj, options: options)
@@ -164,5 +172,40 @@ public enum PayloadComparator {
 
     private static func exactWalk(_ e: JSONValue, _ a: JSONValue, path: JSONPath, ignored: [PathPattern], into out: inout [Difference]) {
         if e != a { out.append(Difference(path: path.text, kind: .changed(expected: e, actual: a))) }
+    }
+}
+
+extension PayloadComparator {
+    /// The one comparison of optional payloads every side reports with (the
+    /// mock's matcher and near-miss notes, Replay's diffs): an empty payload
+    /// counts as none; each line names its JSON path. Callers put what was
+    /// compared in front (`body: `, `message: `, `server message 2: `).
+    public static func differences(expected: Body?, actual: Body?, options: ComparisonOptions = .default) -> [String] {
+        let e = expected.flatMap { $0.count == 0 ? nil : $0 }
+        let a = actual.flatMap { $0.count == 0 ? nil : $0 }
+        switch (e, a) {
+        case (nil, nil):
+            return []
+        case (nil, let a?):
+            return ["expected none, got \(describe(a))"]
+        case (let e?, nil):
+            return ["expected \(describe(e)), got none"]
+        case (let e?, let a?):
+            return compare(expected: e, actual: a, options: options).map(\.description)
+        }
+    }
+
+    /// A short, readable rendering of a payload: quoted text cut at `limit`
+    /// characters, or the size of a binary one.
+    public static func describe(_ body: Body?, limit: Int = 80) -> String {
+        guard let body, body.count > 0 else { return "none" }
+        switch body {
+        case .text(let text):
+            var out = ""
+            JSONWriter.writeString(text.count > limit ? String(text.prefix(limit)) + "…" : text, into: &out)
+            return out
+        case .binary(let bytes):
+            return "\(bytes.count) bytes of binary"
+        }
     }
 }
