@@ -1,4 +1,5 @@
 import TrafficModel
+import Wire
 
 /// The field-level rules of HAR 1.2 and what browsers actually write.
 extension HAREntry {
@@ -118,11 +119,15 @@ extension HAREntry {
         return out
     }
 
-    /// The HAR does not say how a body was delimited; the headers do.
+    /// The HAR does not say how a body was delimited; the headers do (the one
+    /// RFC 9112 §6.3 rule, in Wire). An HTTP/2 or HTTP/3 entry has no length
+    /// fields at all: a body there counts as sized, as a replay sends it.
     static func framing(_ headers: [HeaderField], body: Body?) -> BodyFraming {
         guard let body, body.count > 0 else { return .none }
-        if headers.listElements("Transfer-Encoding").last?.lowercased() == "chunked" { return .chunked }
-        return .contentLength
+        switch HTTP1BodyLength.recordedFraming(request: "POST", headers: headers) {
+        case .chunked: return .chunked
+        case .none, .contentLength, .close: return .contentLength
+        }
     }
 
     /// One `_webSocketMessages` item (Chrome's format): `type` send/receive,

@@ -47,7 +47,7 @@ public struct ProxySessionRecorder: Sendable {
     /// Starts an exchange; `headers` exactly as the client sent them.
     @discardableResult
     public mutating func beginRequest(method: String, target: String, version: String, headers: [HeaderField], at: Double) -> Int {
-        let request = HTTPRequest(at: at, method: method, target: target, version: version, headers: headers, framing: Self.framing(headers))
+        let request = HTTPRequest(at: at, method: method, target: target, version: version, headers: headers, framing: HTTP1BodyLength.recordedFraming(request: method, headers: headers))
         session.exchanges.append(HTTPExchange(request: request, response: nil))
         let index = session.exchanges.count - 1
         requestBody = OpenBody(index: index)
@@ -77,10 +77,7 @@ public struct ProxySessionRecorder: Sendable {
             return nil
         }
         let index = awaitingResponse.removeFirst()
-        var framing = Self.framing(headers)
-        if framing == .none && Self.responseMayHaveBody(status: status, method: session.exchanges[index].request.method) {
-            framing = .close
-        }
+        let framing = HTTP1BodyLength.recordedFraming(response: status, to: session.exchanges[index].request.method, headers: headers)
         session.exchanges[index].response = HTTPResponse(at: at, version: version, status: status, reason: reason, headers: headers, framing: framing)
         responseBody = OpenBody(index: index)
         return index
@@ -230,16 +227,5 @@ public struct ProxySessionRecorder: Sendable {
             detail: "exchange \(body.index): body over the \(limits.maxBodyBytes)-byte limit (HTTP1Limits.maxBodyBytes); it was forwarded whole but only the first \(body.bytes.count) bytes are recorded",
             bytes: body.dropped
         ))
-    }
-
-    /// How the fields say the body is delimited (RFC 9112 §6.3).
-    static func framing(_ headers: [HeaderField]) -> BodyFraming {
-        if headers.listElements("Transfer-Encoding").last?.lowercased() == "chunked" { return .chunked }
-        if headers.first("Content-Length") != nil { return .contentLength }
-        return .none
-    }
-
-    static func responseMayHaveBody(status: Int, method: String) -> Bool {
-        !(method == "HEAD" || (100..<200).contains(status) || status == 204 || status == 304)
     }
 }

@@ -112,3 +112,28 @@ extension StringProtocol {
         return String(self[first...last])
     }
 }
+
+extension HTTP1BodyLength {
+    /// How the recording names this framing.
+    package var recordedFraming: BodyFraming {
+        switch self {
+        case .none, .switchProtocols: return .none
+        case .contentLength: return .contentLength
+        case .chunked: return .chunked
+        case .untilClose: return .close
+        }
+    }
+
+    /// The framing a request head declares, for sources that see heads but
+    /// not the bytes that delimit them (the proxy after NIO's decoder, HAR
+    /// files). Fields too broken to frame anything leave it `.none`.
+    package static func recordedFraming(request method: String, headers: [HeaderField]) -> BodyFraming {
+        (try? forRequest(method: method, headers: headers, headOffset: 0))?.recordedFraming ?? .none
+    }
+
+    /// The framing a response head declares to a request with `method`;
+    /// invalid length fields leave it close-delimited, as RFC 9112 §6.3 does.
+    package static func recordedFraming(response status: Int, to method: String?, headers: [HeaderField]) -> BodyFraming {
+        (try? forResponse(status: status, requestMethod: method, headers: headers, headOffset: 0))?.recordedFraming ?? .close
+    }
+}
