@@ -57,7 +57,7 @@ struct Record: AsyncParsableCommand {
     @Option(help: "Seconds a request head may take from its first byte to its last (slow clients are closed).")
     var headTimeout = 10.0
 
-    @Option(name: .customLong("max-recording-mib"), help: "Body and WebSocket bytes kept for the recording, in MiB; beyond it sessions are forwarded and recorded without payloads.")
+    @Option(name: .customLong("max-recording-mib"), help: "Bytes the open sessions may hold in memory, in MiB (finished ones are written as they end); beyond it sessions are forwarded but record no more bytes.")
     var maxRecordingMiB = 256
 
     @Flag(help: "Print the summary as JSON on stdout.")
@@ -81,48 +81,42 @@ struct Record: AsyncParsableCommand {
         guard case .success(let target) = UpstreamTarget.parse(upstream), let address = Endpoint(parsing: listen) else {
             throw CommandFailure(code: Exit.usage)
         }
-        let configuration = RecordingProxy.Configuration(
+        var configuration = RecordingProxy.Configuration(
             listenHost: address.host, listenPort: Int(address.port), upstream: target,
             upstreamTLS: .init(caFile: caFile, insecure: insecure),
             clientTLS: tlsCert.map { .init(certificateFile: $0, keyFile: tlsKey ?? "") },
             connectTimeout: connectTimeout, maxConnections: maxConnections, idleTimeout: idleTimeout, headTimeout: headTimeout,
             recordingBudget: maxRecordingMiB << 20, tool: "authreplay \(AuthReplay.version)", log: { Terminal.info($0) }
         )
-        let verifier = try await jwt.verifier()
         let redactor = try redaction.redactor()
-        let writer: RecordingFileWriter
+        configuration.verifier = try await jwt.verifier()
+        let output: RecordingOutput
         let proxy: RecordingProxy
         do {
-            writer = try RecordingFileWriter(path: output, source: Source(kind: .proxy, name: target.description, tool: configuration.tool))
-            proxy = try await RecordingProxy.start(configuration: configuration)
+            let writer = try RecordingFileWriter(path: self.output, source: Source(kind: .proxy, name: target.description, tool: configuration.tool))
+            output = RecordingOutput(writer: writer, redactor: redactor)
+            proxy = try await RecordingProxy.start(configuration: configuration, output: output)
         } catch {
             Terminal.error("\(error)")
             throw CommandFailure(code: Exit.failure)
         }
         if insecure { Terminal.info("warning: --insecure: the upstream's certificate is not verified") }
         FileHandle.standardOutput.write(Data("listening on \(proxy.baseURL)\n".utf8))
-        Terminal.info("recording \(target) into \(output); press Ctrl-C to stop")
+        Terminal.info("recording \(target) into \(self.output); press Ctrl-C to stop")
         let signal = await Self.waitForTermination()
-        Terminal.info("received \(signal), writing \(output)")
-        var recording = try await proxy.stop()
-        // The proxy's findings carry no verdict; with a key, judge them again (pure, same findings otherwise).
-        if let verifier { recording = AuthAnalyzer(verifier: verifier).analyze(recording) }
-        if let redactor {
-            recording = redactor.redact(recording).0
-        } else {
-            recording.redaction = RedactionSummary(enabled: false)
-        }
+        Terminal.info("received \(signal), writing \(self.output)")
+        let recording = try await proxy.stop()
         do {
-            try writer.write(recording.sessions, capturedAt: recording.capturedAt)
-            try writer.commit(capturedAt: recording.capturedAt, redaction: recording.redaction)
+            try output.finish(capturedAt: recording.capturedAt)
         } catch {
             Terminal.error("\(error)")
             throw CommandFailure(code: Exit.failure)
         }
+        let totals = output.totals
         if json {
-            print(JSONWriter.pretty(RecordSummary.json(recording, output: output)), terminator: "")
+            print(JSONWriter.pretty(RecordSummary.json(totals, upstream: target.description, output: self.output)), terminator: "")
         } else {
-            print(RecordSummary.text(recording, output: output))
+            print(RecordSummary.text(totals, upstream: target.description, output: self.output))
         }
     }
 
@@ -157,23 +151,18 @@ private final class SignalOnce: @unchecked Sendable {
 
 /// The lines `record` prints at the end, like `import`'s.
 enum RecordSummary {
-    static func text(_ recording: Recording, output: String) -> String {
-        let t = RecordingSummary.totals(recording)
-        let unreachable = recording.sessions.flatMap(\.anomalies).filter { $0.kind == .upstreamError }.count
-        let cut = recording.sessions.filter { $0.end?.kind == .cut }.count
-        return [
+    static func text(_ t: RecordingSummary.Totals, upstream: String, output: String) -> String {
+        [
             "wrote \(output): \(t.sessions) sessions, \(t.exchanges) HTTP exchanges, \(t.messages) WebSocket messages, \(t.anomalies) anomalies",
-            "proxied to \(recording.source.name): \(t.errors) errors, \(unreachable) upstream failures (502), \(cut) sessions cut by the stop",
+            "proxied to \(upstream): \(t.errors) errors, \(t.upstreamErrors) upstream failures (502), \(t.cut) sessions cut by the stop",
         ].joined(separator: "\n")
     }
 
-    static func json(_ recording: Recording, output: String) -> JSONValue {
-        let t = RecordingSummary.totals(recording)
-        return .object([
-            ("output", .string(output)), ("upstream", .string(recording.source.name)),
+    static func json(_ t: RecordingSummary.Totals, upstream: String, output: String) -> JSONValue {
+        .object([
+            ("output", .string(output)), ("upstream", .string(upstream)),
             ("sessions", .int(t.sessions)), ("exchanges", .int(t.exchanges)), ("messages", .int(t.messages)),
-            ("errors", .int(t.errors)), ("anomalies", .int(t.anomalies)),
-            ("upstreamFailures", .int(recording.sessions.flatMap(\.anomalies).filter { $0.kind == .upstreamError }.count)),
+            ("errors", .int(t.errors)), ("anomalies", .int(t.anomalies)), ("upstreamFailures", .int(t.upstreamErrors)),
         ])
     }
 }

@@ -1,4 +1,4 @@
-import Capture
+@testable import Capture
 import TrafficModel
 import XCTest
 
@@ -30,77 +30,106 @@ final class RecordingProxyRecorderTests: XCTestCase {
         XCTAssertEqual(upstream.forwardedFields([HeaderField("A", "b")], isUpgrade: false), [HeaderField("Host", "staging.example.com"), HeaderField("A", "b")])
     }
 
-    private func recorder() -> ProxySessionRecorder {
-        ProxySessionRecorder(id: "s1", client: Endpoint(host: "127.0.0.1", port: 50000), server: Endpoint(host: "staging", port: 443), start: 1)
+    /// A store whose clock the test sets, as packet times would.
+    private final class TestClock: @unchecked Sendable {
+        var now: Double
+        init(_ now: Double) { self.now = now }
     }
 
-    func testExchangesAreAnsweredInOrderWithBodiesAndFraming() {
-        var r = recorder()
-        r.beginRequest(method: "POST", target: "/login", version: "HTTP/1.1", headers: [HeaderField("Content-Length", "4")], at: 1.5)
-        r.appendRequestBody(Array("ab".utf8))
-        r.appendRequestBody(Array("cd".utf8))
-        r.endRequest(trailers: [], at: 1.6)
-        r.beginRequest(method: "HEAD", target: "/", version: "HTTP/1.1", headers: [], at: 1.7)
-        r.endRequest(trailers: [], at: 1.7)
-        XCTAssertTrue(r.hasOutstandingExchange)
-        XCTAssertEqual(r.beginResponse(status: 200, reason: "OK", version: "HTTP/1.1", headers: [], at: 2), 0)
-        r.appendResponseBody(Array("{}".utf8))
-        let first = r.endResponse(trailers: [], at: 2.1)
-        XCTAssertEqual(first?.request.body, .text("abcd"))
-        XCTAssertEqual(first?.request.framing, .contentLength)
-        XCTAssertEqual(first?.response?.body, .text("{}"))
-        XCTAssertEqual(first?.response?.framing, .close, "no length, no chunking: delimited by the close")
-        XCTAssertEqual(r.beginResponse(status: 200, reason: "OK", version: "HTTP/1.1", headers: [], at: 3), 1)
-        XCTAssertEqual(r.endResponse(trailers: [], at: 3)?.response?.framing, BodyFraming.none)
-        XCTAssertFalse(r.hasOutstandingExchange)
-        let session = r.finish(kind: .closed, by: .client, at: 4)
-        XCTAssertEqual(session.anomalies, [])
-        XCTAssertEqual(session.end, SessionEnd(kind: .closed, at: 4, by: .client))
+    /// Every TCP payload of `packets`, fed to a proxy store in capture order,
+    /// as the proxy's relays would hand them over; the sessions it ends.
+    private func proxied(_ packets: [CapturedPacket], serverPort: UInt16) throws -> [Session] {
+        let clock = TestClock(packets[0].timestamp.seconds)
+        let store = ProxyRecordingStore(clock: { clock.now })
+        var open: [UInt16: Int] = [:]  // client port → session
+        var firstCloser: [UInt16: Direction] = [:]
+        for packet in packets {
+            guard case .tcp(let segment) = try PacketDecoder.decode(packet.data, linkType: .ethernet) else { continue }
+            clock.now = packet.timestamp.seconds
+            let direction: Direction = segment.destination.port == serverPort ? .client : .server
+            let (client, server) = direction == .client ? (segment.source, segment.destination) : (segment.destination, segment.source)
+            if segment.flags.contains(.syn), direction == .client {
+                open[client.port] = store.open(client: Endpoint(host: "\(client.address)", port: client.port), server: Endpoint(host: "\(server.address)", port: server.port))
+            }
+            guard let index = open[client.port] else { continue }
+            if !segment.payload.isEmpty { store.received(index, segment.payload, from: direction) }
+            if segment.flags.contains(.fin) {
+                if firstCloser[client.port] == nil {
+                    firstCloser[client.port] = direction
+                } else {
+                    store.finish(index, kind: .fin, by: firstCloser[client.port])
+                }
+            }
+        }
+        return store.stop()
     }
 
-    func testAnUpstreamFailureAnswersTheWaitingRequestWithAnAnomaly() {
-        var r = recorder()
-        r.beginRequest(method: "GET", target: "/api/me", version: "HTTP/1.1", headers: [], at: 1)
-        let response = HTTPResponse(at: 1.2, status: 502, reason: "Bad Gateway", headers: [], body: .text("{}"), framing: .contentLength)
-        XCTAssertEqual(r.answerUpstreamFailure(response, detail: "refused")?.response, response)
-        XCTAssertEqual(r.session.anomalies.map(\.kind), [.upstreamError])
-        XCTAssertNil(r.answerUpstreamFailure(response, detail: "again"), "nothing else waits")
+    private func captured(_ packets: [CapturedPacket]) -> [Session] {
+        var processor = CaptureProcessor(linkType: .ethernet)
+        var sessions: [Session] = []
+        for packet in packets { sessions += processor.process(packet.data, at: packet.timestamp) }
+        return sessions + processor.finish(truncated: false)
     }
 
-    func testWebSocketBytesSplitAnywhereGiveTheSameMessages() {
+    func testAProxiedSessionIsRecordedExactlyAsACaptureOfTheSameTraffic() throws {
+        let packets = CaptureFixtures.authRequiredPackets()
+        let capture = captured(packets)
+        let proxy = try proxied(packets, serverPort: 8000)
+        XCTAssertEqual(capture.count, 2)
+        XCTAssertEqual(proxy, capture, "the same bytes make the same sessions: exchanges, WebSocket messages, auth findings, ends")
+        XCTAssertEqual(proxy.last?.websocket?.close?.code, 1008)
+        XCTAssertEqual(proxy.last?.auth.first?.issuedBy?.session, "s1", "the token issued on the login is linked across connections")
+    }
+
+    func testAnUpstreamFailureIsRecordedAsTheAnswerTheClientGot() throws {
+        let store = ProxyRecordingStore(clock: { 1_764_050_400 })
+        let index = try XCTUnwrap(store.open(client: Endpoint(host: "127.0.0.1", port: 50000), server: Endpoint(host: "staging", port: 443)))
+        store.received(index, Array("GET /api/me HTTP/1.1\r\nHost: staging\r\n\r\n".utf8), from: .client)
+        let answer = Array("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".utf8)
+        store.answeredForUpstream(index, response: answer, detail: "exchange 0: refused")
+        store.finish(index, kind: .fin, by: .server)
+        let session = try XCTUnwrap(store.sessions().first)
+        XCTAssertEqual(session.exchanges.first?.response?.status, 502)
+        XCTAssertEqual(session.exchanges.first?.response?.body, .text("{}"))
+        XCTAssertEqual(session.anomalies.map(\.kind), [.upstreamError])
+    }
+
+    func testWebSocketBytesSplitAnywhereGiveTheSameMessages() throws {
+        let handshake = Array("GET /ws HTTP/1.1\r\nHost: s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8)
+        let accept = Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: chat\r\n\r\n".utf8)
         // A masked client text "hi", a server text "hello", a server close 1008.
         let client: [UInt8] = [0x81, 0x82, 1, 2, 3, 4, UInt8(ascii: "h") ^ 1, UInt8(ascii: "i") ^ 2]
-        let server: [UInt8] = [0x81, 0x05] + Array("hello".utf8) + [0x88, 0x04, 0x03, 0xF0] + Array("no".utf8)
-        func record(splitAt cut: Int) -> Session {
-            var r = recorder()
-            r.beginRequest(method: "GET", target: "/ws", version: "HTTP/1.1", headers: [], at: 1)
-            r.endRequest(trailers: [], at: 1)
-            r.beginResponse(status: 101, reason: "Switching Protocols", version: "HTTP/1.1", headers: [HeaderField("Sec-WebSocket-Protocol", "chat")], at: 2)
-            r.endResponse(trailers: [], at: 2)
-            r.startWebSocket(responseHeaders: [HeaderField("Sec-WebSocket-Protocol", "chat")], at: 2)
-            r.webSocketBytes(client, from: .client, at: 3)
-            r.webSocketBytes(server.prefix(cut), from: .server, at: 4)
-            r.webSocketBytes(server.dropFirst(cut), from: .server, at: 5)
-            return r.finish(kind: .closed, by: .server, at: 6)
+        let server: [UInt8] = accept + [0x81, 0x05] + Array("hello".utf8) + [0x88, 0x04, 0x03, 0xF0] + Array("no".utf8)
+        func record(splitAt cut: Int) throws -> Session {
+            let store = ProxyRecordingStore(clock: { 1_764_050_400 })
+            let index = try XCTUnwrap(store.open(client: Endpoint(host: "127.0.0.1", port: 50000), server: Endpoint(host: "s", port: 80)))
+            store.received(index, handshake, from: .client)
+            store.received(index, server.prefix(cut), from: .server)
+            store.received(index, client, from: .client)
+            store.received(index, server.dropFirst(cut), from: .server)
+            store.finish(index, kind: .fin, by: .server)
+            return try XCTUnwrap(store.sessions().first)
         }
-        let whole = record(splitAt: server.count)
+        let whole = try record(splitAt: server.count)
         XCTAssertEqual(whole.websocket?.subprotocol, "chat")
-        XCTAssertEqual(whole.websocket?.messages.map(\.payload), [.text("hi"), .text("hello"), .text("no")])
+        XCTAssertEqual(whole.websocket?.messages.map(\.payload), [.text("hello"), .text("no"), .text("hi")], "in arrival order")
         XCTAssertEqual(whole.websocket?.close?.code, 1008)
         XCTAssertEqual(whole.websocket?.close?.frame.direction, .server)
-        for cut in 0...server.count {
-            XCTAssertEqual(record(splitAt: cut).websocket?.messages.map(\.payload), whole.websocket?.messages.map(\.payload), "split at \(cut)")
+        for cut in accept.count...server.count {
+            XCTAssertEqual(try record(splitAt: cut).websocket?.messages.map(\.payload).sorted { "\($0)" < "\($1)" },
+                           whole.websocket?.messages.map(\.payload).sorted { "\($0)" < "\($1)" }, "split at \(cut)")
         }
     }
 
-    func testACutSessionKeepsThePartialFrameAndSaysSo() {
-        var r = recorder()
-        r.startWebSocket(responseHeaders: [], at: 1)
-        r.webSocketBytes([0x81, 0x05, 0x68], from: .server, at: 2)
-        let session = r.finish(kind: .cut, by: nil, at: 3)
+    func testAStopCutsOpenSessionsKeepingThePartialFrame() throws {
+        let store = ProxyRecordingStore(clock: { 1_764_050_400 })
+        let index = try XCTUnwrap(store.open(client: Endpoint(host: "127.0.0.1", port: 50000), server: Endpoint(host: "s", port: 80)))
+        store.received(index, Array("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".utf8), from: .client)
+        store.received(index, Array("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".utf8) + [0x81, 0x05, 0x68], from: .server)
+        let session = try XCTUnwrap(store.stop().first)
         XCTAssertEqual(session.end?.kind, .cut)
         XCTAssertEqual(session.anomalies.map(\.kind), [.truncated, .truncated])
         XCTAssertEqual(session.anomalies.first?.bytes, 3)
-        XCTAssertEqual(r.finish(kind: .closed, by: .client, at: 9).end?.kind, .cut, "finishing twice changes nothing")
+        XCTAssertNil(store.open(client: Endpoint(host: "127.0.0.1", port: 50001), server: Endpoint(host: "s", port: 80)), "a stopped store opens nothing")
     }
 }

@@ -46,6 +46,10 @@ final class ProxyConnection {
     private var responseHeadForwarded = false
     private var closeAfterResponse = false
     private var firstCloser: Direction?
+    /// Requests forwarded, and those still waiting for (the end of) their response.
+    private var requestsSent = 0
+    private var awaitingResponses = 0
+    private var responseInProgress = false
     private var ended = false
 
     private var store: ProxyRecordingStore { settings.store }
@@ -77,7 +81,8 @@ final class ProxyConnection {
         if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
         let deadline = RequestHeadDeadline(timeout: .nanoseconds(Int64(configuration.headTimeout * 1_000_000_000)), log: configuration.log)
         try sync.addHandler(deadline)
-        let relay = RawByteRelay()
+        let store = settings.store
+        let relay = RawByteRelay { store.received(index, $0.readableBytesView, from: .client) }
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
         let connection = ProxyConnection(
             settings: settings, index: index, clientChannel: channel, clientRelay: relay, clientDecoder: decoder, headDeadline: deadline
@@ -96,24 +101,20 @@ final class ProxyConnection {
 
     func clientPart(_ part: HTTPServerRequestPart) {
         guard mode == .http, !upstreamFailureHandled else { return }
-        let at = store.now()
         switch part {
         case .head(let head):
             headDeadline.headReceived()
             let fields = head.headers.map { HeaderField($0.name, $0.value) }
             let isUpgrade = fields.listElements("Upgrade").contains { $0.lowercased() == "websocket" }
-            store.update(index) {
-                $0.beginRequest(method: head.method.rawValue, target: head.uri, version: Self.version(head.version), headers: fields, at: at)
-            }
             upgradeRequests.append(isUpgrade)
+            awaitingResponses += 1
+            requestsSent += 1
             var forwarded = HTTPRequestHead(version: head.version, method: head.method, uri: head.uri)
             forwarded.headers = HTTPHeaders(upstreamTarget.forwardedFields(fields, isUpgrade: isUpgrade).map { ($0.name, $0.value) })
             sendUpstream(.head(forwarded))
         case .body(let buffer):
-            store.payload(index, count: buffer.readableBytes, at: at) { $0.appendRequestBody(buffer.readableBytesView) }
             sendUpstream(.body(.byteBuffer(buffer)))
         case .end(let trailers):
-            store.update(index) { $0.endRequest(trailers: trailers.map { $0.map { HeaderField($0.name, $0.value) } } ?? [], at: at) }
             sendUpstream(.end(trailers))
         }
     }
@@ -127,10 +128,12 @@ final class ProxyConnection {
             pending.append(part)
             upstream = .connecting(pending: pending)
         case .connected(let channel):
-            if case .end = part {
-                channel.writeAndFlush(part, promise: nil)
-            } else {
+            switch part {
+            case .head:
                 channel.write(part, promise: nil)
+            case .body, .end:
+                channel.writeAndFlush(part, promise: nil)
+                upstreamRelay?.pauseSourceIfFull()
             }
         case .gone:
             break
@@ -162,11 +165,14 @@ final class ProxyConnection {
             let isIP = (try? SocketAddress(ipAddress: upstreamTarget.host, port: 0)) != nil
             try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isIP ? nil : upstreamTarget.host))
         }
-        let relay = RawByteRelay()
+        let (store, index) = (self.store, self.index)
+        let relay = RawByteRelay { store.received(index, $0.readableBytesView, from: .server) }
         let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
         try sync.addHandlers([relay, HTTPRequestEncoder(), decoder, UpstreamSideHandler(self)])
         upstreamRelay = relay
         upstreamDecoder = decoder
+        relay.source = clientRelay
+        clientRelay.source = relay
     }
 
     private func upstreamConnected(_ channel: Channel) {
@@ -192,13 +198,9 @@ final class ProxyConnection {
     // MARK: From the upstream
 
     func upstreamPart(_ part: HTTPClientResponsePart) {
-        let at = store.now()
         switch part {
         case .head(let head):
-            let fields = head.headers.map { HeaderField($0.name, $0.value) }
-            store.update(index) {
-                $0.beginResponse(status: Int(head.status.code), reason: head.status.reasonPhrase, version: Self.version(head.version), headers: fields, at: at)
-            }
+            if head.status.code >= 200 || head.status == .switchingProtocols { responseInProgress = true }
             let wasUpgrade = upgradeRequests.isEmpty ? false : upgradeRequests.removeFirst()
             if wasUpgrade && head.status == .switchingProtocols {
                 pendingSwitch = head
@@ -208,14 +210,18 @@ final class ProxyConnection {
             responseHeadForwarded = true
             clientChannel.write(HTTPServerResponsePart.head(head), promise: nil)
         case .body(let buffer):
-            store.payload(index, count: buffer.readableBytes, at: at) { $0.appendResponseBody(buffer.readableBytesView) }
-            if pendingSwitch == nil { clientChannel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil) }
+            if pendingSwitch == nil {
+                clientChannel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+                clientRelay.pauseSourceIfFull()
+            }
         case .end(let trailers):
-            let exchange = store.update(index) { $0.endResponse(trailers: trailers.map { $0.map { HeaderField($0.name, $0.value) } } ?? [], at: at) }
-            if let exchange { log(Self.logLine(sessionID, exchange)) }
+            if responseInProgress {
+                responseInProgress = false
+                awaitingResponses = max(0, awaitingResponses - 1)
+            }
             if let head = pendingSwitch {
                 pendingSwitch = nil
-                switchToWebSocket(head, at: at)
+                switchToWebSocket(head)
                 return
             }
             responseHeadForwarded = false
@@ -232,11 +238,10 @@ final class ProxyConnection {
     }
 
     /// Both sides agreed to WebSocket: answer the client, then splice bytes.
-    private func switchToWebSocket(_ head: HTTPResponseHead, at: Double) {
+    private func switchToWebSocket(_ head: HTTPResponseHead) {
         guard case .connected(let upstreamChannel) = upstream, let upstreamRelay, let upstreamDecoder else { return }
         clientChannel.write(HTTPServerResponsePart.head(head), promise: nil)
         clientChannel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
-        store.update(index) { $0.startWebSocket(responseHeaders: head.headers.map { HeaderField($0.name, $0.value) }, at: at) }
         mode = .websocket
         clientChannel.pipeline.syncOperations.removeHandler(headDeadline, promise: nil)
         clientRelay.startSplicing { [weak self] in self?.splice($0, from: .client) }
@@ -259,13 +264,12 @@ final class ProxyConnection {
         clientChannel.pipeline.syncOperations.removeHandler(clientDecoder, promise: nil)
     }
 
+    /// Relays upgraded bytes as they come; the relays already recorded them.
     private func splice(_ buffer: ByteBuffer, from direction: Direction) {
-        let at = store.now()
         switch direction {
         case .client: upstreamRelay?.send(buffer)
         case .server: clientRelay.send(buffer)
         }
-        store.payload(index, count: buffer.readableBytes, at: at) { $0.webSocketBytes(buffer.readableBytesView, from: direction, at: at) }
     }
 
     func upstreamError(_ error: Error) {
@@ -287,28 +291,23 @@ final class ProxyConnection {
         guard !upstreamFailureHandled else { return }
         upstreamFailureHandled = true
         upstream = .gone
-        let at = store.now()
-        let waiting = store.update(index) { $0.hasOutstandingExchange }
-        guard mode == .http, waiting, !responseHeadForwarded, pendingSwitch == nil else {
+        guard mode == .http, awaitingResponses > 0, !responseHeadForwarded, pendingSwitch == nil else {
             clientChannel.close(promise: nil)
             return
         }
+        // The proxy answers in the upstream's place; the bytes it sends are
+        // the ones recorded, so the recording holds what the client saw.
         let body = JSONWriter.compact(.object([("error", .string("upstream_unreachable")), ("detail", .string(detail))]))
-        let fields = [
-            HeaderField("Content-Type", "application/json"), HeaderField("Content-Length", String(body.utf8.count)), HeaderField("Connection", "close"),
-        ]
-        let response = HTTPResponse(at: at, status: 502, reason: "Bad Gateway", headers: fields, body: .text(body), framing: .contentLength)
-        if let exchange = store.update(index, { $0.answerUpstreamFailure(response, detail: detail) }) {
-            log(Self.logLine(sessionID, exchange) + " upstream unreachable: \(detail)")
-        }
-        var head = HTTPResponseHead(version: .http1_1, status: .badGateway)
-        head.headers = HTTPHeaders(fields.map { ($0.name, $0.value) })
-        clientChannel.write(HTTPServerResponsePart.head(head), promise: nil)
-        clientChannel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
-        clientChannel.writeAndFlush(HTTPServerResponsePart.end(nil)).assumeIsolated().whenComplete { [self] _ in
-            clientChannel.close(promise: nil)
-        }
+        let head = "HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+        let response = Array((head + body).utf8)
+        store.answeredForUpstream(index, response: response, detail: "exchange \(answeredExchanges()): \(detail)")
+        log("\(sessionID) upstream unreachable, answered 502: \(detail)")
+        clientRelay.send(ByteBuffer(bytes: response))
+        clientChannel.close(promise: nil)
     }
+
+    /// The index of the exchange a proxy answer goes to: the oldest waiting one.
+    private func answeredExchanges() -> Int { requestsSent - awaitingResponses }
 
     private func closeUpstream() {
         switch upstream {
@@ -322,32 +321,12 @@ final class ProxyConnection {
     private func endSession() {
         guard !ended else { return }
         ended = true
-        let at = store.now()
-        let session = store.update(index) { $0.finish(kind: .closed, by: firstCloser, at: at) }
-        log(Self.logLine(session))
+        store.finish(index, kind: .fin, by: firstCloser)
     }
 
     // MARK: Lines
 
     static func version(_ v: HTTPVersion) -> String { "HTTP/\(v.major).\(v.minor)" }
-
-    static func logLine(_ session: String, _ exchange: HTTPExchange) -> String {
-        let request = "\(session) \(exchange.request.method) \(exchange.request.target)"
-        guard let response = exchange.response else { return request + " → no response" }
-        return request + " → \(response.status)" + (response.body.map { " (\($0.count) B)" } ?? "")
-    }
-
-    static func logLine(_ session: Session) -> String {
-        var line = "\(session.id) \(session.client) ended"
-        if let end = session.end { line += " (\(end.kind.rawValue)\(end.by.map { " by \($0.rawValue)" } ?? ""))" }
-        line += ": \(session.exchanges.count) exchanges"
-        if let ws = session.websocket {
-            line += ", \(ws.messages.count) WebSocket messages"
-            if let close = ws.close { line += ", close \(close.code.map(String.init) ?? "without code") by \(close.frame.direction.rawValue)" }
-        }
-        if !session.anomalies.isEmpty { line += ", \(session.anomalies.count) anomalies" }
-        return line
-    }
 }
 
 /// The client side's HTTP parts, handed to the connection.

@@ -1,3 +1,4 @@
+import TrafficModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,21 +24,24 @@ extension RecordingProxy {
         /// A request head must arrive in full within this many seconds of its
         /// first byte (slowloris); the connection is closed otherwise.
         public var headTimeout: Double
-        /// The most body and WebSocket bytes the proxy keeps in memory for the
-        /// recording (it writes it at the stop); beyond it, sessions keep
-        /// being forwarded and recorded without their payloads, with an anomaly.
+        /// The most bytes the open sessions keep in memory (finished sessions
+        /// go to the output as they end); beyond it, sessions keep being
+        /// forwarded but record no more bytes, with an anomaly.
         public var recordingBudget: Int
         public static let defaultRecordingBudget = 256 << 20
         /// The tool and version written into the recording's source.
         public var tool: String
         /// One line per exchange and per session.
         public var log: (@Sendable (String) -> Void)?
+        /// Judges JWT signatures in the findings (`--jwt-secret`, `--jwt-key`).
+        public var verifier: (any JWTSignatureVerifier)?
 
         public init(
             listenHost: String = "127.0.0.1", listenPort: Int = 9000, upstream: UpstreamTarget,
             upstreamTLS: UpstreamTLS = UpstreamTLS(), clientTLS: ClientTLS? = nil, connectTimeout: Double = 10,
             maxConnections: Int = 1024, idleTimeout: Double = 300, headTimeout: Double = 10,
-            recordingBudget: Int = Configuration.defaultRecordingBudget, tool: String = "authreplay", log: (@Sendable (String) -> Void)? = nil
+            recordingBudget: Int = Configuration.defaultRecordingBudget, tool: String = "authreplay", log: (@Sendable (String) -> Void)? = nil,
+            verifier: (any JWTSignatureVerifier)? = nil
         ) {
             self.listenHost = listenHost
             self.listenPort = listenPort
@@ -51,6 +55,7 @@ extension RecordingProxy {
             self.recordingBudget = recordingBudget
             self.tool = tool
             self.log = log
+            self.verifier = verifier
         }
     }
 

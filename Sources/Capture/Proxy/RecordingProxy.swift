@@ -54,14 +54,24 @@ public final class RecordingProxy: Sendable {
         self.registry = registry
     }
 
-    public static func start(configuration: Configuration, clock: @escaping @Sendable () -> Double = RecordingProxy.systemClock) async throws -> RecordingProxy {
+    /// - Parameter output: where finished sessions go as they end (`record`
+    ///   streams them to disk); nil keeps them for `recording()` and `stop()`.
+    public static func start(
+        configuration: Configuration, output: RecordingOutput? = nil, clock: @escaping @Sendable () -> Double = RecordingProxy.systemClock
+    ) async throws -> RecordingProxy {
         guard (0...65535).contains(configuration.listenPort), configuration.connectTimeout > 0, configuration.maxConnections > 0,
               configuration.idleTimeout > 0, configuration.headTimeout > 0, configuration.recordingBudget > 0 else {
             throw ProxyError(.invalidConfiguration, "the listen port must be 0…65535, the limits and timeouts positive")
         }
         let upstreamTLS = try ProxyTLS.upstreamContext(configuration)
         let clientTLS = try ProxyTLS.clientContext(configuration)
-        let store = ProxyRecordingStore(budget: configuration.recordingBudget, clock: clock)
+        var sink: ProxyRecordingStore.Sink?
+        if let output {
+            sink = { session, capturedAt in output.put(session, capturedAt: capturedAt) }
+        }
+        let store = ProxyRecordingStore(
+            budget: configuration.recordingBudget, verifier: configuration.verifier, sink: sink, log: configuration.log, clock: clock
+        )
         let settings = ProxyConnection.Settings(configuration: configuration, upstreamTLS: upstreamTLS, store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
         let registry = ChannelRegistry()
@@ -98,13 +108,14 @@ public final class RecordingProxy: Sendable {
     }
 
     /// Stops listening, ends open sessions as `cut`, closes every connection
-    /// and returns the recording with its auth findings. Calling it again
-    /// returns the same recording.
+    /// and returns the recording with its auth findings (its sessions went
+    /// to the output when there is one). Calling it again returns the same
+    /// recording.
     @discardableResult
     public func stop() async throws -> Recording {
         if let done = stopped.withLock({ $0 }) { return done }
         try? await channel.close()
-        let recording = AuthAnalyzer().analyze(makeRecording(store.stop()))
+        let recording = makeRecording(store.stop())
         for child in registry.channels.withLock({ Array($0.values) }) { try? await child.close() }
         try? await group.shutdownGracefully()
         stopped.withLock { $0 = recording }

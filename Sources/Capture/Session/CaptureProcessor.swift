@@ -148,16 +148,17 @@ public struct CaptureProcessor: Sendable {
             case .data(let id, let direction, let bytes, let at):
                 guard let box = decoder(for: id, firstBytes: bytes, from: direction) else { continue }
                 box.decoder.receive(bytes, from: direction, at: seconds(at))
-                trackAuth(box)
+                trackAuth(&box.decoder)
             case .gap(let id, let direction, let count, let at):
                 guard let box = decoder(for: id, firstBytes: nil, from: direction) else { continue }
                 box.decoder.gap(count, from: direction, at: seconds(at))
-                trackAuth(box)
+                trackAuth(&box.decoder)
             case .closed(let id, let kind, let by, let at):
                 connections[id] = nil
                 guard var decoder = decoders.removeValue(forKey: id)?.decoder else { continue }
-                var session = decoder.finish(kind: kind, by: by, at: seconds(at), captureTruncated: truncated && kind == .cut)
-                trackAuth(&decoder, into: &session)
+                _ = decoder.finish(kind: kind, by: by, at: seconds(at), captureTruncated: truncated && kind == .cut)
+                trackAuth(&decoder)
+                var session = decoder.session
                 session.auth = AuthTracker.canonicalOrder(session.auth)
                 statistics.sessions += 1
                 statistics.exchanges += session.exchanges.count
@@ -197,29 +198,10 @@ public struct CaptureProcessor: Sendable {
     }
 
     /// Auth findings of the messages a packet completed, kept on the session.
-    private mutating func trackAuth(_ box: DecoderBox) {
-        guard !box.decoder.completed.isEmpty else { return }
-        var session = box.decoder.session
-        trackAuth(&box.decoder, into: &session)
-        box.decoder.session.auth = session.auth
-    }
-
-    /// Feeds completed requests and responses to the auth tracker in the
-    /// order they completed, across all connections.
-    private mutating func trackAuth(_ decoder: inout ConnectionDecoder, into session: inout Session) {
+    private mutating func trackAuth(_ decoder: inout ConnectionDecoder) {
         guard !decoder.completed.isEmpty, var tracker else { return }
         self.tracker = nil  // so the copy being updated is the only one (no copy-on-write of its tables)
-        for item in decoder.completed {
-            switch item {
-            case .request(let e):
-                session.auth += tracker.observe(request: session.exchanges[e].request, session: session.id, exchange: e)
-            case .response(let e):
-                if let response = session.exchanges[e].response {
-                    session.auth += tracker.observe(response: response, session: session.id, exchange: e)
-                }
-            }
-        }
-        decoder.completed = []
+        decoder.trackAuth(&tracker)
         self.tracker = tracker
     }
 }

@@ -7,17 +7,28 @@ public enum RecordingSummary {
         public var messages = 0
         public var errors = 0
         public var anomalies = 0
+        /// Sessions that ended `cut` (a capture or a recording stopped while they were open).
+        public var cut = 0
+        /// Upstream failures a proxy answered for (`upstream-error` anomalies).
+        public var upstreamErrors = 0
+
+        public init() {}
+
+        /// Counts one more session (a streamed recording adds them as they end).
+        public mutating func add(_ session: Session) {
+            sessions += 1
+            exchanges += session.exchanges.count
+            messages += session.websocket?.messages.count ?? 0
+            errors += RecordingSummary.errorCount(session)
+            anomalies += session.anomalies.count
+            if session.end?.kind == .cut { cut += 1 }
+            upstreamErrors += session.anomalies.filter { $0.kind == .upstreamError }.count
+        }
     }
 
     public static func totals(_ recording: Recording) -> Totals {
         var t = Totals()
-        for session in recording.sessions {
-            t.sessions += 1
-            t.exchanges += session.exchanges.count
-            t.messages += session.websocket?.messages.count ?? 0
-            t.errors += errorCount(session)
-            t.anomalies += session.anomalies.count
-        }
+        for session in recording.sessions { t.add(session) }
         return t
     }
 
