@@ -143,4 +143,21 @@ final class HMACJWTVerifierTests: XCTestCase {
         tampered.encodedSignature = String(jwt.encodedSignature.reversed())
         XCTAssertEqual(HMACJWTVerifier(secret: Array("staging-test-secret-0123456789abcdef".utf8)).verify(tampered), .invalid)
     }
+
+    /// HS384 and HS512 with a one-byte key, signed by Python's `hmac`; a
+    /// signature cut short or of another algorithm's length is invalid.
+    func testVerifiesHS384AndHS512() throws {
+        let tokens = [
+            "eyJhbGciOiJIUzM4NCJ9.eyJzdWIiOiJib2IifQ.4M_TETB2uoh_phNOl8ev2c400YMBUVyiDfT_6-Bc2UIZ5dfxwg-qrTHIf5Bx4DiL",
+            "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJib2IifQ.xYA-HjOHYWtKTmRfkoGoQShq30njU70f-vsAjo6yda9-tz0GefoCMSZBLY5Tb7ztVUovsJQsc2hKCDe_Y5_VQA",
+        ]
+        let verifier = HMACJWTVerifier(secret: Array("k".utf8))
+        for token in tokens {
+            var jwt = try XCTUnwrap(JWT(token))
+            XCTAssertEqual(verifier.verify(jwt), .valid, token)
+            XCTAssertEqual(HMACJWTVerifier(secret: Array("K".utf8)).verify(jwt), .invalid, token)
+            jwt.encodedSignature = String(jwt.encodedSignature.dropLast(4))
+            XCTAssertEqual(verifier.verify(jwt), .invalid, token)
+        }
+    }
 }
