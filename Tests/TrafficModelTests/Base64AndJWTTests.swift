@@ -17,6 +17,20 @@ final class Base64AndJWTTests: XCTestCase {
         XCTAssertNil(Base64.decode("ab=c"))
     }
 
+    /// What `decode` decides itself: Foundation's decoder alone takes an `=`
+    /// inside the text and surplus padding, and refuses unpadded text and the
+    /// URL alphabet, all of which JWTs and recordings need the other way.
+    func testBase64DecodeRulesAroundFoundation() {
+        XCTAssertEqual(Base64.decode("Zm8"), Array("fo".utf8))
+        XCTAssertEqual(Base64.decode("Zm8="), Array("fo".utf8))
+        XCTAssertEqual(Base64.decode("Zg"), Array("f".utf8))
+        XCTAssertEqual(Base64.decode("-_+/"), [0xFB, 0xFF, 0xBF], "both alphabets, even mixed")
+        XCTAssertEqual(Base64.decode(""), [])
+        for bad in ["Zm8==", "Zg=", "Zg===", "=", "==", "====", "ab=c", "Zm9v=YmFy", "Zm9v YmFy", "Zm8=\n", " Zm8=", "Zm9vé", "Zm9v\u{0}"] {
+            XCTAssertNil(Base64.decode(bad), bad.debugDescription)
+        }
+    }
+
     /// The in-place encoder against the plain bit-by-bit definition, every
     /// remainder, both alphabets, with and without padding.
     func testBase64EncodeMatchesTheDefinition() {
