@@ -36,12 +36,15 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         // Public/private-key JWTs (RS*, PS*, ES*, EdDSA) for --jwt-key and --resign-jwt-key; only the
-        // CLI's key-file adapter imports it (HS* stays in TrafficModel, see DESIGN "Facts of the stack").
+        // CLI's key-file adapter imports it (HS* stays in TrafficModel, over swift-crypto's HMAC).
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        // SHA-2 and HMAC for TrafficModel (HS* JWTs, redaction pseudonyms). Already in the graph
+        // through jwt-kit, which takes "4.1.0"..<"6.0.0"; a 4.x here keeps the two on one copy.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // The recording: sessions, exchanges, WebSocket messages, auth findings, codec.
-        .target(name: "TrafficModel"),
+        .target(name: "TrafficModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // libpcap as a system library (Debian: libpcap-dev).
         .systemLibrary(
             name: "CPcap",

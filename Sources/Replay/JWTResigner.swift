@@ -20,7 +20,7 @@ public struct JWTResigner: Sendable {
         self.key = key
     }
 
-    public init(algorithm: HMAC.Algorithm, secret: [UInt8]) {
+    public init(algorithm: HMACAlgorithm, secret: [UInt8]) {
         self.init(key: HMACSigningKey(algorithm: algorithm, secret: secret))
     }
 
@@ -31,8 +31,8 @@ public struct JWTResigner: Sendable {
             throw ReplayError(.invalidKey, "\"--resign-jwt\" takes ALG:SECRET, e.g. HS256:my-staging-secret")
         }
         let name = spec[..<colon].uppercased()
-        guard let algorithm = HMAC.Algorithm(rawValue: name) else {
-            let known = HMAC.Algorithm.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let algorithm = HMACAlgorithm(rawValue: name) else {
+            let known = HMACAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
             throw ReplayError(
                 .invalidKey,
                 "algorithm \"\(spec[..<colon])\" is not supported by --resign-jwt (supported: \(known); public-key algorithms take --resign-jwt-key PEM)"
@@ -104,10 +104,10 @@ public struct JWTResigner: Sendable {
 /// algorithm given (a recorded HS512 token re-signed with `HS256:…` becomes
 /// HS256, as the target expects).
 public struct HMACSigningKey: JWTSigningKey {
-    public var algorithm: HMAC.Algorithm
+    public var algorithm: HMACAlgorithm
     public var secret: [UInt8]
 
-    public init(algorithm: HMAC.Algorithm, secret: [UInt8]) {
+    public init(algorithm: HMACAlgorithm, secret: [UInt8]) {
         self.algorithm = algorithm
         self.secret = secret
     }
@@ -117,6 +117,6 @@ public struct HMACSigningKey: JWTSigningKey {
     public func signs(_ algorithm: String) -> Bool { algorithm == self.algorithm.rawValue }
 
     public func sign(_ input: [UInt8], algorithm: String) -> [UInt8] {
-        HMAC.authenticationCode(input, key: secret, self.algorithm)
+        self.algorithm.authenticationCode(input, key: secret)
     }
 }

@@ -15,7 +15,7 @@ import TrafficModel
 ///
 /// Only the signature is checked, never the claims: a recorded token stays
 /// valid after it expired, which is what a finding needs to say. HS* is not
-/// done here (TrafficModel's own HMAC; jwt-kit traps on short HMAC keys).
+/// done here (TrafficModel's `HMACAlgorithm` over swift-crypto; jwt-kit traps on short HMAC keys).
 struct JWTKeyFile: JWTSignatureVerifier, JWTSigningKey {
     let path: String
     /// "RSA public key", "EC P-256 private key", "RSA certificate"…

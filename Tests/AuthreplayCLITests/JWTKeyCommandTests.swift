@@ -214,7 +214,7 @@ final class JWTKeyCommandTests: XCTestCase {
     static func hs256(secret: String) -> String {
         let header = Base64.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8), url: true, padding: false)
         let claims = Base64.encode(Array(#"{"sub":"alice","iat":1900000000,"exp":1900003600}"#.utf8), url: true, padding: false)
-        let mac = HMAC.authenticationCode(Array("\(header).\(claims)".utf8), key: Array(secret.utf8), .hs256)
+        let mac = HMACAlgorithm.hs256.authenticationCode(Array("\(header).\(claims)".utf8), key: Array(secret.utf8))
         return "\(header).\(claims).\(Base64.encode(mac, url: true, padding: false))"
     }
 

@@ -134,8 +134,8 @@ final class ExchangeMatcherVerifierTests: XCTestCase {
         let header = #"{"alg":"HS256","typ":"JWT"}"#
         let claims = #"{"sub":"alice","exp":4102444800}"#
         let input = Base64.encode(Array(header.utf8), url: true, padding: false) + "." + Base64.encode(Array(claims.utf8), url: true, padding: false)
-        let good = input + "." + Base64.encode(HMAC.authenticationCode(Array(input.utf8), key: secret, .hs256), url: true, padding: false)
-        let forged = input + "." + Base64.encode(HMAC.authenticationCode(Array(input.utf8), key: Array("not-the-staging-key-0123456789abcd".utf8), .hs256), url: true, padding: false)
+        let good = input + "." + Base64.encode(HMACAlgorithm.hs256.authenticationCode(Array(input.utf8), key: secret), url: true, padding: false)
+        let forged = input + "." + Base64.encode(HMACAlgorithm.hs256.authenticationCode(Array(input.utf8), key: Array("not-the-staging-key-0123456789abcd".utf8)), url: true, padding: false)
         func classOf(_ token: String) -> AuthClass {
             let request = HTTPRequest(at: 0, method: "GET", target: "/ws", headers: [HeaderField("Authorization", "Bearer \(token)")])
             return classifier.classify(classifier.presented(in: request), issued: [], at: 1_764_050_400)

@@ -91,7 +91,7 @@ final class TestStagingServer: Sendable {
     static func sign(claims: JSONValue, secret: [UInt8] = secret) -> String {
         let header = Base64.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8), url: true, padding: false)
         let body = Base64.encode(Array(JSONWriter.compact(claims).utf8), url: true, padding: false)
-        let mac = HMAC.authenticationCode(Array("\(header).\(body)".utf8), key: secret, .hs256)
+        let mac = HMACAlgorithm.hs256.authenticationCode(Array("\(header).\(body)".utf8), key: secret)
         return "\(header).\(body).\(Base64.encode(mac, url: true, padding: false))"
     }
 
@@ -109,7 +109,7 @@ final class TestStagingServer: Sendable {
     static func isValid(_ token: String) -> Bool {
         guard let jwt = JWT(token), jwt.algorithm == "HS256",
               let signature = Base64.decode(jwt.encodedSignature),
-              signature == HMAC.authenticationCode(Array(jwt.signingInput.utf8), key: secret, .hs256),
+              HMACAlgorithm.hs256.isValidAuthenticationCode(signature, for: Array(jwt.signingInput.utf8), key: secret),
               let exp = jwt.numericDate("exp")
         else { return false }
         if let nbf = jwt.numericDate("nbf"), nbf > Date().timeIntervalSince1970 + 5 { return false }

@@ -17,6 +17,20 @@ final class Base64AndJWTTests: XCTestCase {
         XCTAssertNil(Base64.decode("ab=c"))
     }
 
+    /// What `decode` decides itself: Foundation's decoder alone takes an `=`
+    /// inside the text and surplus padding, and refuses unpadded text and the
+    /// URL alphabet, all of which JWTs and recordings need the other way.
+    func testBase64DecodeRulesAroundFoundation() {
+        XCTAssertEqual(Base64.decode("Zm8"), Array("fo".utf8))
+        XCTAssertEqual(Base64.decode("Zm8="), Array("fo".utf8))
+        XCTAssertEqual(Base64.decode("Zg"), Array("f".utf8))
+        XCTAssertEqual(Base64.decode("-_+/"), [0xFB, 0xFF, 0xBF], "both alphabets, even mixed")
+        XCTAssertEqual(Base64.decode(""), [])
+        for bad in ["Zm8==", "Zg=", "Zg===", "=", "==", "====", "ab=c", "Zm9v=YmFy", "Zm9v YmFy", "Zm8=\n", " Zm8=", "Zm9vé", "Zm9v\u{0}"] {
+            XCTAssertNil(Base64.decode(bad), bad.debugDescription)
+        }
+    }
+
     /// The in-place encoder against the plain bit-by-bit definition, every
     /// remainder, both alphabets, with and without padding.
     func testBase64EncodeMatchesTheDefinition() {
@@ -142,5 +156,22 @@ final class HMACJWTVerifierTests: XCTestCase {
         var tampered = jwt
         tampered.encodedSignature = String(jwt.encodedSignature.reversed())
         XCTAssertEqual(HMACJWTVerifier(secret: Array("staging-test-secret-0123456789abcdef".utf8)).verify(tampered), .invalid)
+    }
+
+    /// HS384 and HS512 with a one-byte key, signed by Python's `hmac`; a
+    /// signature cut short or of another algorithm's length is invalid.
+    func testVerifiesHS384AndHS512() throws {
+        let tokens = [
+            "eyJhbGciOiJIUzM4NCJ9.eyJzdWIiOiJib2IifQ.4M_TETB2uoh_phNOl8ev2c400YMBUVyiDfT_6-Bc2UIZ5dfxwg-qrTHIf5Bx4DiL",
+            "eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJib2IifQ.xYA-HjOHYWtKTmRfkoGoQShq30njU70f-vsAjo6yda9-tz0GefoCMSZBLY5Tb7ztVUovsJQsc2hKCDe_Y5_VQA",
+        ]
+        let verifier = HMACJWTVerifier(secret: Array("k".utf8))
+        for token in tokens {
+            var jwt = try XCTUnwrap(JWT(token))
+            XCTAssertEqual(verifier.verify(jwt), .valid, token)
+            XCTAssertEqual(HMACJWTVerifier(secret: Array("K".utf8)).verify(jwt), .invalid, token)
+            jwt.encodedSignature = String(jwt.encodedSignature.dropLast(4))
+            XCTAssertEqual(verifier.verify(jwt), .invalid, token)
+        }
     }
 }

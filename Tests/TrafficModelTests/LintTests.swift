@@ -67,6 +67,17 @@ final class LintTests: XCTestCase {
         XCTAssertEqual(SecretLinter().lint(recording), [])
     }
 
+    /// Shannon entropy over libm's `log2`: exact at powers of two, where
+    /// `looksRandom`'s threshold of 3 bits lies.
+    func testEntropyBitsPerCharacter() {
+        XCTAssertEqual(Entropy.bitsPerCharacter(""), 0)
+        XCTAssertEqual(Entropy.bitsPerCharacter("aaaa"), 0)
+        XCTAssertEqual(Entropy.bitsPerCharacter("abcdefghabcdefgh"), 3)
+        XCTAssertEqual(Entropy.bitsPerCharacter("aab"), 0.9182958340544896, accuracy: 1e-15)
+        XCTAssertTrue(Entropy.looksRandom("abcdefghabcdefgh"))
+        XCTAssertFalse(Entropy.looksRandom("abcdefgabcdefgab"), "7 letters: under 3 bits")
+    }
+
     func testShippedRecordingsLintCleanAfterRedaction() throws {
         let dir = "\(repositoryRoot)/recordings"
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }.sorted()

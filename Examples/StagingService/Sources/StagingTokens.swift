@@ -52,8 +52,9 @@ public enum StagingTokens {
         guard let token, !token.isEmpty else { return .failure(.missing) }
         guard let jwt = JWT(token) else { return .failure(.malformed) }
         guard jwt.algorithm == "HS256" else { return .failure(.unsupportedAlgorithm(jwt.algorithm ?? "?")) }
+        // swift-crypto compares in constant time, so timing does not reveal how much matched.
         guard let presented = Base64.decode(jwt.encodedSignature),
-              constantTimeEqual(presented, signature(jwt.signingInput, secret: secret))
+              HMACAlgorithm.hs256.isValidAuthenticationCode(presented, for: Array(jwt.signingInput.utf8), key: Array(secret.utf8))
         else { return .failure(.badSignature) }
         guard let exp = jwt.claims["exp"]?.intValue else { return .failure(.missingClaim("exp")) }
         guard Double(exp) > now else { return .failure(.expired) }
@@ -70,14 +71,6 @@ public enum StagingTokens {
     }
 
     private static func signature(_ signingInput: String, secret: String) -> [UInt8] {
-        HMAC.authenticationCode(Array(signingInput.utf8), key: Array(secret.utf8), .hs256)
-    }
-
-    /// Compares without an early exit, so timing does not reveal how much matched.
-    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
+        HMACAlgorithm.hs256.authenticationCode(Array(signingInput.utf8), key: Array(secret.utf8))
     }
 }

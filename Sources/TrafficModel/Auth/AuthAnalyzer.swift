@@ -1,5 +1,5 @@
 /// Checks a JWT's signature: `.unverified` for an algorithm the key cannot
-/// check. HS* is `HMACJWTVerifier` (our own SHA-2); public keys are the CLI's
+/// check. HS* is `HMACJWTVerifier` (swift-crypto's HMAC); public keys are the CLI's
 /// PEM adapter (jwt-kit), so TrafficModel stays free of key handling.
 public protocol JWTSignatureVerifier: Sendable {
     func verify(_ jwt: JWT) -> JWTInfo.Signature

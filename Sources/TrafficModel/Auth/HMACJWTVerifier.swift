@@ -7,13 +7,9 @@ public struct HMACJWTVerifier: JWTSignatureVerifier {
     public init(secret: [UInt8]) { self.secret = secret }
 
     public func verify(_ jwt: JWT) -> JWTInfo.Signature {
-        guard let name = jwt.algorithm, let algorithm = HMAC.Algorithm(rawValue: name) else { return .unverified }
+        guard let name = jwt.algorithm, let algorithm = HMACAlgorithm(rawValue: name) else { return .unverified }
         guard let signature = Base64.decode(jwt.encodedSignature) else { return .invalid }
-        let expected = HMAC.authenticationCode(Array(jwt.signingInput.utf8), key: secret, algorithm)
-        // Constant-time comparison: no early exit on the first differing byte.
-        guard signature.count == expected.count else { return .invalid }
-        var difference: UInt8 = 0
-        for (a, b) in zip(signature, expected) { difference |= a ^ b }
-        return difference == 0 ? .valid : .invalid
+        let valid = algorithm.isValidAuthenticationCode(signature, for: Array(jwt.signingInput.utf8), key: secret)
+        return valid ? .valid : .invalid
     }
 }

@@ -1,3 +1,5 @@
+import Crypto
+
 /// Deterministic stand-ins for secret values.
 ///
 /// A pseudonym is a keyed hash (HMAC-SHA-256) of the value under a fixed,
@@ -54,9 +56,10 @@ public struct Pseudonymizer: Hashable, Sendable {
 
     public static func isRedactedSignature(_ signature: some StringProtocol) -> Bool { signature.hasPrefix(signaturePrefix) }
 
-    /// The one place the keyed hash is chosen.
+    /// The one place the keyed hash is chosen. Changing it changes every
+    /// pseudonym, and so every redacted recording.
     private func keyedHash(_ message: [UInt8]) -> [UInt8] {
-        HMAC.authenticationCode(message, key: key, .hs256)
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
     }
 
     private static let hexDigits: [Character] = Array("0123456789abcdef")

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc  // log2
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Well-known secret formats that are secrets wherever they appear: private
 /// keys and cloud/service keys. Hand-written scanners over UTF-8 (no regex
 /// engine), shared by `Redactor` (which replaces them) and `SecretLinter`
@@ -122,24 +130,5 @@ enum Entropy {
         let length = text.unicodeScalars.count
         guard length >= 16 else { return false }
         return bitsPerCharacter(text) >= 3.0
-    }
-
-    private static func log2(_ x: Double) -> Double {
-        // ln(x)/ln(2) by the series for atanh, to stay free of Foundation.
-        guard x > 0 else { return 0 }
-        var m = x
-        var e = 0.0
-        while m >= 2 { m /= 2; e += 1 }
-        while m < 1 { m *= 2; e -= 1 }
-        let y = (m - 1) / (m + 1)
-        var term = y
-        var sum = 0.0
-        var k = 1.0
-        while abs(term) > 1e-15 {
-            sum += term / k
-            term *= y * y
-            k += 2
-        }
-        return e + 2 * sum / 0.6931471805599453
     }
 }
