@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import TrafficModel
 import XCTest
 
@@ -6,7 +7,7 @@ import XCTest
 /// both real processes, a real HTTP exchange over a real socket. Needs root.
 final class CaptureCommandTests: XCTestCase {
     func testCaptureOnLoopbackStopsOnSIGINTAndWritesTheExchange() throws {
-        guard getuid() == 0 else { throw XCTSkip("live capture on lo needs root") }
+        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-capture-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

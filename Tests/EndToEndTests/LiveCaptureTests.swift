@@ -5,6 +5,7 @@ import HTTPTypes
 import Logging
 import MockStaging
 import NIOCore
+import TestSupport
 import NIOWebSocket
 import TrafficModel
 import WSClient
@@ -14,14 +15,10 @@ import XCTest
 /// session (served by the mock from the shipped recording), turned into a
 /// recording by the same pipeline `authreplay capture` runs. Needs root.
 final class LiveCaptureTests: XCTestCase {
-    static let repositoryRoot: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let repositoryRoot = Corpus.packageRoot
 
     func testCapturesALoginAndAWebSocketSessionOnLoopback() async throws {
-        guard getuid() == 0 else { throw XCTSkip("live capture on lo needs root") }
+        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(Self.repositoryRoot)/recordings/auth-required.json"))
         let shipped = try RecordingCodec.decode(data)
         let server = try await MockStagingServer.start(recordings: [shipped])

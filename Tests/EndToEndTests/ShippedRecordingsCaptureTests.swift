@@ -6,6 +6,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
+import TestSupport
 import TrafficModel
 import WSClient
 import XCTest
@@ -25,11 +26,7 @@ final class ShippedRecordingsCaptureTests: XCTestCase {
         var client: @Sendable (Int) async throws -> Void
     }
 
-    static let repositoryRoot: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let repositoryRoot = Corpus.packageRoot
 
     static let scenarios: [Scenario] = [
         Scenario(file: "login-and-websocket.json") { port in
@@ -54,7 +51,7 @@ final class ShippedRecordingsCaptureTests: XCTestCase {
     ]
 
     func testShippedRecordingsAreWhatTheServiceDoes() async throws {
-        guard getuid() == 0 else { throw XCTSkip("live capture on lo needs root") }
+        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
         let update = ProcessInfo.processInfo.environment["AUTHREPLAY_RECORD_EXAMPLES"] == "1"
         for scenario in Self.scenarios {
             let recording = try await capture(scenario)
