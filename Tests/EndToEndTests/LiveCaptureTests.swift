@@ -24,10 +24,14 @@ final class LiveCaptureTests: XCTestCase {
         let server = try await MockStagingServer.start(recordings: [shipped])
         let port = server.port
         let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
+        let finished = Box(0)
         let capture = Task.detached { () -> [Session] in
             var processor = CaptureProcessor(linkType: source.linkType)
             var sessions: [Session] = []
-            while let packet = try source.next() { sessions += processor.process(packet.data, at: packet.timestamp) }
+            while let packet = try source.next() {
+                sessions += processor.process(packet.data, at: packet.timestamp)
+                finished.update { [count = sessions.count] in $0 = count }
+            }
             return sessions + processor.finish(truncated: false)
         }
         do {
@@ -55,8 +59,9 @@ final class LiveCaptureTests: XCTestCase {
                 for try await _ in inbound.messages(maxSize: 1 << 20) {}
             }
             XCTAssertEqual(close?.closeCode, .policyViolation)
-            // Let the last FIN/ACK packets reach the capture before stopping it.
-            try await Task.sleep(for: .milliseconds(300))
+            // Stop once the capture has read both connections to their end (the
+            // assertions below say what is missing if that never happens).
+            try? await eventually(5) { finished.value >= 2 }
         } catch {
             source.stop()
             _ = try? await capture.value
