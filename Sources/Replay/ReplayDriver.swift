@@ -329,7 +329,7 @@ struct SessionRun {
                 try? await connection.send(WebSocketMessage(direction: .client, at: 0, opcode: .close, payload: .text(""), closeCode: code))
                 state.sentClose = true
             }
-            await state.receive(from: connection, until: Int.max, deadline: deadline)
+            await state.receive(from: connection, until: Int.max, deadline: deadline, pastTheClose: true)
         }
         if let failure = state.failure { differences.append("websocket: \(failure)") }
         differences += comparator.compare(expected: expected, actual: state.messages)
@@ -353,9 +353,12 @@ struct LiveWebSocket {
     var failure: String?
 
     /// Takes events until `count` server messages (data and close) have
-    /// arrived, the connection ended, or the deadline passed.
-    mutating func receive(from connection: ReplayConnection, until count: Int, deadline: NIODeadline) async {
-        while messages.count < count, !ended {
+    /// arrived, the server's close frame arrived (nothing can follow it, RFC
+    /// 6455 §5.5.1, and the server is now waiting for the client's answer), the
+    /// connection ended, or the deadline passed. `pastTheClose` keeps going
+    /// after the close frame, until the connection ends.
+    mutating func receive(from connection: ReplayConnection, until count: Int, deadline: NIODeadline, pastTheClose: Bool = false) async {
+        while messages.count < count, !ended, pastTheClose || close?.by != .server {
             let event: ConnectionEvent?
             do {
                 event = try await connection.next(deadline: deadline)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the built `authreplay` executable as a user would.
@@ -9,11 +10,7 @@ struct CLIResult {
 }
 
 enum CLI {
-    static let repositoryRoot: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let repositoryRoot = Corpus.packageRoot
 
     /// The executable sits next to the test bundle in the build products directory.
     /// On Linux the test runner is the `.xctest` executable itself, in the

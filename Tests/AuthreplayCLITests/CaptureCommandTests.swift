@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import TrafficModel
 import XCTest
 
@@ -6,7 +7,7 @@ import XCTest
 /// both real processes, a real HTTP exchange over a real socket. Needs root.
 final class CaptureCommandTests: XCTestCase {
     func testCaptureOnLoopbackStopsOnSIGINTAndWritesTheExchange() throws {
-        guard getuid() == 0 else { throw XCTSkip("live capture on lo needs root") }
+        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-capture-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -18,12 +19,15 @@ final class CaptureCommandTests: XCTestCase {
         let port = try XCTUnwrap(UInt16(listening.split(separator: ":").last!))
 
         let capture = try BackgroundProcess(["capture", "--interface", "lo", "--port", "\(port)", "--output", output])
+        // The capture is active (libpcap handle activated) when it says so.
         XCTAssertNotNil(capture.waitForStderr(containing: "capturing on lo"), capture.stderr)
-        Thread.sleep(forTimeInterval: 0.3)
 
         let body = #"{"username":"alice","password":"correct horse"}"#
         let response = try RawHTTP.exchange(port: port, "POST /auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 200"), response)
+        // The capture stops at SIGINT without reading what is still in the
+        // kernel's buffer, and a separate process shows no progress to wait
+        // on: give it time to read the connection's last packets.
         Thread.sleep(forTimeInterval: 0.3)
 
         capture.interrupt()
@@ -51,6 +55,8 @@ final class BackgroundProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var out = Data()
     private var err = Data()
+    /// Left when the process has exited and when each pipe has reached its end.
+    private let finished = DispatchGroup()
 
     init(_ arguments: [String]) throws {
         process.executableURL = CLI.executable
@@ -60,14 +66,10 @@ final class BackgroundProcess: @unchecked Sendable {
         let errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
-        outPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            self?.lock.withLock { self?.out.append(d) }
-        }
-        errPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            self?.lock.withLock { self?.err.append(d) }
-        }
+        for _ in 0..<3 { finished.enter() }
+        process.terminationHandler = { [finished] _ in finished.leave() }
+        collect(outPipe) { $0.out.append($1) }
+        collect(errPipe) { $0.err.append($1) }
         try process.run()
     }
 
@@ -95,14 +97,29 @@ final class BackgroundProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGINT) }
     }
 
+    /// Appends what arrives on `pipe` until its end, then leaves `finished`.
+    private func collect(_ pipe: Pipe, into append: @escaping @Sendable (BackgroundProcess, Data) -> Void) {
+        let ended = Box(false)
+        pipe.fileHandleForReading.readabilityHandler = { [weak self, finished] handle in
+            let data = handle.availableData
+            guard data.isEmpty else {
+                if let self { self.lock.withLock { append(self, data) } }
+                return
+            }
+            handle.readabilityHandler = nil
+            var first = false
+            ended.update { first = !$0; $0 = true }
+            if first { finished.leave() }
+        }
+    }
+
+    /// The exit status once the process has exited and both pipes are read to
+    /// their end; nil (and the process terminated) after `timeout` seconds.
     func wait(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
+        guard finished.wait(timeout: .now() + timeout) == .success else {
             process.terminate()
             return nil
         }
-        Thread.sleep(forTimeInterval: 0.1)  // let the pipes drain
         return process.terminationStatus
     }
 }

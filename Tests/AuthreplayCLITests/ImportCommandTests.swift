@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import TrafficModel
 import XCTest
 
@@ -19,8 +20,7 @@ final class ImportCommandTests: XCTestCase {
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
     func testImportsAPublicWebSocketCapture() throws {
-        let capture = "\(CLI.repositoryRoot)/../shared/captures/zeek_ws_fragmented-http-reply.pcap"
-        guard FileManager.default.fileExists(atPath: capture) else { throw XCTSkip("no ../shared/captures here") }
+        let capture = try Corpus.requireCapture("zeek_ws_fragmented-http-reply.pcap")
         let r = try CLI.run(["import", capture, "--output", path("out.json"), "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let summary = try JSONParser.parse(r.stdout)
@@ -36,8 +36,7 @@ final class ImportCommandTests: XCTestCase {
     }
 
     func testTruncatedCaptureWritesWhatCameBeforeAndExitsThree() throws {
-        let capture = "\(CLI.repositoryRoot)/../shared/captures/susam_wsapp.pcap"
-        guard let bytes = FileManager.default.contents(atPath: capture) else { throw XCTSkip("no ../shared/captures here") }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: try Corpus.requireCapture("susam_wsapp.pcap")))
         // Cut inside packet 26: both connections are still open there.
         try bytes.prefix(bytes.count - 700).write(to: URL(fileURLWithPath: path("cut.pcap")))
         let r = try CLI.run(["import", path("cut.pcap"), "--output", path("cut.json")])
@@ -67,8 +66,7 @@ final class ImportCommandTests: XCTestCase {
     }
 
     func testAnExistingRecordingIsOnlyReplacedByACompleteOne() throws {
-        let capture = "\(CLI.repositoryRoot)/../shared/captures/arkime_websocket.pcap"
-        guard FileManager.default.fileExists(atPath: capture) else { throw XCTSkip("no ../shared/captures here") }
+        let capture = try Corpus.requireCapture("arkime_websocket.pcap")
         try "previous".write(toFile: path("rec.json"), atomically: true, encoding: .utf8)
         XCTAssertEqual(try CLI.run(["import", path("nope.pcap"), "--output", path("rec.json")]).status, 1)
         XCTAssertEqual(try String(contentsOfFile: path("rec.json"), encoding: .utf8), "previous")
@@ -79,8 +77,7 @@ final class ImportCommandTests: XCTestCase {
     }
 
     func testRecordingsAreRedactedUnlessAskedNotTo() throws {
-        let capture = "\(CLI.repositoryRoot)/../shared/captures/suricata_jwt-authz-noscheme.pcap"
-        guard FileManager.default.fileExists(atPath: capture) else { throw XCTSkip("no ../shared/captures here") }
+        let capture = try Corpus.requireCapture("suricata_jwt-authz-noscheme.pcap")
         XCTAssertEqual(try CLI.run(["import", capture, "--output", path("redacted.json")]).status, 0)
         XCTAssertEqual(try CLI.run(["import", capture, "--output", path("raw.json"), "--no-redact"]).status, 0)
         let raw = try RecordingCodec.decode(try Data(contentsOf: URL(fileURLWithPath: path("raw.json"))))
@@ -180,8 +177,7 @@ final class ImportCommandTests: XCTestCase {
     }
 
     func testImportsThePublicHARExports() throws {
-        let har = "\(CLI.repositoryRoot)/../shared/captures/mitmproxy_websocket.har"
-        guard FileManager.default.fileExists(atPath: har) else { throw XCTSkip("no ../shared/captures here") }
+        let har = try Corpus.requireCapture("mitmproxy_websocket.har")
         let r = try CLI.run(["import", har, "--output", path("ws.json"), "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let summary = try JSONParser.parse(r.stdout)

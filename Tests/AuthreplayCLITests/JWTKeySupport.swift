@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import TestSupport
 import TrafficModel
 import XCTest
 
@@ -47,11 +48,11 @@ struct TestKeys {
         process.standardOutput = FileHandle.nullDevice
         let err = Pipe()
         process.standardError = err
-        do { try process.run() } catch { throw XCTSkip("openssl is not installed: \(error)") }
+        do { try process.run() } catch { throw missingRequirement("openssl is not installed: \(error)") }
         let message = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw XCTSkip("openssl \(arguments.joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
+            throw missingRequirement("openssl \(arguments.joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
         }
     }
 

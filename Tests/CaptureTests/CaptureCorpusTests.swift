@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import TrafficModel
 import XCTest
 @testable import Capture
@@ -7,17 +8,10 @@ import XCTest
 /// for the WebSocket captures the frame counts by opcode, the masked count and
 /// the close codes equal what tshark reported (the README's table).
 final class CaptureCorpusTests: XCTestCase {
-    static let folder: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/") + "/../shared/captures"
-    }()
+    static let folder = Corpus.captures
 
     func captures() throws -> [String] {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: Self.folder) else {
-            throw XCTSkip("no ../shared/captures here")
-        }
-        return files.filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+        try Corpus.captureNames(endingIn: [".pcap", ".pcapng"])
     }
 
     /// Imports a file fully in memory, the way `authreplay import` does.

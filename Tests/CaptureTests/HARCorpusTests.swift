@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import TrafficModel
 import XCTest
 @testable import Capture
@@ -8,9 +9,8 @@ import XCTest
 /// without crashing and agree with the folder's README table.
 final class HARCorpusTests: XCTestCase {
     func load(_ name: String) throws -> [UInt8] {
-        let path = "\(CaptureCorpusTests.folder)/\(name)"
-        guard let data = FileManager.default.contents(atPath: path) else { throw XCTSkip("no ../shared/captures here") }
-        return Array(data)
+        let path = try Corpus.requireCapture(name)
+        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     func importFile(_ name: String) throws -> HARImport {
@@ -20,10 +20,7 @@ final class HARCorpusTests: XCTestCase {
     }
 
     func testEveryHARFileImportsOrFailsClearly() throws {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: CaptureCorpusTests.folder) else {
-            throw XCTSkip("no ../shared/captures here")
-        }
-        let hars = files.filter { $0.hasSuffix(".har") }.sorted()
+        let hars = try Corpus.captureNames(endingIn: [".har"])
         XCTAssertGreaterThanOrEqual(hars.count, 16)
         for name in hars {
             let bytes = try load(name)

@@ -1,13 +1,13 @@
 import Foundation
+import TestSupport
 import TrafficModel
 import XCTest
 
 @testable import Capture
 
 /// PcapFileSource over captures built in the test with PcapFileWriter (cut at every
-/// offset), plus public pcapng and 802.11 captures when /work/shared/captures exists.
+/// offset), plus public pcapng and 802.11 captures from ../shared/captures (see `Corpus`).
 final class PcapSourceTests: XCTestCase {
-    static let captures = "/work/shared/captures"
     var directory = ""
 
     override func setUpWithError() throws {
@@ -270,11 +270,7 @@ final class PcapSourceTests: XCTestCase {
     // MARK: Public captures
 
     func capture(_ name: String) throws -> String {
-        let path = Self.captures + "/" + name
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkip("\(path) is absent")
-        }
-        return path
+        try Corpus.requireCapture(name)
     }
 
     func testPcapngFilesOpenAndYieldPackets() throws {
@@ -319,12 +315,10 @@ final class PcapSourceTests: XCTestCase {
 
     /// Cross-check against the independent classic-pcap reader in TCPCaptureTests.
     func testAgreesWithTheMinimalReaderOnPublicPcaps() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: try capture("")).filter {
-            $0.hasSuffix(".pcap")
-        }.sorted()
+        let names = try Corpus.captureNames(endingIn: [".pcap"])
         var compared = 0
         for name in names {
-            let path = Self.captures + "/" + name
+            let path = Corpus.capture(name)
             guard let reference = TCPCaptureTests.readPcap(path), (try? LinkType(dlt: reference.dlt)) != nil else {
                 continue
             }

@@ -75,7 +75,7 @@ final class SessionHandoffTests: XCTestCase {
     /// A full disk while the writer thread flushes: the run ends with the
     /// write error (no hang between the two threads) and the target is untouched.
     func testAFullDiskEndsTheRunWithTheWriteError() throws {
-        try XCTSkipUnless(getuid() == 0, "mounting a small tmpfs needs root")
+        try requireOrSkip(getuid() == 0, "mounting a small tmpfs needs root")
         let dir = try CaptureFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let mountPoint = dir.appendingPathComponent("small")

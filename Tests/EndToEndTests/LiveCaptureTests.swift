@@ -5,6 +5,7 @@ import HTTPTypes
 import Logging
 import MockStaging
 import NIOCore
+import TestSupport
 import NIOWebSocket
 import TrafficModel
 import WSClient
@@ -14,23 +15,23 @@ import XCTest
 /// session (served by the mock from the shipped recording), turned into a
 /// recording by the same pipeline `authreplay capture` runs. Needs root.
 final class LiveCaptureTests: XCTestCase {
-    static let repositoryRoot: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let repositoryRoot = Corpus.packageRoot
 
     func testCapturesALoginAndAWebSocketSessionOnLoopback() async throws {
-        guard getuid() == 0 else { throw XCTSkip("live capture on lo needs root") }
+        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(Self.repositoryRoot)/recordings/auth-required.json"))
         let shipped = try RecordingCodec.decode(data)
         let server = try await MockStagingServer.start(recordings: [shipped])
         let port = server.port
         let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
+        let finished = Box(0)
         let capture = Task.detached { () -> [Session] in
             var processor = CaptureProcessor(linkType: source.linkType)
             var sessions: [Session] = []
-            while let packet = try source.next() { sessions += processor.process(packet.data, at: packet.timestamp) }
+            while let packet = try source.next() {
+                sessions += processor.process(packet.data, at: packet.timestamp)
+                finished.update { [count = sessions.count] in $0 = count }
+            }
             return sessions + processor.finish(truncated: false)
         }
         do {
@@ -58,8 +59,9 @@ final class LiveCaptureTests: XCTestCase {
                 for try await _ in inbound.messages(maxSize: 1 << 20) {}
             }
             XCTAssertEqual(close?.closeCode, .policyViolation)
-            // Let the last FIN/ACK packets reach the capture before stopping it.
-            try await Task.sleep(for: .milliseconds(300))
+            // Stop once the capture has read both connections to their end (the
+            // assertions below say what is missing if that never happens).
+            try? await eventually(5) { finished.value >= 2 }
         } catch {
             source.stop()
             _ = try? await capture.value

@@ -6,6 +6,8 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import TestSupport
 import TrafficModel
 import WSClient
 import XCTest
@@ -25,11 +27,7 @@ final class ShippedRecordingsCaptureTests: XCTestCase {
         var client: @Sendable (Int) async throws -> Void
     }
 
-    static let repositoryRoot: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let repositoryRoot = Corpus.packageRoot
 
     static let scenarios: [Scenario] = [
         Scenario(file: "login-and-websocket.json") { port in
@@ -54,11 +52,11 @@ final class ShippedRecordingsCaptureTests: XCTestCase {
     ]
 
     func testShippedRecordingsAreWhatTheServiceDoes() async throws {
-        guard getuid() == 0 else { throw XCTSkip("live capture on lo needs root") }
+        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
         let update = ProcessInfo.processInfo.environment["AUTHREPLAY_RECORD_EXAMPLES"] == "1"
         for scenario in Self.scenarios {
-            let recording = try await capture(scenario)
             let path = "\(Self.repositoryRoot)/recordings/\(scenario.file)"
+            let recording = try await capture(scenario)
             if update {
                 try Data(RecordingCodec.encodeBytes(recording)).write(to: URL(fileURLWithPath: path), options: .atomic)
             }
@@ -84,20 +82,30 @@ final class ShippedRecordingsCaptureTests: XCTestCase {
         }
     }
 
+    /// Captures the scenario's client against the service; stops once the
+    /// capture has read everything the client exchanged (see `marker`).
     func capture(_ scenario: Scenario) async throws -> Recording {
         let service = try await StagingService.start(configuration: .init(authFailure: scenario.authFailure, regression: scenario.regression))
         let port = service.port
         let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
+        let clientPorts = Box<Set<UInt16>>([])
         let capturing = Task.detached { () -> (Timestamp?, [Session]) in
             var processor = CaptureProcessor(linkType: source.linkType)
             var sessions: [Session] = []
-            while let packet = try source.next() { sessions += processor.process(packet.data, at: packet.timestamp) }
+            while let packet = try source.next() {
+                sessions += processor.process(packet.data, at: packet.timestamp)
+                if let port = tcpSourcePort(packet.data) { clientPorts.update { $0.insert(port) } }
+            }
             sessions += processor.finish(truncated: false)
             return (processor.capturedAt, sessions)
         }
         do {
             try await scenario.client(port)
-            try await Task.sleep(for: .milliseconds(300))
+            // Stop once the capture has seen the marker connection, opened after
+            // the client is done: it has read every earlier packet then. (The
+            // comparison with the shipped recording says what is missing if not.)
+            let marker = try await Self.marker(port: port)
+            try? await eventually(5) { clientPorts.value.contains(marker) }
         } catch {
             source.stop()
             _ = try? await capturing.value
@@ -115,6 +123,29 @@ final class ShippedRecordingsCaptureTests: XCTestCase {
         redacted.source.tool = "authreplay (scripts/record-examples.sh)"
         return redacted
     }
+}
+
+extension ShippedRecordingsCaptureTests {
+    /// Opens and closes a connection to `port` without sending data (so it
+    /// makes no session); its local port, to find its packets in the capture.
+    /// Packets on lo reach the capture in the order they were sent: once it
+    /// has seen this connection, it has read everything before it, including
+    /// a connection the client left open (a refused upgrade), which has no
+    /// end to wait for.
+    static func marker(port: Int) async throws -> UInt16 {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+        let local = try XCTUnwrap(channel.localAddress?.port)
+        try await channel.close()
+        return UInt16(local)
+    }
+}
+
+/// The TCP source port of an IPv4 packet on lo (Ethernet framing, as libpcap gives lo on Linux).
+private func tcpSourcePort(_ frame: [UInt8]) -> UInt16? {
+    guard frame.count >= 34, frame[12] == 0x08, frame[13] == 0x00, frame[23] == 6 else { return nil }
+    let tcp = 14 + Int(frame[14] & 0x0F) * 4
+    guard frame.count >= tcp + 2 else { return nil }
+    return UInt16(frame[tcp]) << 8 | UInt16(frame[tcp + 1])
 }
 
 /// The scripted client: AsyncHTTPClient and swift-websocket's client.

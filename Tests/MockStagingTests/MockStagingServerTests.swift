@@ -321,7 +321,6 @@ final class MockStagingServerTests: XCTestCase {
     func testLimitsAreEnforced() async throws {
         let server = try await start([TestRecordings.counter()]) {
             $0.maxMessageSize = 64
-            $0.maxConnections = 1
             $0.idleTimeout = 0.3
         }
         let big = try await Clients.http(http, .POST, server.baseURL + "/counter", body: String(repeating: "x", count: 200))
@@ -330,14 +329,63 @@ final class MockStagingServerTests: XCTestCase {
         let idle = try await RawConnection.connect(port: server.port)
         let closedWhenIdle = await idle.wait(timeout: .seconds(3)) { _, closed in closed }
         XCTAssertTrue(closedWhenIdle)
-        // One connection open: a second one is refused.
-        let first = try await RawConnection.connect(port: server.port)
-        try await Task.sleep(for: .milliseconds(50))
-        let second = try await RawConnection.connect(port: server.port)
-        let refused = await second.wait(timeout: .seconds(2)) { _, closed in closed }
-        XCTAssertTrue(refused)
-        await first.close()
         try await server.stop()
+    }
+
+    /// With `maxConnections` open, connection N+1 is closed by the server
+    /// without an answer while the first N stay open and keep being served; a
+    /// slot freed by a client is given to the next connection. (The idle and
+    /// head timeouts are far away: only the limit can close a connection here.)
+    func testTheConnectionOverTheLimitIsClosedWhileTheOthersStayOpen() async throws {
+        let limit = 2
+        let server = try await start([TestRecordings.counter()]) {
+            $0.maxConnections = limit
+            $0.idleTimeout = 60
+            $0.headTimeout = 60
+        }
+        // Admitted: answered (so the server has registered it) and still open.
+        var open: [RawConnection] = []
+        for n in 0..<limit {
+            let connection = try await RawConnection.connect(port: server.port)
+            let answered = await Self.get("/other", on: connection)
+            XCTAssertTrue(answered, "connection \(n + 1) of \(limit) is served: \(connection.text)")
+            open.append(connection)
+        }
+
+        let extra = try await RawConnection.connect(port: server.port)
+        try? await extra.send("GET /other HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let closedByServer = await extra.wait(timeout: .seconds(5)) { _, closed in closed }
+        XCTAssertTrue(closedByServer, "connection \(limit + 1) must be closed by the server: \(extra.text)")
+        XCTAssertEqual(extra.text, "", "connection \(limit + 1) must not be answered")
+
+        for (n, connection) in open.enumerated() {
+            XCTAssertFalse(connection.isClosed, "connection \(n + 1) stays open")
+            let answered = await Self.get("/other", on: connection, responses: 2)
+            XCTAssertTrue(answered, "connection \(n + 1) is still served: \(connection.text)")
+        }
+
+        // A client leaves: the server frees its slot once it has seen the close
+        // (asynchronously, hence the retries), and a new connection is served.
+        await open.removeFirst().close()
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        var admittedAgain = false
+        while !admittedAgain && ContinuousClock.now < deadline {
+            let next = try await RawConnection.connect(port: server.port)
+            admittedAgain = await Self.get("/other", on: next)
+            await next.close()
+        }
+        XCTAssertTrue(admittedAgain, "the freed slot is given to a new connection")
+        for connection in open { await connection.close() }
+        try await server.stop()
+    }
+
+    /// Sends `GET path` and waits until the connection has received `responses`
+    /// complete `other` responses (true) or the server closed it first (false).
+    private static func get(_ path: String, on connection: RawConnection, responses: Int = 1) async -> Bool {
+        try? await connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let body = "\r\n\r\nother"
+        await connection.wait { _, closed in closed || connection.text.components(separatedBy: body).count > responses }
+        return connection.text.components(separatedBy: body).count > responses
     }
 }
 

@@ -24,6 +24,7 @@ final class RawConnection: @unchecked Sendable {
     }
 
     var received: [UInt8] { lock.withLock { bytes } }
+    var text: String { String(decoding: received, as: UTF8.self) }
     var isClosed: Bool { lock.withLock { closed } }
 
     func send(_ data: [UInt8]) async throws {

@@ -1,14 +1,11 @@
 import Foundation
 import MockStaging
+import TestSupport
 import TrafficModel
 
 /// Recordings built in code for the tests, and the shipped one.
 enum TestRecordings {
-    static let repositoryRoot: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let repositoryRoot = Corpus.packageRoot
 
     static func shipped(_ name: String) throws -> Recording {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/recordings/\(name)"))

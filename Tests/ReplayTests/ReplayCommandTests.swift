@@ -1,5 +1,6 @@
 import Foundation
 import FoundationXML
+import TestSupport
 import TrafficModel
 import XCTest
 
@@ -11,11 +12,7 @@ enum ReplayCLI {
         var stderr: String
     }
 
-    static let repositoryRoot: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
+    static let repositoryRoot = Corpus.packageRoot
 
     static var executable: URL {
         let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

@@ -115,7 +115,10 @@ final class ReplayDeflateTests: XCTestCase {
     func testTheOfferIsTheRecordedOneOnlyWhenTheRecordedServerAcceptedIt() throws {
         func offer(_ recording: Recording) throws -> HeaderField? {
             let plan = try ReplayPlan.build([.init(name: "r", recording: recording)], target: ReplayTarget(host: "127.0.0.1", port: 1))
-            guard case .webSocket(let step) = try XCTUnwrap(plan.sessions.first?.steps.first) else { throw XCTSkip("no WebSocket step") }
+            guard case .webSocket(let step) = try XCTUnwrap(plan.sessions.first?.steps.first) else {
+                XCTFail("the plan's first step is not a WebSocket step")
+                return nil
+            }
             return step.deflateOffer
         }
         XCTAssertEqual(try offer(Self.recording()), HeaderField("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))

@@ -47,6 +47,28 @@ final class ReplayLiveTests: XCTestCase {
         XCTAssertTrue(diff.contains("close: expected close 1000 by the client, got close 1008 by the server"), diff.joined(separator: "\n"))
     }
 
+    /// The regressed server closes (1008) where two more messages were
+    /// recorded, then waits for the client's close without dropping the
+    /// connection. Nothing can follow a close frame (RFC 6455 §5.5.1): the
+    /// replay answers it at once instead of waiting out its timeout for the
+    /// missing messages.
+    func testAServerCloseIsAnsweredWithoutWaitingForTheMessagesItCutOff() async throws {
+        let server = try await TestStagingServer.start(.contextRegression)
+        defer { Task { await server.stop() } }
+        var recording = StagingRecordings.loginThenWebSocket
+        let started = WebSocketMessage(direction: .server, at: 1.5, opcode: .text, payload: .text(#"{"type":"agent_started","run_id":"6f0d2c4b-9a1e-4b7f-8c3d-5e2a1f0b9c84"}"#))
+        recording.sessions[1].websocket?.messages.insert(started, at: 2)
+        let timeout = 10.0
+        let clock = ContinuousClock()
+        var report: ReplayReport!
+        let elapsed = try await clock.measure { report = try await replay(recording, against: server.url, timeout: timeout) }
+        XCTAssertEqual(report.results.map(\.verdict), [.passed, .failed])
+        let diff = report.results[1].differences
+        XCTAssertTrue(diff.contains("close: expected close 1000 by the client, got close 1008 by the server"), diff.joined(separator: "\n"))
+        XCTAssertFalse(diff.contains { $0.contains("within") }, diff.joined(separator: "\n"))
+        XCTAssertLessThan(elapsed, .seconds(timeout / 2), "the replay waited for messages after the server's close frame")
+    }
+
     func testUnauthorizedBeforeUpgradeFails() async throws {
         let server = try await TestStagingServer.start(.unauthorizedBeforeUpgrade)
         defer { Task { await server.stop() } }

@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// A throwaway CA and a server certificate for 127.0.0.1 and localhost,
-/// generated once per test process with openssl; tests skip when it is missing.
+/// generated once per test process with openssl; tests skip when it is missing
+/// (and fail under CI=true).
 public struct TestPKI: Sendable {
     public let directory: String
     public var caFile: String { directory + "/ca.pem" }
@@ -13,9 +14,7 @@ public struct TestPKI: Sendable {
     private static let cached = Box<Result<TestPKI, any Error>?>(nil)
 
     public static func shared() throws -> TestPKI {
-        guard FileManager.default.isExecutableFile(atPath: openssl) else {
-            throw XCTSkip("\(openssl) is not installed: TLS tests need it to make certificates")
-        }
+        try requireOrSkip(FileManager.default.isExecutableFile(atPath: openssl), "\(openssl) is not installed: TLS tests need it to make certificates")
         var result: Result<TestPKI, any Error>!
         cached.update { cache in
             if cache == nil { cache = Result { try generate() } }

@@ -64,12 +64,8 @@ final class RecordingCodecTests: XCTestCase {
     }
 }
 
-/// The repository root, found from this file's path.
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
+/// The repository root (see `Corpus.packageRoot`).
+let repositoryRoot = Corpus.packageRoot
 
 func loadShipped(_ name: String) throws -> Recording {
     let data = try XCTUnwrap(FileManager.default.contents(atPath: "\(repositoryRoot)/recordings/\(name)"))
