@@ -38,6 +38,8 @@ let package = Package(
         // Public/private-key JWTs (RS*, PS*, ES*, EdDSA) for --jwt-key and --resign-jwt-key; only the
         // CLI's key-file adapter imports it (HS* stays in TrafficModel, over swift-crypto's HMAC).
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        // SIGINT/SIGTERM for the long-running commands (UnixSignalsSequence).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // SHA-2 and HMAC for TrafficModel (HS* JWTs, redaction pseudonyms). Already in the graph
         // through jwt-kit, which takes "4.1.0"..<"6.0.0"; a 4.x here keeps the two on one copy.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -81,7 +83,10 @@ let package = Package(
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
         .executableTarget(
             name: "staging-service",
-            dependencies: ["ExampleStagingService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ExampleStagingService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             path: "Examples/StagingService/Main"
         ),
         // The ceiling for the server benchmarks (scripts/bench): no recording, no matching.
@@ -92,6 +97,7 @@ let package = Package(
                 "TrafficModel", "Capture", "MockStaging", "Replay", "ExampleStagingService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // Helpers every test target shares: deadlines, a seeded RNG, a throwaway PKI, server processes.

@@ -52,7 +52,7 @@ struct CaptureCommand: AsyncParsableCommand {
         }
         Terminal.info("capturing on \(interface)\(options.effectiveFilter.map { " (\($0))" } ?? ""); press Ctrl-C to stop")
         let stop = StopFlag()
-        try CaptureDriver.run(
+        try await CaptureDriver.run(
             source: StoppableSource(base: live, stopped: stop, remaining: maxPackets), sourceKind: .live, options: options, verifier: verifier,
             stop: { stop.set(); live.stop() }
         )

@@ -65,7 +65,7 @@ enum CaptureDriver {
     static func run<S: PacketSource>(
         source: S, sourceKind: Source.Kind, options: CaptureOptionsGroup, verifier: (any JWTSignatureVerifier)?,
         stop: @escaping @Sendable () -> Void
-    ) throws {
+    ) async throws {
         var source = source
         let writer: RecordingFileWriter
         do {
@@ -77,7 +77,7 @@ enum CaptureDriver {
             Terminal.error("\(error)")
             throw CommandFailure(code: Exit.failure)
         }
-        let signals = SignalStopper(stop)
+        let signals = await StopSignals.trap().onEach(stop)
         defer { signals.cancel() }
         let redactor = try options.redaction.redactor()
         var processor = CaptureProcessor(linkType: source.linkType, options: options.captureOptions(verifier: verifier))
@@ -104,26 +104,6 @@ enum CaptureDriver {
             Terminal.error("\(error); the recording holds every session before that point")
             throw CommandFailure(code: Exit.incomplete)
         }
-    }
-}
-
-/// Turns SIGINT and SIGTERM into a call to `stop` (once).
-final class SignalStopper {
-    private let sources: [DispatchSourceSignal]
-
-    init(_ stop: @escaping @Sendable () -> Void) {
-        let queue = DispatchQueue(label: "authreplay.signals")
-        sources = [SIGINT, SIGTERM].map { signalNumber in
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-            source.setEventHandler { stop() }
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
     }
 }
 

@@ -56,7 +56,7 @@ struct Import: AsyncParsableCommand {
             throw CommandFailure(code: Exit.failure)
         }
         let stop = StopFlag()
-        try CaptureDriver.run(source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, verifier: verifier, stop: { stop.set() })
+        try await CaptureDriver.run(source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, verifier: verifier, stop: { stop.set() })
         if stop.cutShort {
             // Unlike a live capture, an import has a natural end: stopping before it is incomplete.
             Terminal.error("\(capture): import interrupted by a signal; the recording holds every session read before it")

@@ -101,9 +101,10 @@ struct Record: AsyncParsableCommand {
             throw CommandFailure(code: Exit.failure)
         }
         if insecure { Terminal.info("warning: --insecure: the upstream's certificate is not verified") }
+        let stopSignals = await StopSignals.trap()
         FileHandle.standardOutput.write(Data("listening on \(proxy.baseURL)\n".utf8))
         Terminal.info("recording \(target) into \(self.output); press Ctrl-C to stop")
-        let signal = await Self.waitForTermination()
+        let signal = await stopSignals.next()
         Terminal.info("received \(signal), writing \(self.output)")
         let recording = try await proxy.stop()
         do {
@@ -118,34 +119,6 @@ struct Record: AsyncParsableCommand {
         } else {
             print(RecordSummary.text(totals, upstream: target.description, output: self.output))
         }
-    }
-
-    /// Waits for SIGINT or SIGTERM.
-    private static func waitForTermination() async -> String {
-        await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-            let once = SignalOnce(continuation)
-            let stopper = SignalStopper { once.resume() }
-            once.keep(stopper)
-        }
-    }
-}
-
-/// Resumes a continuation once, naming the signal, and keeps the handlers alive.
-private final class SignalOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String, Never>?
-    private var stopper: SignalStopper?
-
-    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
-
-    func keep(_ stopper: SignalStopper) { lock.withLock { self.stopper = stopper } }
-
-    func resume() {
-        let pending = lock.withLock { () -> CheckedContinuation<String, Never>? in
-            defer { continuation = nil }
-            return continuation
-        }
-        pending?.resume(returning: "a stop signal")
     }
 }
 

@@ -86,45 +86,11 @@ struct Serve: AsyncParsableCommand {
             throw CommandFailure(code: Exit.failure)
         }
         // Unbuffered, so a script waiting for this line sees it at once.
+        let stopSignals = await StopSignals.trap()
         FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\n".utf8))
-        let signal = await Self.waitForTermination()
+        let signal = await stopSignals.next()
         Terminal.info("received \(signal), stopping")
         try await server.stop()
-    }
-
-    /// Waits for SIGINT or SIGTERM, handled by dispatch sources instead of the default action.
-    private static func waitForTermination() async -> String {
-        await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-            let once = ResumeOnce(continuation)
-            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { once.resume(name) }
-                source.resume()
-                once.keep(source)
-            }
-        }
-    }
-}
-
-/// Resumes a continuation once, and keeps the signal sources alive meanwhile.
-private final class ResumeOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
-
-    func keep(_ source: any DispatchSourceSignal) {
-        lock.withLock { sources.append(source) }
-    }
-
-    func resume(_ value: String) {
-        let pending = lock.withLock { () -> CheckedContinuation<String, Never>? in
-            defer { continuation = nil }
-            return continuation
-        }
-        pending?.resume(returning: value)
     }
 }
 

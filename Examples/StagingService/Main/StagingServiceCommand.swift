@@ -1,4 +1,5 @@
 import ArgumentParser
+import UnixSignals
 import ExampleStagingService
 import Foundation
 
@@ -44,9 +45,15 @@ struct StagingServiceCommand: AsyncParsableCommand {
             host: host, port: port, secret: secret, authFailure: authFailure, regression: regression,
             tokenLifetime: tokenLifetime, log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         ))
+        // Trapped before the first line, so a signal right after it stops the service cleanly.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         // Unbuffered, so a script waiting for this line sees it at once.
         FileHandle.standardOutput.write(Data("listening on \(service.baseURL)\n".utf8))
-        let signal = await waitForTermination()
+        var signal = "the end of the signal stream"
+        for await received in signals {
+            signal = received.description
+            break
+        }
         FileHandle.standardError.write(Data("received \(signal), stopping\n".utf8))
         try await service.stop()
     }
@@ -54,36 +61,3 @@ struct StagingServiceCommand: AsyncParsableCommand {
 
 extension StagingService.AuthFailure: ExpressibleByArgument {}
 extension StagingService.Regression: ExpressibleByArgument {}
-
-/// Waits for SIGINT or SIGTERM, handled by dispatch sources instead of the default action.
-func waitForTermination() async -> String {
-    await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-        let once = ResumeOnce(continuation)
-        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { once.resume(name) }
-            source.resume()
-            once.keep(source)
-        }
-    }
-}
-
-/// Resumes a continuation once, and keeps the signal sources alive meanwhile.
-final class ResumeOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
-
-    func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
-
-    func resume(_ value: String) {
-        let pending = lock.withLock { () -> CheckedContinuation<String, Never>? in
-            defer { continuation = nil }
-            return continuation
-        }
-        pending?.resume(returning: value)
-    }
-}
