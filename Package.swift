@@ -32,7 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
-        // Independent, real clients for the servers' tests.
+        // Independent, real clients for the servers' tests and the demo's scripted client.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         // Public/private-key JWTs (RS*, PS*, ES*, EdDSA) for --jwt-key and --resign-jwt-key; only the
@@ -91,10 +91,16 @@ let package = Package(
         ),
         // The ceiling for the server benchmarks (scripts/bench): no recording, no matching.
         .executableTarget(name: "bench-ws-server", dependencies: nio, path: "Benchmarks/BareWebSocketServer"),
+        // `authreplay demo`: the example service, recorded, served from the mock and replayed, with a
+        // scripted client on real client libraries. Only this target imports ExampleStagingService.
+        .target(name: "Demo", dependencies: ["ExampleStagingService", "TrafficModel", "Capture", "MockStaging", "Replay"] + nio + [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "WSClient", package: "swift-websocket"),
+        ]),
         .executableTarget(
             name: "authreplay",
             dependencies: [
-                "TrafficModel", "Capture", "MockStaging", "Replay", "ExampleStagingService",
+                "TrafficModel", "Capture", "MockStaging", "Replay", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -118,6 +124,8 @@ let package = Package(
             // Capture: synthetic pcaps. JWTKit: minting tokens and a verifying test server, independent of our adapter.
             dependencies: ["TestSupport", "TrafficModel", "Capture", .product(name: "JWTKit", package: "jwt-kit")] + nio
         ),
+        // The demo's scripted client against the example service, and the demo's checks.
+        .testTarget(name: "DemoTests", dependencies: ["TestSupport", "Demo", "ExampleStagingService", "TrafficModel"] + nio),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["TestSupport", "ExampleStagingService", "Capture", "MockStaging", "Replay", "TrafficModel"] + nio + testClients
