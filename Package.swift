@@ -12,6 +12,8 @@ let testClients: [Target.Dependency] = [
     .product(name: "AsyncHTTPClient", package: "async-http-client"),
     .product(name: "WSClient", package: "swift-websocket"),
     .product(name: "WSCompression", package: "swift-websocket"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "HTTPTypes", package: "swift-http-types"),
 ]
 
 let package = Package(
@@ -38,6 +40,9 @@ let package = Package(
         // Public/private-key JWTs (RS*, PS*, ES*, EdDSA) for --jwt-key and --resign-jwt-key; only the
         // CLI's key-file adapter imports it (HS* stays in TrafficModel, over swift-crypto's HMAC).
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        // What the demo's and the tests' client libraries speak in their APIs (loggers, HTTP fields).
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // SIGINT/SIGTERM for the long-running commands (UnixSignalsSequence).
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // SHA-2 and HMAC for TrafficModel (HS* JWTs, redaction pseudonyms). Already in the graph
@@ -96,6 +101,8 @@ let package = Package(
         .target(name: "Demo", dependencies: ["ExampleStagingService", "TrafficModel", "Capture", "MockStaging", "Replay"] + nio + [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "WSClient", package: "swift-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .executableTarget(
             name: "authreplay",
