@@ -51,7 +51,9 @@ struct DemoClient: Sendable {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let deadline = NIODeadline.now() + .milliseconds(Int64(timeout * 1000))
+        // `bounded` owns the step's timeout (one message for every step); the
+        // client's own deadline is only a backstop a second later, so the two never race.
+        let deadline = NIODeadline.now() + .milliseconds(Int64(timeout * 1000) + 1000)
         return try await bounded(timeout, "\(method) \(path) at \(authority)") { [request] in
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             do {

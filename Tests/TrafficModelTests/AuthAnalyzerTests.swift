@@ -20,12 +20,12 @@ final class AuthAnalyzerTests: XCTestCase {
         ])
         let found = CredentialLocator.default.presented(in: r)
         XCTAssertEqual(found.map(\.location), [
-            "header:authorization", "header:Sec-WebSocket-Protocol", "cookie:session", "cookie:theme",
+            "header:authorization", "header:Sec-WebSocket-Protocol", "cookie:session",
             "header:Proxy-Authorization", "header:X-Api-Key", "header:Authorization", "query:token", "query:api_key",
         ])
-        XCTAssertEqual(found.map(\.scheme), [.bearer, .jwt, .cookie, .cookie, .basic, .token, .other, .jwt, .token])
-        XCTAssertEqual(found[4].user, "bob")
-        XCTAssertEqual(found[6].schemeName, "Digest")
+        XCTAssertEqual(found.map(\.scheme), [.bearer, .jwt, .cookie, .basic, .token, .other, .jwt, .token], "theme=dark is a preference, not a credential")
+        XCTAssertEqual(found[3].user, "bob")
+        XCTAssertEqual(found[5].schemeName, "Digest")
         XCTAssertFalse(found.contains { $0.location == "query:page" })
     }
 

@@ -8,6 +8,8 @@ public struct CredentialLocator: Sendable {
     public var tokenHeaders: Set<String>
     /// JSON member names in response bodies that issue a token.
     public var issuedBodyKeys: Set<String>
+    /// Which cookies are credentials (session cookies yes, analytics no).
+    public var cookies: CookieRules = .default
 
     public static let `default` = CredentialLocator(
         queryNames: ["token", "access_token", "jwt", "id_token", "auth", "api_key", "apikey", "key"],
@@ -15,10 +17,11 @@ public struct CredentialLocator: Sendable {
         issuedBodyKeys: ["access_token", "accesstoken", "id_token", "refresh_token", "token", "jwt", "session_id", "sessionid", "session_token", "sessiontoken", "auth_token", "authtoken"]
     )
 
-    public init(queryNames: Set<String>, tokenHeaders: Set<String>, issuedBodyKeys: Set<String>) {
+    public init(queryNames: Set<String>, tokenHeaders: Set<String>, issuedBodyKeys: Set<String>, cookies: CookieRules = .default) {
         self.queryNames = queryNames
         self.tokenHeaders = tokenHeaders
         self.issuedBodyKeys = issuedBodyKeys
+        self.cookies = cookies
     }
 
     public struct Credential: Hashable, Sendable {
@@ -45,7 +48,7 @@ public struct CredentialLocator: Sendable {
                     }
                 }
             } else if name == "cookie" {
-                for (cookie, value) in Self.cookiePairs(field.value) {
+                for (cookie, value) in Self.cookiePairs(field.value) where cookies.isCredential(name: cookie, value: value) {
                     found.append(Credential(location: "cookie:\(cookie)", scheme: JWT(value) != nil ? .jwt : .cookie, value: value))
                 }
             } else if tokenHeaders.contains(name) {
@@ -71,7 +74,7 @@ public struct CredentialLocator: Sendable {
             guard let eq = pair.firstIndex(of: "=") else { continue }
             let name = pair[..<eq].trimmingSpaces()
             let value = String(pair[pair.index(after: eq)...]).trimmingSpaces()
-            guard !value.isEmpty else { continue }
+            guard !value.isEmpty, cookies.isCredential(name: name, value: value) else { continue }
             found.append(Credential(location: "set-cookie:\(name)", scheme: JWT(value) != nil ? .jwt : .cookie, value: value))
         }
         if let text = response.body?.text, let json = try? JSONParser.parse(text) {
