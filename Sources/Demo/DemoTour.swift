@@ -13,20 +13,25 @@ public struct DemoTour: Sendable {
     }
 
     static let recordingName = "recording.json"
-    static let unredactedName = "recording.unredacted.json"
 
     var outputDir: String
     /// Seconds for each client step and each replayed step.
     var timeout: Double
     /// Written into a live capture's `Source` (the CLI passes its name and version).
     var tool: String
+    /// Redaction rules with the project's pseudonym key (the CLI's).
+    var rules: RedactionRules
     /// Prints one line of the tour; the caller decides on colours.
     var say: @Sendable (String, Timeline.Line.Style) -> Void
 
-    public init(outputDir: String, timeout: Double, tool: String, say: @escaping @Sendable (String, Timeline.Line.Style) -> Void) {
+    public init(
+        outputDir: String, timeout: Double, tool: String, rules: RedactionRules = .default,
+        say: @escaping @Sendable (String, Timeline.Line.Style) -> Void
+    ) {
         self.outputDir = outputDir
         self.timeout = timeout
         self.tool = tool
+        self.rules = rules
         self.say = say
     }
 
@@ -74,23 +79,22 @@ public struct DemoTour: Sendable {
         say("   \(raw.sessions.count) sessions recorded", .normal)
 
         heading(3, "Redacting the recording and writing it")
-        let (redacted, summary) = Redactor().redact(raw)
+        let redactor = Redactor(rules: rules)
+        let (redacted, summary) = redactor.redact(raw)
         let recordingPath = (outputDir as NSString).appendingPathComponent(Self.recordingName)
-        let unredactedPath = (outputDir as NSString).appendingPathComponent(Self.unredactedName)
         try await step(3) {
             try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
             try Data(RecordingCodec.encodeBytes(redacted)).write(to: URL(fileURLWithPath: recordingPath))
-            try Data(RecordingCodec.encodeBytes(raw)).write(to: URL(fileURLWithPath: unredactedPath))
         }
         let replaced = summary.counts.values.reduce(0, +)
         say("   \(recordingPath): \(replaced) secret\(replaced == 1 ? "" : "s") replaced (\(summary.counts.keys.sorted().joined(separator: ", ")))", .normal)
-        say("   \(unredactedPath): the same, unredacted (demo credentials only), for replay", .normal)
+        say("   the only copy written: replays bind the password at run time (--secret body:password=…)", .normal)
         say("", .normal)
         for line in Timeline.render(redacted) { say("   \(line.text)", line.style) }
 
         heading(4, "Serving the recording from the mock and running the same client against it")
         let mockAnswers = try await step(4) {
-            let mock = try await MockStagingServer.start(named: [(recordingPath, redacted)])
+            let mock = try await MockStagingServer.start(named: [(recordingPath, redacted)], configuration: .init(port: 0, redactionRules: rules))
             say("   mock listening on \(mock.baseURL)", .normal)
             do {
                 let answers = try await client(host: mock.host, port: mock.port, user: user).run()
@@ -101,17 +105,21 @@ public struct DemoTour: Sendable {
                 throw error
             }
         }
-        let expected = live.map { $0.redacted(Redactor()) }
+        let expected = live.map { $0.redacted(redactor) }
         if let mismatch = DemoChecks.firstMismatch(expected: expected, actual: mockAnswers) {
             throw StepFailure(step: 4, reason: mismatch)
         }
         say("   all \(mockAnswers.count) answers equal what the service sent (redacted), timestamps and ids included", .normal)
 
+        // The password is bound in memory for the replays, as `--secret` does; nothing unredacted is written.
+        let password = [SecretBinding(target: .rule("body:password"), value: user.password)]
+        let (bound, _) = try await step(5) { try SecretBinder(bindings: password, rules: rules).bind(redacted) }
+
         heading(5, "Replaying the recording against the service with the user-context regression")
         let regressed = try await step(5) {
             let broken = try await StagingService.start(configuration: .init(regression: .userContext))
             say("   regressed service on \(broken.baseURL)", .normal)
-            let report = try await replay(raw, name: unredactedPath, host: broken.host, port: broken.port)
+            let report = try await replay(bound, name: recordingPath, host: broken.host, port: broken.port)
             try? await broken.stop()
             return report
         }
@@ -123,7 +131,7 @@ public struct DemoTour: Sendable {
         say("   failed as expected: the regression is caught", .normal)
 
         heading(6, "Replaying the recording against the healthy service")
-        let healthy = try await step(6) { try await replay(raw, name: unredactedPath, host: service.host, port: service.port) }
+        let healthy = try await step(6) { try await replay(bound, name: recordingPath, host: service.host, port: service.port) }
         printReport(healthy)
         guard healthy.failed == 0, healthy.executed > 0 else {
             throw StepFailure(step: 6, reason: "the replay against the healthy service should pass; got \(healthy.summaryLine)")
@@ -132,13 +140,12 @@ public struct DemoTour: Sendable {
         say("", .normal)
         say("Every step behaved as expected.", .heading)
         say("Files:", .normal)
-        say("   \(recordingPath)  (redacted: safe to share and serve)", .normal)
-        say("   \(unredactedPath)  (unredacted: for replay against the service)", .normal)
+        say("   \(recordingPath)  (redacted: safe to share, serve and replay)", .normal)
         say("Try next:", .normal)
         say("   authreplay inspect \(recordingPath)", .normal)
         say("   authreplay serve \(recordingPath) --port 0", .normal)
         say("   swift run staging-service --port 8000 --regression user-context", .normal)
-        say("   authreplay replay \(unredactedPath) --target http://127.0.0.1:8000", .normal)
+        say("   DEMO_PASSWORD=\(user.password) authreplay replay \(recordingPath) --target http://127.0.0.1:8000 --secret body:password=env:DEMO_PASSWORD", .normal)
     }
 
     private func printReport(_ report: ReplayReport) {

@@ -49,11 +49,15 @@ public struct Source: Hashable, Sendable {
 /// the values. `enabled == false` says loudly that secrets may be present.
 public struct RedactionSummary: Hashable, Sendable {
     public var enabled: Bool
+    /// `Pseudonymizer.keyID` of the key the pseudonyms were made with; nil
+    /// for the public default key (and for recordings made before it was kept).
+    public var pseudonymKeyID: String?
     /// Rule name → number of values it replaced, sorted by rule name.
     public var counts: [String: Int]
 
-    public init(enabled: Bool, counts: [String: Int] = [:]) {
+    public init(enabled: Bool, pseudonymKeyID: String? = nil, counts: [String: Int] = [:]) {
         self.enabled = enabled
+        self.pseudonymKeyID = pseudonymKeyID
         self.counts = counts
     }
 }

@@ -158,6 +158,6 @@ struct RedactionOptions: ParsableArguments {
             Terminal.info("warning: --no-redact: tokens, cookies and passwords are written as captured")
             return nil
         }
-        return Redactor(rules: try RedactionRulesFiles.load(rulesFile).addingClaims(claims))
+        return Redactor(rules: try RedactionRulesFiles.load(rulesFile, key: .create).addingClaims(claims))
     }
 }

@@ -33,7 +33,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let tour = DemoTour(outputDir: outputDir, timeout: timeout, tool: "authreplay \(AuthReplay.version)") { line, style in
+        let rules = try RedactionRulesFiles.load(nil, key: .create)
+        let tour = DemoTour(outputDir: outputDir, timeout: timeout, tool: "authreplay \(AuthReplay.version)", rules: rules) { line, style in
             print(Terminal.style(line, style))
         }
         do {

@@ -32,7 +32,7 @@ struct Redact: ParsableCommand {
 
     func run() throws {
         let recording = try RecordingFiles.load(input)
-        let rules = try RedactionRulesFiles.load(rules).addingClaims(claims)
+        let rules = try RedactionRulesFiles.load(rules, key: .create).addingClaims(claims)
         let (redacted, summary) = Redactor(rules: rules).redact(recording)
         try RedactionRulesFiles.writeAtomically(RecordingCodec.encodeBytes(redacted), to: output)
         // The summary adds to an earlier redaction's, so these are totals over every run.
@@ -44,6 +44,24 @@ struct Redact: ParsableCommand {
 
 /// Rules files and atomic writes for `redact` and `lint`.
 enum RedactionRulesFiles {
+    /// How a command uses the project's pseudonym key (`PseudonymKeyStore`)
+    /// when the rules file sets none.
+    enum KeyUse {
+        /// Writes recordings: the key is made when there is none.
+        case create
+        /// Reads them (serve, replay): the key when there is one.
+        case ifPresent
+    }
+
+    /// The rules from `path` (or ./authreplay.redact.json), keyed with the
+    /// rules file's `pseudonymKey` or else the project's key.
+    static func load(_ path: String?, key use: KeyUse) throws -> RedactionRules {
+        var rules = try load(path)
+        guard rules.pseudonymizer.key == Pseudonymizer.defaultKey else { return rules }
+        if let key = try PseudonymKeyStore.key(create: use == .create) { rules.pseudonymizer = Pseudonymizer(key: key.bytes) }
+        return rules
+    }
+
     static func load(_ path: String?) throws -> RedactionRules {
         let chosen = path ?? (FileManager.default.fileExists(atPath: RedactionRules.fileName) ? RedactionRules.fileName : nil)
         guard let chosen else { return .default }

@@ -77,6 +77,20 @@ struct ReplayCommand: AsyncParsableCommand {
     )
     var resignJWTKey: String?
 
+    @Option(
+        name: .customLong("secret"),
+        help: ArgumentHelp(
+            "RULE=VALUE: a secret the redacted recording sends, bound for this run only (RULE as the recording's redaction counts name it: body:password, header:x-api-key, authorization, cookie, query:api_key; or redacted:PSEUDONYM for one value). VALUE literal or env:NAME. Repeatable.",
+            valueName: "rule=value")
+    )
+    var secrets: [String] = []
+
+    @Option(name: .customLong("secrets-file"), help: "A file of RULE=VALUE lines (like --secret; # comments), kept outside git.")
+    var secretsFile: String?
+
+    @Option(name: .customLong("rules"), help: "The redaction rules file the recordings were redacted with (default: ./\(RedactionRules.fileName) when it exists).")
+    var rulesFile: String?
+
     @Option(help: "Also write a JUnit XML report to this file (one testcase per session).")
     var junit: String?
 
@@ -115,9 +129,15 @@ struct ReplayCommand: AsyncParsableCommand {
                 throw CommandFailure(code: Exit.usage)
             }
         }
+        let bindings = try SecretOptions.bindings(secrets, file: secretsFile)
+        let rules = try RedactionRulesFiles.load(rulesFile, key: .ifPresent)
         var inputs: [ReplayPlan.Input] = []
+        var unbound: [String: [String: [String]]] = [:]  // recording → session → redacted values sent
         for path in recordings {
-            inputs.append(ReplayPlan.Input(name: path, recording: try RecordingFiles.load(path)))
+            let recording = try RecordingFiles.load(path)
+            let (bound, left) = try SecretOptions.bind(bindings, in: recording, name: path, rules: rules)
+            inputs.append(ReplayPlan.Input(name: path, recording: bound))
+            unbound[path] = left
         }
         let options: ReplayOptions
         let plan: ReplayPlan
@@ -138,7 +158,8 @@ struct ReplayCommand: AsyncParsableCommand {
         if insecure {
             Terminal.info("warning: --insecure: the target's certificate is NOT verified; anyone on the path can impersonate \(target)")
         }
-        let report = await ReplayDriver().run(plan, options: options, now: Date().timeIntervalSince1970)
+        var report = await ReplayDriver().run(plan, options: options, now: Date().timeIntervalSince1970)
+        SecretOptions.note(unbound, in: &report)
 
         if json {
             print(JSONWriter.pretty(report.json), terminator: "")

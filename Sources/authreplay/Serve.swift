@@ -55,6 +55,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a request head may take from its first byte to its last (slow clients are closed).")
     var headTimeout = 10.0
 
+    @Option(name: .customLong("rules"), help: "The redaction rules file the recordings were redacted with (default: ./\(RedactionRules.fileName) when it exists).")
+    var rulesFile: String?
+
     /// With --jwt-secret / --jwt-key, tokens with a bad signature get the auth class invalid-signature.
     @OptionGroup var jwt: JWTVerificationOptions
 
@@ -72,10 +75,20 @@ struct Serve: AsyncParsableCommand {
         let verifier = try await jwt.verifier()
         var named: [(name: String, recording: Recording)] = []
         for path in recordings { named.append((path, try RecordingFiles.load(path))) }
+        // Live requests are redacted as the recordings were, so they need the same pseudonym key.
+        var rules = try RedactionRulesFiles.load(rulesFile, key: .ifPresent)
+        let keyIDs = Set(named.compactMap { $0.recording.redaction?.enabled == true ? $0.recording.redaction?.pseudonymKeyID ?? "" : nil })
+        if keyIDs == [""] {
+            // Every recording was made with the public default key (the shipped examples, recordings from before project keys).
+            rules.pseudonymizer = Pseudonymizer()
+        }
+        for (name, recording) in named {
+            if let warning = PseudonymKeyCheck.warning(recording: recording, name: name, rules: rules) { Terminal.info(warning) }
+        }
         let configuration = MockStagingServer.Configuration(
             host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
-            verifier: verifier, maxConnections: maxConnections,
+            verifier: verifier, redactionRules: rules, maxConnections: maxConnections,
             idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) }
         )
         let server: MockStagingServer

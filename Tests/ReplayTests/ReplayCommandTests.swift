@@ -112,3 +112,35 @@ final class ReplayCommandTests: XCTestCase {
         }
     }
 }
+
+/// `--secret`: a redacted recording replays with its secrets bound at run
+/// time; a redacted value sent unbound is said on the session's result; a
+/// binding that matches nothing is refused before anything is sent.
+final class ReplaySecretTests: XCTestCase {
+    func testSecretsAreBoundFromTheEnvironmentAndUnboundOnesAreNoted() async throws {
+        let server = try await TestStagingServer.start(.asRecorded)
+        defer { Task { await server.stop() } }
+        let redacted = Redactor().redact(StagingRecordings.loginThenWebSocket).0
+        XCTAssertTrue(redacted.sessions[0].exchanges[0].request.body?.text?.contains("redacted:") ?? false)
+        let path = try StagingRecordings.write(redacted)
+
+        setenv("AUTHREPLAY_TEST_PASSWORD", "correct horse", 1)
+        defer { unsetenv("AUTHREPLAY_TEST_PASSWORD") }
+        let bound = try await ReplayCLI.run(["replay", path, "--target", server.url, "--secret", "body:password=env:AUTHREPLAY_TEST_PASSWORD"])
+        XCTAssertEqual(bound.status, 0, bound.stdout + bound.stderr)
+        XCTAssertFalse(bound.stdout.contains("note: sent redacted values"), bound.stdout)
+
+        let unbound = try await ReplayCLI.run(["replay", path, "--target", server.url])
+        XCTAssertTrue(unbound.stdout.contains("note: sent redacted values, not the secrets (body:password redacted:"), unbound.stdout)
+        XCTAssertTrue(unbound.stdout.contains("--secret body:password=VALUE"), unbound.stdout)
+
+        let refused = try await ReplayCLI.run(["replay", path, "--target", server.url, "--secret", "body:pin=1234"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("--secret body:pin: the recording sends no redacted value under body:pin; it has body:password"), refused.stderr)
+        XCTAssertEqual(refused.stdout, "", "nothing was sent")
+
+        let missing = try await ReplayCLI.run(["replay", path, "--target", server.url, "--secret", "body:password=env:AUTHREPLAY_UNSET_VARIABLE"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("$AUTHREPLAY_UNSET_VARIABLE, which is not set"), missing.stderr)
+    }
+}

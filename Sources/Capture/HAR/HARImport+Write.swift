@@ -9,6 +9,6 @@ extension HARImport {
         var counts: [String: Int] = [:]
         let sessions = redactor.map { r in recording.sessions.map { r.redact(session: $0, counts: &counts) } } ?? recording.sessions
         try writer.write(sessions, capturedAt: recording.capturedAt)
-        try writer.commit(capturedAt: recording.capturedAt, redaction: RedactionSummary(enabled: redactor != nil, counts: counts))
+        try writer.commit(capturedAt: recording.capturedAt, redaction: redactor?.summary(counts: counts) ?? RedactionSummary(enabled: false))
     }
 }

@@ -54,7 +54,7 @@ public enum CaptureRun {
         handoff.close()
         let counts = try writing.join()
         if let writeError { throw writeError }
-        try writer.commit(capturedAt: processor.capturedAt ?? fallbackStart, redaction: RedactionSummary(enabled: redactor != nil, counts: counts))
+        try writer.commit(capturedAt: processor.capturedAt ?? fallbackStart, redaction: redactor?.summary(counts: counts) ?? RedactionSummary(enabled: false))
         progress(processor.statistics, source.statistics())
         return CaptureOutcome(statistics: processor.statistics, sourceStatistics: source.statistics(), inputError: inputError)
     }

@@ -10,14 +10,14 @@ public final class RecordingOutput: Sendable {
     private let handoff = SessionHandoff()
     private let writing: SessionWriterThread
     private let writer: Transfer<RecordingFileWriter>
-    private let redacts: Bool
+    private let redactor: Redactor?
     private let state = Mutex<(totals: RecordingSummary.Totals, failure: RecordingFileWriter.Error?)>((RecordingSummary.Totals(), nil))
 
     /// `redactor`: secrets are replaced in each session before it reaches
     /// the disk; nil writes them as recorded and says so in the file.
     public init(writer: RecordingFileWriter, redactor: Redactor?) {
         self.writer = Transfer(writer)
-        self.redacts = redactor != nil
+        self.redactor = redactor
         self.writing = SessionWriterThread(writer: writer, redactor: redactor, handoff: handoff)
     }
 
@@ -40,6 +40,6 @@ public final class RecordingOutput: Sendable {
         handoff.close()
         let counts = try writing.join()
         if let failure = state.withLock({ $0.failure }) { throw failure }
-        try writer.value.commit(capturedAt: capturedAt, redaction: RedactionSummary(enabled: redacts, counts: counts))
+        try writer.value.commit(capturedAt: capturedAt, redaction: redactor?.summary(counts: counts) ?? RedactionSummary(enabled: false))
     }
 }

@@ -46,7 +46,9 @@ public enum RecordingCodec {
 extension RedactionSummary {
     var json: JSONValue {
         let counts = counts.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) }
-        return .object([("enabled", .bool(enabled)), ("counts", .object(counts))])
+        var members: [(String, JSONValue)] = [("enabled", .bool(enabled))]
+        if let pseudonymKeyID { members.append(("pseudonymKeyId", .string(pseudonymKeyID))) }
+        return .object(members + [("counts", .object(counts))])
     }
 }
 
@@ -141,7 +143,7 @@ extension Recording {
         if let red = r.optional("redaction") {
             var counts: [String: Int] = [:]
             for (name, count) in try red.optional("counts")?.members() ?? [] { counts[name] = try count.int }
-            redaction = RedactionSummary(enabled: try red.require("enabled").bool, counts: counts)
+            redaction = RedactionSummary(enabled: try red.require("enabled").bool, pseudonymKeyID: try red.optionalString("pseudonymKeyId"), counts: counts)
         }
         var sessions: [Session] = []
         var ids = Set<String>()

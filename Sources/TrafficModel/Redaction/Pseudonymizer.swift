@@ -2,17 +2,17 @@ import Crypto
 
 /// Deterministic stand-ins for secret values.
 ///
-/// A pseudonym is a keyed hash (HMAC-SHA-256) of the value under a fixed,
-/// published project key, so the same value gets the same pseudonym in every
-/// recording and every run, and the mock computes it again for a live request
-/// (symmetric redaction). Equal values stay equal, different values stay
-/// different (64 bits of hash for plain values).
+/// A pseudonym is a keyed hash (HMAC-SHA-256) of the value, so the same value
+/// gets the same pseudonym in every recording made with the same key, and the
+/// mock computes it again for a live request (symmetric redaction). Equal
+/// values stay equal, different values stay different (64 bits of hash for
+/// plain values).
 ///
-/// Pseudonyms hide the value and nothing more: they are not a security
-/// boundary. Anyone with the key (it is in this file) can test a guessed value
-/// against a pseudonym, so a short password can be brute-forced. Set a private
-/// `pseudonymKey` in `authreplay.redact.json` to make that harder; the mock
-/// then needs the same file.
+/// Anyone holding the key can test a guessed value against a pseudonym, so
+/// the command line never uses `defaultKey` (public, in this file): it keys
+/// pseudonyms with a random per-project key kept outside the recording (see
+/// docs/redaction.md). The library default stays fixed so tests and golden
+/// files are reproducible.
 public struct Pseudonymizer: Hashable, Sendable {
     /// The project key: deterministic across runs and machines.
     public static let defaultKey: [UInt8] = Array("authreplay/redaction/v1".utf8)
@@ -26,6 +26,17 @@ public struct Pseudonymizer: Hashable, Sendable {
 
     public init(key: [UInt8] = Pseudonymizer.defaultKey) {
         self.key = key
+    }
+
+    /// A public name for the key, written into redacted recordings so the
+    /// mock and Replay can tell whether they hold the key a recording was
+    /// made with. nil for the public default key. Reveals nothing about the
+    /// key (an HMAC of a constant under it).
+    public var keyID: String? {
+        guard key != Self.defaultKey else { return nil }
+        return keyedHash(Array("authreplay pseudonym key id".utf8)).prefix(6).map { byte in
+            String(Self.hexDigits[Int(byte >> 4)]) + String(Self.hexDigits[Int(byte & 0x0F)])
+        }.joined()
     }
 
     /// `redacted:` and 16 hex digits.

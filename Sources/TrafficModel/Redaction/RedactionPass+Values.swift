@@ -4,7 +4,11 @@ extension RedactionPass {
     /// A value in a credential position: a JWT keeps its shape, anything else
     /// becomes a `redacted:` pseudonym. Pseudonyms are left alone.
     mutating func credential(_ value: String, rule: String) -> String {
-        if value.isEmpty || Pseudonymizer.isPseudonym(value) { return value }
+        if Pseudonymizer.isPseudonym(value) {
+            seen.append((rule, value))
+            return value
+        }
+        if value.isEmpty { return value }
         if let jwt = JWT(value) { return self.jwt(jwt) }
         count(rule)
         return pseudonymizer.pseudonym(for: value)
@@ -142,7 +146,10 @@ extension RedactionPass {
               let colon = text.firstIndex(of: ":")
         else { return credential(credentials, rule: "authorization") }
         let password = String(text[text.index(after: colon)...])
-        if Pseudonymizer.isPseudonym(password) { return credentials }
+        if Pseudonymizer.isPseudonym(password) {
+            seen.append(("authorization", password))
+            return credentials
+        }
         count("authorization")
         return Base64.encode(Array("\(text[..<colon]):\(pseudonymizer.pseudonym(for: password))".utf8))
     }

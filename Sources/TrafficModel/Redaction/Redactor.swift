@@ -24,13 +24,19 @@ public struct Redactor: Sendable {
         result.sessions = recording.sessions.map { pass.session($0) }
         var counts = recording.redaction?.enabled == true ? recording.redaction?.counts ?? [:] : [:]
         counts.merge(pass.counts, uniquingKeysWith: +)
-        let summary = RedactionSummary(enabled: true, counts: counts)
+        let summary = self.summary(counts: counts)
         result.redaction = summary
         result = AuthAnalyzer(verifier: RedactedSignatureVerifier()).analyze(result)
         result.sessions = zip(result.sessions, recording.sessions).map { redacted, original in
             Self.keepVerdicts(of: original, in: redacted)
         }
         return (result, summary)
+    }
+
+    /// The summary a recording redacted by this redactor carries: its counts
+    /// and the id of its pseudonym key.
+    public func summary(counts: [String: Int]) -> RedactionSummary {
+        RedactionSummary(enabled: true, pseudonymKeyID: rules.pseudonymizer.keyID, counts: counts)
     }
 
     /// Recomputing findings from redacted data cannot check signatures any
@@ -91,6 +97,9 @@ public struct Redactor: Sendable {
 struct RedactionPass {
     let rules: RedactionRules
     var counts: [String: Int] = [:]
+    /// Pseudonyms met in credential positions, with their rule: what a
+    /// second pass over a redacted recording finds (`SecretBinder`).
+    var seen: [(rule: String, pseudonym: String)] = []
     /// Skip values the prescan clears; off only in the test that proves it changes nothing.
     var usesPrescan = true
 
