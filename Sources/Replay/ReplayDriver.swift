@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -27,6 +30,20 @@ public struct ReplayOptions: Sendable {
     public var tls: ReplayTLS?
     /// See `defaultMaxMessageSize`.
     public var maxMessageSize: Int
+    /// Recorded gaps between a session's steps (default: none).
+    public var pace: ReplayPace = .fast
+    /// The longest wait kept for a time relation (a token used after its
+    /// expiry); a longer one is not waited and the session says so.
+    public var maxWait: Double = 120
+    /// Seconds since the epoch now; the clock time relations are judged on.
+    public var clock: @Sendable () -> Double = ReplayOptions.wallClock
+
+    /// Seconds since the Unix epoch (CLOCK_REALTIME): JWT times are wall-clock times.
+    public static let wallClock: @Sendable () -> Double = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
 
     public init(
         target: ReplayTarget, timeout: Double = defaultTimeout, concurrency: Int = 1, repetitions: Int = 1,
@@ -176,7 +193,11 @@ struct SessionRun {
     var timeoutText: String { "\(formatFixed(options.timeout, decimals: options.timeout.rounded() == options.timeout ? 0 : 1)) s" }
 
     mutating func execute(chain: inout TokenChain) async {
+        var previous: Double?
         for step in plan.steps {
+            let (exchange, request) = step.request
+            await keepTime(before: request, exchange: exchange, previous: previous, chain: chain)
+            previous = request.at
             let keepGoing: Bool
             switch step {
             case .http(let s): keepGoing = await http(s, chain: &chain)
@@ -191,6 +212,21 @@ struct SessionRun {
     }
 
     static func label(_ request: HTTPRequest) -> String { "\(request.method) \(request.path)" }
+
+    /// Waits out the recorded gap (with `--pace`) and what a time relation
+    /// needs (a token that must be expired at use, as recorded).
+    mutating func keepTime(before request: HTTPRequest, exchange: Int, previous: Double?, chain: TokenChain) async {
+        var seconds = options.pace.gap(from: previous, to: request.at)
+        if let wait = TimeRelation.wait(before: request, exchange: exchange, of: plan.session, chain: chain, now: options.clock()) {
+            if wait.seconds <= options.maxWait {
+                seconds = max(seconds, wait.seconds)
+                notes.append("exchange \(exchange + 1): \(wait.reason)")
+            } else {
+                notes.append("exchange \(exchange + 1): not \(wait.reason.dropFirst("waited ".count).prefix { $0 != "s" })s: over --max-wait \(formatFixed(options.maxWait, decimals: 0)) s, so the token is sent fresh and the outcome may differ")
+            }
+        }
+        if seconds > 0 { try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000))) }
+    }
 
     /// Connects if needed; false (with the reason recorded) when it cannot.
     mutating func ensureConnected(_ label: String) async -> Bool {

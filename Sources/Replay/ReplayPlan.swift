@@ -164,6 +164,14 @@ public struct SessionPlan: Sendable {
 public enum ReplayStep: Sendable {
     case http(HTTPStep)
     case webSocket(WebSocketStep)
+
+    /// The recorded request (or handshake) and its exchange index.
+    public var request: (exchange: Int, request: HTTPRequest) {
+        switch self {
+        case .http(let step): return (step.exchange, step.request)
+        case .webSocket(let step): return (step.exchange, step.handshake)
+        }
+    }
 }
 
 public struct HTTPStep: Sendable {

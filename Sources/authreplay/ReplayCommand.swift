@@ -91,6 +91,12 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("rules"), help: "The redaction rules file the recordings were redacted with (default: ./\(RedactionRules.fileName) when it exists).")
     var rulesFile: String?
 
+    @Option(help: "Gaps between a session's steps: fast (none), recorded, or a factor of the recorded gaps. Time relations an outcome depended on (a token used after its expiry) are kept in every mode.")
+    var pace = "fast"
+
+    @Option(help: "The longest wait kept for such a time relation, in seconds; a longer one is not waited (the session says so).")
+    var maxWait = 120.0
+
     @Option(help: "Also write a JUnit XML report to this file (one testcase per session).")
     var junit: String?
 
@@ -101,6 +107,8 @@ struct ReplayCommand: AsyncParsableCommand {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard ReplayPace(argument: pace) != nil else { throw ValidationError("--pace must be fast, recorded or a non-negative factor, not \(pace)") }
+        guard maxWait >= 0, maxWait.isFinite else { throw ValidationError("--max-wait must be a non-negative number of seconds") }
         if resignJWT != nil, resignJWTKey != nil {
             throw ValidationError("--resign-jwt and --resign-jwt-key exclude each other: re-sign with one key")
         }
@@ -143,12 +151,15 @@ struct ReplayCommand: AsyncParsableCommand {
         let plan: ReplayPlan
         do {
             let replayTarget = try ReplayTarget(url: target)
-            options = ReplayOptions(
+            var configured = ReplayOptions(
                 target: replayTarget, timeout: timeout, concurrency: concurrency, repetitions: repetitions,
                 comparison: ComparisonOptions(exact: exact, ignoredPaths: ignoredPaths),
                 resigner: try resignJWT.map { try JWTResigner(spec: $0) } ?? resigner,
                 tls: replayTarget.tls ? try ReplayTLS(caFile: caFile, insecure: insecure) : nil
             )
+            configured.pace = ReplayPace(argument: pace) ?? .fast
+            configured.maxWait = maxWait
+            options = configured
             plan = try ReplayPlan.build(inputs, sessions: sessions, target: replayTarget)
         } catch {
             Terminal.error("\(error)")
