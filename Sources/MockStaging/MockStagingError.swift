@@ -1,19 +1,35 @@
-/// Errors of the mock server, equal on their code.
-public struct MockStagingError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Equatable, Sendable {
-        case invalidConfiguration = "invalid-configuration"
-        case bindFailed = "bind-failed"
+import TrafficModel
+
+/// MockStaging's one error: why the mock server could not start.
+///
+/// A `CodedError`: like swift-asn1's `ASN1Error`, equal (and hashable) on the
+/// `code` only; the location and the reason are for people. The description
+/// is the reason.
+public struct MockStagingError: CodedError {
+    public var code: Code
+    public var location: ErrorLocation
+    public var reason: String
+
+    public init(code: Code, location: ErrorLocation, reason: String) {
+        (self.code, self.location, self.reason) = (code, location, reason)
     }
+}
 
-    public let code: Code
-    public let reason: String
+extension MockStagingError {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Base: Hashable, Sendable {
+            case invalidConfiguration
+            case bindFailed
+        }
 
-    public init(_ code: Code, _ reason: String) {
-        self.code = code
-        self.reason = reason
+        fileprivate let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A limit or timeout of the configuration is not usable.
+        public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// The listening socket could not be bound.
+        public static let bindFailed = Code(.bindFailed)
+
+        public var description: String { String(describing: base) }
     }
-
-    public static func == (a: MockStagingError, b: MockStagingError) -> Bool { a.code == b.code }
-
-    public var description: String { reason }
 }

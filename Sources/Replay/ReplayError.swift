@@ -1,26 +1,77 @@
 import TrafficModel
 
-/// Why a replay could not start: what was wrong, and what to do.
-public struct ReplayError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Equatable, Sendable {
-        case invalidTarget = "invalid target"
-        case unknownSession = "unknown session"
-        case invalidKey = "invalid re-signing key"
-        case invalidOption = "invalid option"
-        case tlsConfiguration = "TLS configuration"
+/// Replay's one error: why a replay could not start (a bad target, session,
+/// key, option or TLS setup — what was wrong, and what to do), or why a TLS
+/// handshake with the target did not finish.
+///
+/// A `CodedError`: like swift-asn1's `ASN1Error`, equal (and hashable) on the
+/// `code` only; the location (a session id, a file) and the reason are for
+/// people.
+public struct ReplayError: CodedError {
+    public var code: Code
+    public var location: ErrorLocation
+    public var reason: String
+
+    public init(code: Code, location: ErrorLocation, reason: String) {
+        (self.code, self.location, self.reason) = (code, location, reason)
     }
 
-    public let code: Code
-    public let reason: String
+    /// `invalid target: "…" has no valid host and port`; a handshake failure is its reason alone.
+    public var description: String { code.label.map { "\($0): \(reason)" } ?? reason }
 
-    public init(_ code: Code, _ reason: String) {
-        self.code = code
-        self.reason = reason
+    static func tlsHandshakeTimeout(seconds: Double) -> ReplayError {
+        ReplayError(.tlsHandshakeTimeout, "TLS handshake timed out after \(formatFixed(seconds, decimals: 1)) s")
     }
 
-    public static func == (a: ReplayError, b: ReplayError) -> Bool { a.code == b.code }
+    static let tlsClosedDuringHandshake = ReplayError(
+        .tlsClosedDuringHandshake, "TLS handshake failed: the target closed the connection during the handshake")
+}
 
-    public var description: String { "\(code.rawValue): \(reason)" }
+extension ReplayError {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Base: Hashable, Sendable {
+            case invalidTarget
+            case unknownSession
+            case invalidKey
+            case invalidOption
+            case tlsConfiguration
+            case tlsHandshakeTimeout
+            case tlsClosedDuringHandshake
+        }
+
+        fileprivate let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The target is not an `http://HOST:PORT` or `https://HOST:PORT` URL.
+        public static let invalidTarget = Code(.invalidTarget)
+        /// A session asked for is not in the recordings.
+        public static let unknownSession = Code(.unknownSession)
+        /// The re-signing key is not usable.
+        public static let invalidKey = Code(.invalidKey)
+        /// An option's value is not usable.
+        public static let invalidOption = Code(.invalidOption)
+        /// A CA file or the TLS setup is not usable.
+        public static let tlsConfiguration = Code(.tlsConfiguration)
+        /// The TLS handshake did not finish in time (a server that accepts the
+        /// TCP connection but never answers the ClientHello).
+        public static let tlsHandshakeTimeout = Code(.tlsHandshakeTimeout)
+        /// The TCP connection ended before the TLS handshake finished.
+        public static let tlsClosedDuringHandshake = Code(.tlsClosedDuringHandshake)
+
+        public var description: String { String(describing: base) }
+
+        /// The words that start the error's description; nil where the reason says it all.
+        fileprivate var label: String? {
+            switch base {
+            case .invalidTarget: "invalid target"
+            case .unknownSession: "unknown session"
+            case .invalidKey: "invalid re-signing key"
+            case .invalidOption: "invalid option"
+            case .tlsConfiguration: "TLS configuration"
+            case .tlsHandshakeTimeout, .tlsClosedDuringHandshake: nil
+            }
+        }
+    }
 }
 
 /// The server to replay against: `http://HOST:PORT`, or `https://HOST:PORT`

@@ -43,7 +43,9 @@ public struct ReplayPlan: Sendable {
             let matches = all.indices.filter { all[$0].name == wanted || all[$0].session.id == wanted }
             guard !matches.isEmpty else {
                 let known = all.map(\.name).joined(separator: ", ")
-                throw ReplayError(.unknownSession, "no session \"\(wanted)\" in the recordings (sessions: \(known.isEmpty ? "none" : known))")
+                throw ReplayError(
+                    .unknownSession, "no session \"\(wanted)\" in the recordings (sessions: \(known.isEmpty ? "none" : known))",
+                    location: ErrorLocation(session: wanted))
             }
             selected.formUnion(matches)
         }

@@ -54,7 +54,7 @@ public struct ReplayTLS: Sendable {
 
     /// A user-facing reason for a TLS failure, nil for other errors.
     static func describe(_ error: Error) -> String? {
-        if error is TLSHandshakeTimeout { return "\(error)" }
+        if let replay = error as? ReplayError, replay.code == .tlsHandshakeTimeout { return "\(replay)" }
         if let extra = error as? NIOSSLExtraError {
             if extra == .failedToValidateHostname {
                 return "TLS handshake failed: the certificate does not name the target host (\(extra)); --insecure skips the check"
@@ -81,18 +81,6 @@ public struct ReplayTLS: Sendable {
     }
 }
 
-/// The TLS handshake did not finish in time (a server that accepts the TCP
-/// connection but never answers the ClientHello).
-struct TLSHandshakeTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var description: String { "TLS handshake timed out after \(formatFixed(seconds, decimals: 1)) s" }
-}
-
-/// The TCP connection ended before the TLS handshake finished.
-struct TLSClosedDuringHandshake: Error, CustomStringConvertible {
-    var description: String { "TLS handshake failed: the target closed the connection during the handshake" }
-}
-
 /// Completes `done` when the TLS handshake finished, fails it with the
 /// handshake's error, the connection's end or a timeout, so that the connect
 /// step reports a certificate problem instead of the first request, and never
@@ -114,7 +102,7 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
     func channelActive(context: ChannelHandlerContext) {
         let seconds = Double(timeout.nanoseconds) / 1e9
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            settle(.failure(TLSHandshakeTimeout(seconds: seconds)))
+            settle(.failure(ReplayError.tlsHandshakeTimeout(seconds: seconds)))
             context.close(promise: nil)
         }
         context.fireChannelActive()
@@ -134,12 +122,12 @@ final class TLSHandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        settle(.failure(TLSClosedDuringHandshake()))
+        settle(.failure(ReplayError.tlsClosedDuringHandshake))
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        settle(.failure(TLSClosedDuringHandshake()))
+        settle(.failure(ReplayError.tlsClosedDuringHandshake))
     }
 
     /// The first outcome wins; later ones (the close after an error) are dropped.

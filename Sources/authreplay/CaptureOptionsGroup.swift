@@ -116,7 +116,7 @@ struct StoppableSource<Base: PacketSource>: PacketSource {
     var linkType: LinkType { base.linkType }
     var name: String { base.name }
 
-    mutating func next() throws(PacketSourceError) -> CapturedPacket? {
+    mutating func next() throws(CaptureError) -> CapturedPacket? {
         if stopped.isSet {
             stopped.noteCutShort()
             return nil

@@ -200,7 +200,7 @@ final class HARImporterTests: XCTestCase {
     }
 
     func testFilesThatAreNotUsableHARGiveClearErrors() {
-        func code(_ text: String, limits: HARImporter.Limits = .default) -> (HARImportError.Code, String)? {
+        func code(_ text: String, limits: HARImporter.Limits = .default) -> (CaptureError.Code, String)? {
             do {
                 _ = try HARImporter(limits: limits).importHAR(Array(text.utf8), name: "x.har")
                 return nil
@@ -211,9 +211,13 @@ final class HARImporterTests: XCTestCase {
         let broken = code("{\"log\":\n[\n    2,1,3\n]\n\"request:\"}")
         XCTAssertEqual(broken?.0, .malformedJSON)
         XCTAssertEqual(broken?.1, "x.har: not valid JSON at line 5, column 1: expected ',' or '}' in object")
+        XCTAssertThrowsError(try HARImporter().importHAR(Array("{\"log\":\n[\n    2,1,3\n]\n\"request:\"}".utf8), name: "x.har")) {
+            let location = ($0 as? CaptureError)?.location
+            XCTAssertEqual(location, ErrorLocation(file: "x.har", offset: 22, line: 5, column: 1))
+        }
         XCTAssertEqual(code("{\"format\": \"authreplay/1\"}")?.0, .notHAR)
         XCTAssertEqual(code("{\"log\": {\"version\": \"1.2\"}}")?.1, "x.har: not a HAR file: \"log.entries\" is missing or not an array")
-        XCTAssertEqual(code("{\"log\": {\"entries\": []}}", limits: HARImporter.Limits(maxFileBytes: 10))?.0, .tooLarge)
+        XCTAssertEqual(code("{\"log\": {\"entries\": []}}", limits: HARImporter.Limits(maxFileBytes: 10))?.0, .harTooLarge)
         // Every proper prefix of a HAR is an error, never a crash.
         let whole = Array(Self.chromeWebSocket.utf8)
         for n in stride(from: 0, to: whole.count, by: 7) {

@@ -157,7 +157,7 @@ final class LiveCaptureTests: XCTestCase {
     func testNoSuchInterface() throws {
         try requireRoot()
         XCTAssertThrowsError(try LiveCaptureSource(interface: "nosuchif0")) { error in
-            let error = error as? PacketSourceError
+            let error = error as? CaptureError
             XCTAssertEqual(error?.code, .noSuchDevice)
             XCTAssertTrue(error?.reason.hasPrefix("no interface named nosuchif0") == true, error?.reason ?? "")
         }
@@ -166,8 +166,8 @@ final class LiveCaptureTests: XCTestCase {
     func testBadFilterOnInterface() throws {
         try requireRoot()
         XCTAssertThrowsError(try LiveCaptureSource(interface: "lo", filter: "port port")) { error in
-            XCTAssertEqual((error as? PacketSourceError)?.code, .badFilter)
-            XCTAssertTrue((error as? PacketSourceError)?.reason.hasPrefix("lo: bad BPF filter 'port port'") == true)
+            XCTAssertEqual((error as? CaptureError)?.code, .badFilter)
+            XCTAssertTrue((error as? CaptureError)?.reason.hasPrefix("lo: bad BPF filter 'port port'") == true)
         }
     }
 }

@@ -128,17 +128,17 @@ final class PacketDecoderTests: XCTestCase {
     func testTruncationMessagesArePrecise() throws {
         let frame = Self.ethernet(0x0800, Self.ipv4(Self.tcp()))
         XCTAssertThrowsError(try PacketDecoder.decode(Array(frame[..<26]), linkType: .ethernet)) {
-            XCTAssertEqual(($0 as? PacketDecodeError)?.reason, "IPv4 header truncated: 12 of 20 bytes")
+            XCTAssertEqual(($0 as? CaptureError)?.reason, "IPv4 header truncated: 12 of 20 bytes")
         }
         XCTAssertThrowsError(try PacketDecoder.decode(Array(frame[..<44]), linkType: .ethernet)) {
-            XCTAssertEqual(($0 as? PacketDecodeError)?.reason, "TCP header truncated: 10 of 20 bytes")
+            XCTAssertEqual(($0 as? CaptureError)?.reason, "TCP header truncated: 10 of 20 bytes")
         }
         XCTAssertThrowsError(try PacketDecoder.decode(Array(frame[..<5]), linkType: .ethernet)) {
-            XCTAssertEqual(($0 as? PacketDecodeError)?.reason, "Ethernet header truncated: 5 of 14 bytes")
+            XCTAssertEqual(($0 as? CaptureError)?.reason, "Ethernet header truncated: 5 of 14 bytes")
         }
         let withOptions = Self.ipv4(Self.tcp(), optionWords: 1)
         XCTAssertThrowsError(try PacketDecoder.decode(Array(withOptions[..<22]), linkType: .ipv4)) {
-            XCTAssertEqual(($0 as? PacketDecodeError)?.reason, "IPv4 header truncated: 22 of 24 bytes")
+            XCTAssertEqual(($0 as? CaptureError)?.reason, "IPv4 header truncated: 22 of 24 bytes")
         }
     }
 
@@ -207,8 +207,8 @@ final class PacketDecoderTests: XCTestCase {
             (Self.ipv6(Self.tcp()), .ipv4, "IPv4 header has version 6"),
         ] {
             XCTAssertThrowsError(try PacketDecoder.decode(bytes, linkType: link)) {
-                XCTAssertEqual(($0 as? PacketDecodeError)?.code, .malformedHeader)
-                XCTAssertEqual(($0 as? PacketDecodeError)?.reason, reason)
+                XCTAssertEqual(($0 as? CaptureError)?.code, .malformedHeader)
+                XCTAssertEqual(($0 as? CaptureError)?.reason, reason)
             }
         }
     }
@@ -220,14 +220,14 @@ final class PacketDecoderTests: XCTestCase {
         ]
         for (dlt, link) in expected { XCTAssertEqual(try LinkType(dlt: dlt), link) }
         XCTAssertThrowsError(try LinkType(dlt: 127)) {
-            let reason = ($0 as? PacketDecodeError)?.reason ?? ""
+            let reason = ($0 as? CaptureError)?.reason ?? ""
             XCTAssertTrue(reason.hasPrefix("link type 127 (IEEE802_11_RADIO) is not supported; supported: "), reason)
         }
         XCTAssertThrowsError(try LinkType(dlt: 9)) {
-            XCTAssertTrue(($0 as? PacketDecodeError)?.reason.hasPrefix("link type 9 (PPP) is") == true)
+            XCTAssertTrue(($0 as? CaptureError)?.reason.hasPrefix("link type 9 (PPP) is") == true)
         }
         XCTAssertThrowsError(try LinkType(dlt: 4242)) {
-            XCTAssertTrue(($0 as? PacketDecodeError)?.reason.hasPrefix("link type 4242 is not supported") == true)
+            XCTAssertTrue(($0 as? CaptureError)?.reason.hasPrefix("link type 4242 is not supported") == true)
         }
     }
 

@@ -62,7 +62,7 @@ final class PcapSourceTests: XCTestCase {
     }
 
     /// Reads everything; returns the packets and the error that ended the read, if any.
-    static func drain(_ source: PcapFileSource) -> ([CapturedPacket], PacketSourceError?) {
+    static func drain(_ source: PcapFileSource) -> ([CapturedPacket], CaptureError?) {
         var packets: [CapturedPacket] = []
         for _ in 0..<10_000 {
             do {
@@ -76,7 +76,7 @@ final class PcapSourceTests: XCTestCase {
         return (packets, nil)
     }
 
-    func openError(_ path: String, filter: String? = nil) -> PacketSourceError? {
+    func openError(_ path: String, filter: String? = nil) -> CaptureError? {
         do {
             _ = try PcapFileSource(path: path, filter: filter)
             return nil
@@ -185,7 +185,7 @@ final class PcapSourceTests: XCTestCase {
     // MARK: Truncation and damage
 
     /// Cuts of the file: in the global header the open fails with a message
-    /// naming the file; elsewhere every whole packet comes back, then `.truncated`
+    /// naming the file; elsewhere every whole packet comes back, then `.truncatedFile`
     /// naming the packet and where its record starts (or a clean end at a boundary).
     func testTruncatedAtManyOffsets() throws {
         let expected = Self.packets()
@@ -224,7 +224,7 @@ final class PcapSourceTests: XCTestCase {
             if recordStarts.contains(cut) {
                 XCTAssertNil(error, "cut \(cut) is at a record boundary")
             } else {
-                XCTAssertEqual(error?.code, .truncated, "cut \(cut)")
+                XCTAssertEqual(error?.code, .truncatedFile, "cut \(cut)")
                 let reason = error?.reason ?? ""
                 XCTAssertTrue(
                     reason.hasPrefix("\(path): file ends inside packet \(whole + 1) (record at byte offset \(recordStarts[whole])): "),
@@ -300,7 +300,7 @@ final class PcapSourceTests: XCTestCase {
         let path = write(Array(bytes.prefix(bytes.count / 2)), name: "half.pcapng")
         let (packets, error) = Self.drain(try PcapFileSource(path: path))
         XCTAssertGreaterThan(packets.count, 0)
-        XCTAssertEqual(error?.code, .truncated)
+        XCTAssertEqual(error?.code, .truncatedFile)
         XCTAssertTrue(
             error?.reason.hasPrefix("\(path): file ends inside packet \(packets.count + 1): ") == true,
             error?.reason ?? "")

@@ -66,7 +66,7 @@ final class SessionHandoffTests: XCTestCase {
                 thrown.withLock { $0 = "\(error)" }
             }
         }
-        handoff.fail(RecordingFileWriter.Error(description: "disk full"))
+        handoff.fail(CaptureError(.writeFailed, "disk full"))
         producer.join()
         XCTAssertEqual(thrown.withLock { $0 }, "disk full")
         XCTAssertNil(handoff.take(), "after a failure the writer takes nothing more")

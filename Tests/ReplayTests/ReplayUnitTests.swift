@@ -231,3 +231,16 @@ final class ReplayReportTests: XCTestCase {
         XCTAssertTrue(cases[0].children?.isEmpty ?? true)
     }
 }
+
+final class ReplayErrorTests: XCTestCase {
+    func testDescriptionsReadAsBefore() {
+        XCTAssertEqual(ReplayError(.invalidTarget, "\"ftp://x\" is not a URL").description, "invalid target: \"ftp://x\" is not a URL")
+        XCTAssertEqual(ReplayError(.invalidKey, "x").description, "invalid re-signing key: x")
+        XCTAssertEqual(ReplayError.tlsHandshakeTimeout(seconds: 2).description, "TLS handshake timed out after 2.0 s")
+        XCTAssertEqual(
+            ReplayError.tlsClosedDuringHandshake.description,
+            "TLS handshake failed: the target closed the connection during the handshake")
+        XCTAssertEqual(ReplayTLS.describe(ReplayError.tlsHandshakeTimeout(seconds: 1.5)), "TLS handshake timed out after 1.5 s")
+        XCTAssertEqual(ReplayError(.invalidOption, "a"), ReplayError(.invalidOption, "b"))
+    }
+}

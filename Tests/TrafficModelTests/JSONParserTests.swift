@@ -27,9 +27,10 @@ final class JSONParserTests: XCTestCase {
         ]
         for (text, line, column, reason) in cases {
             XCTAssertThrowsError(try JSONParser.parse(text), text) { error in
-                let e = error as! JSONParser.Error
-                XCTAssertEqual(e.line, line, text)
-                XCTAssertEqual(e.column, column, text)
+                let e = error as! RecordingError
+                XCTAssertEqual(e.code, .invalidJSON, text)
+                XCTAssertEqual(e.location.line, line, text)
+                XCTAssertEqual(e.location.column, column, text)
                 XCTAssertTrue(e.reason.contains(reason), "\(text): \(e.reason)")
             }
         }
@@ -38,7 +39,7 @@ final class JSONParserTests: XCTestCase {
     func testDepthLimit() {
         let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
         XCTAssertThrowsError(try JSONParser.parse(deep)) { error in
-            XCTAssertTrue((error as! JSONParser.Error).reason.contains("nesting"))
+            XCTAssertTrue((error as! RecordingError).reason.contains("nesting"))
         }
         XCTAssertNoThrow(try JSONParser.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100)))
     }

@@ -48,7 +48,7 @@ final class RecordingCodecTests: XCTestCase {
             XCTAssertThrowsError(try RecordingCodec.decode(Array(text.utf8)), text) { error in
                 let e = error as! RecordingError
                 XCTAssertEqual(e.code, code, "\(text) → \(e)")
-                XCTAssertEqual(e.path, path, "\(text) → \(e)")
+                XCTAssertEqual(e.location.description, path, "\(text) → \(e)")
             }
         }
     }

@@ -2,17 +2,24 @@ import XCTest
 @testable import TrafficModel
 
 final class RedactionRulesTests: XCTestCase {
-    private func parse(_ text: String) throws(RedactionRulesError) -> RedactionRules {
+    private func parse(_ text: String) throws(RecordingError) -> RedactionRules {
         try RedactionRules.parse(Array(text.utf8))
     }
 
-    private func error(_ text: String) -> RedactionRulesError? {
+    private func error(_ text: String) -> RecordingError? {
         do {
             _ = try parse(text)
             return nil
         } catch {
             return error
         }
+    }
+
+    /// Equal errors share a code; the location is checked on its own.
+    private func assertError(_ text: String, _ code: RecordingError.Code, at place: String, line: UInt = #line) {
+        let e = error(text)
+        XCTAssertEqual(e, RecordingError(code, at: place, ""), text, line: line)
+        XCTAssertEqual(e?.location.description, place, text, line: line)
     }
 
     func testAFileAddsToTheDefaults() throws {
@@ -39,18 +46,18 @@ final class RedactionRulesTests: XCTestCase {
     }
 
     func testErrorsSayWhatAndWhere() {
-        XCTAssertEqual(error("{\n  \"headers\": [\"a\",]\n}"), RedactionRulesError(.invalidJSON, at: "2:19", ""))
-        XCTAssertEqual(error("[]"), RedactionRulesError(.wrongType, at: "$", ""))
-        XCTAssertEqual(error(#"{"header": ["X"]}"#), RedactionRulesError(.unknownField, at: "$.header", ""))
+        assertError("{\n  \"headers\": [\"a\",]\n}", .invalidJSON, at: "2:19")
+        assertError("[]", .wrongType, at: "$")
+        assertError(#"{"header": ["X"]}"#, .unknownField, at: "$.header")
         XCTAssertTrue(error(#"{"header": ["X"]}"#)!.description.contains("\"headers\""), "names the fields that exist")
-        XCTAssertEqual(error(#"{"headers": "X-Api"}"#), RedactionRulesError(.wrongType, at: "$.headers", ""))
-        XCTAssertEqual(error(#"{"bodyKeys": ["pin", 3]}"#), RedactionRulesError(.wrongType, at: "$.bodyKeys[1]", ""))
-        XCTAssertEqual(error(#"{"queryNames": [""]}"#), RedactionRulesError(.invalidValue, at: "$.queryNames[0]", ""))
-        XCTAssertEqual(error(#"{"jsonPaths": ["$.a", "user.ssn"]}"#), RedactionRulesError(.invalidValue, at: "$.jsonPaths[1]", ""))
-        XCTAssertEqual(error(#"{"regexes": ["ok", "(unclosed"]}"#), RedactionRulesError(.invalidValue, at: "$.regexes[1]", ""))
-        XCTAssertEqual(error(#"{"regexes": [""]}"#), RedactionRulesError(.invalidValue, at: "$.regexes[0]", ""))
-        XCTAssertEqual(error(#"{"pseudonymKey": "short"}"#), RedactionRulesError(.invalidValue, at: "$.pseudonymKey", ""))
-        XCTAssertEqual(error(#"{"pseudonymKey": 42}"#), RedactionRulesError(.wrongType, at: "$.pseudonymKey", ""))
+        assertError(#"{"headers": "X-Api"}"#, .wrongType, at: "$.headers")
+        assertError(#"{"bodyKeys": ["pin", 3]}"#, .wrongType, at: "$.bodyKeys[1]")
+        assertError(#"{"queryNames": [""]}"#, .invalidValue, at: "$.queryNames[0]")
+        assertError(#"{"jsonPaths": ["$.a", "user.ssn"]}"#, .invalidValue, at: "$.jsonPaths[1]")
+        assertError(#"{"regexes": ["ok", "(unclosed"]}"#, .invalidValue, at: "$.regexes[1]")
+        assertError(#"{"regexes": [""]}"#, .invalidValue, at: "$.regexes[0]")
+        assertError(#"{"pseudonymKey": "short"}"#, .invalidValue, at: "$.pseudonymKey")
+        assertError(#"{"pseudonymKey": 42}"#, .wrongType, at: "$.pseudonymKey")
         XCTAssertEqual(error(#"{"regexes": ["(unclosed"]}"#)?.description.hasPrefix("invalid value at $.regexes[0]: \"(unclosed\" is not a valid regular expression"), true)
     }
 }

@@ -13,8 +13,8 @@ final class HTTP1ParserCaptureTests: XCTestCase {
         /// Requests cut by the end of the stream (`.incompleteMessage`).
         var incompleteRequests: [HTTP1Message] = []
         var responses: [HTTP1Message] = []
-        var requestError: HTTP1ParseError?
-        var responseError: HTTP1ParseError?
+        var requestError: WireError?
+        var responseError: WireError?
         var responseStatus: HTTP1Parser.Status = .parsing
         var afterSwitch: [UInt8] = []
     }

@@ -7,7 +7,7 @@ import TrafficModel
 /// Everything a run of the parser produced, comparable across feedings.
 struct HTTP1Outcome: Equatable {
     var events: [HTTP1Event] = []
-    var error: HTTP1ParseError?
+    var error: WireError?
     var status: HTTP1Parser.Status = .parsing
     var remaining: [UInt8] = []
 

@@ -72,9 +72,9 @@ final class WebSocketFrameParserTests: XCTestCase {
         var parser = WebSocketFrameParser()
         parser.append([0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0])
         XCTAssertThrowsError(try parser.nextFrame()) { error in
-            let error = error as? WebSocketParseError
+            let error = error as? WireError
             XCTAssertEqual(error?.code, .lengthTopBitSet)
-            XCTAssertEqual(error?.offset, 0)
+            XCTAssertEqual(error?.location.offset, 0)
             XCTAssertTrue(error?.reason.contains("9223372036854775808") ?? false, "\(String(describing: error))")
         }
         // Sticky: the frame boundary is lost.
@@ -91,9 +91,9 @@ final class WebSocketFrameParserTests: XCTestCase {
         parser.append([0x82, 0x7F, 0x40, 0, 0, 0, 0, 0, 0, 0])
         XCTAssertEqual(try parser.nextFrame()?.payload, Array("ok".utf8))
         XCTAssertThrowsError(try parser.nextFrame()) { error in
-            let error = error as? WebSocketParseError
+            let error = error as? WireError
             XCTAssertEqual(error?.code, .framePayloadOverLimit)
-            XCTAssertEqual(error?.offset, 4)
+            XCTAssertEqual(error?.location.offset, 4)
             XCTAssertTrue(error?.description.contains("4611686018427387904") ?? false, "\(String(describing: error))")
             XCTAssertTrue(error?.description.contains("16777216") ?? false)
         }

@@ -132,23 +132,23 @@ extension HAREntry {
 
     /// One `_webSocketMessages` item (Chrome's format): `type` send/receive,
     /// `time` in epoch seconds, `opcode`, `data` (base64 for binary).
-    static func message(_ item: JSONValue) -> Result<(Double, WebSocketMessage), Problem> {
+    static func message(_ item: JSONValue) -> Result<(Double, WebSocketMessage), CaptureError> {
         let direction: Direction
         switch item["type"]?.stringValue {
         case "send"?: direction = .client
         case "receive"?: direction = .server
-        case let other: return .failure(Problem("\"type\" is \(other.map { "\"\($0)\"" } ?? "missing"), not send or receive"))
+        case let other: return .failure(.harEntry("\"type\" is \(other.map { "\"\($0)\"" } ?? "missing"), not send or receive"))
         }
-        guard let time = item["time"]?.doubleValue, time >= 0, time < 1e11 else { return .failure(Problem("\"time\" is missing or not epoch seconds")) }
+        guard let time = item["time"]?.doubleValue, time >= 0, time < 1e11 else { return .failure(.harEntry("\"time\" is missing or not epoch seconds")) }
         guard let code = item["opcode"]?.intValue, (0...15).contains(code), let opcode = WebSocketOpcode(code: UInt8(code)) else {
-            return .failure(Problem("\"opcode\" is missing or not one RFC 6455 defines"))
+            return .failure(.harEntry("\"opcode\" is missing or not one RFC 6455 defines"))
         }
         let data = item["data"]?.stringValue ?? ""
         var payload = Body.text(data)
         var closeCode: Int?
         switch opcode {
         case .binary:
-            guard let bytes = Base64.decode(data) else { return .failure(Problem("binary \"data\" is not base64")) }
+            guard let bytes = Base64.decode(data) else { return .failure(.harEntry("binary \"data\" is not base64")) }
             payload = Body(bytes: bytes)
         case .close:
             // Exporters that record close frames write the reason; a leading

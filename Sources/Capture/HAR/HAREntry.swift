@@ -3,13 +3,10 @@ import TrafficModel
 /// One HAR entry turned into recording parts. Times inside are seconds since
 /// the entry's `startedDateTime`, except WebSocket messages, whose HAR times
 /// are absolute; the importer shifts both once it knows `capturedAt`.
+///
+/// Why an entry could not be used is a `CaptureError.harEntry` (code
+/// `.invalidHAREntry`); it becomes an anomaly.
 struct HAREntry {
-    /// Why an entry could not be used; it becomes an anomaly.
-    struct Problem: Error {
-        let reason: String
-        init(_ reason: String) { self.reason = reason }
-    }
-
     var started: Timestamp
     /// Entries sharing a key share a session (the HAR `connection` id and the server).
     var connectionKey: String?
@@ -20,15 +17,15 @@ struct HAREntry {
     var messageTimes: [Double] = []
     var anomalies: [Anomaly] = []
 
-    init(_ entry: JSONValue) throws(Problem) {
-        guard case .object = entry else { throw Problem("the entry is a \(entry.typeName), not an object") }
-        guard let startedText = entry["startedDateTime"]?.stringValue else { throw Problem("\"startedDateTime\" is missing") }
-        guard let started = HAREntry.timestamp(startedText) else { throw Problem("\"startedDateTime\" is not an ISO 8601 time: \(startedText)") }
-        guard let request = entry["request"], case .object = request else { throw Problem("\"request\" is missing") }
-        guard let method = request["method"]?.stringValue else { throw Problem("\"request.method\" is missing") }
-        guard HAREntry.isToken(method) else { throw Problem("\"request.method\" is not an HTTP method: \(method.prefix(100))") }
-        guard let urlText = request["url"]?.stringValue else { throw Problem("\"request.url\" is missing") }
-        guard let url = HARURL(urlText) else { throw Problem("\"request.url\" is not an absolute http(s) or ws(s) URL: \(urlText.prefix(200))") }
+    init(_ entry: JSONValue) throws(CaptureError) {
+        guard case .object = entry else { throw .harEntry("the entry is a \(entry.typeName), not an object") }
+        guard let startedText = entry["startedDateTime"]?.stringValue else { throw .harEntry("\"startedDateTime\" is missing") }
+        guard let started = HAREntry.timestamp(startedText) else { throw .harEntry("\"startedDateTime\" is not an ISO 8601 time: \(startedText)") }
+        guard let request = entry["request"], case .object = request else { throw .harEntry("\"request\" is missing") }
+        guard let method = request["method"]?.stringValue else { throw .harEntry("\"request.method\" is missing") }
+        guard HAREntry.isToken(method) else { throw .harEntry("\"request.method\" is not an HTTP method: \(method.prefix(100))") }
+        guard let urlText = request["url"]?.stringValue else { throw .harEntry("\"request.url\" is missing") }
+        guard let url = HARURL(urlText) else { throw .harEntry("\"request.url\" is not an absolute http(s) or ws(s) URL: \(urlText.prefix(200))") }
         self.started = started
 
         var host = url.host
@@ -73,7 +70,7 @@ struct HAREntry {
             anomalies.append(Anomaly(kind: .upstreamError, direction: .server, at: timing.response, detail: "the browser got no response (HAR status 0\(why))"))
             return
         }
-        guard (100...999).contains(status) else { throw Problem("\"response.status\" \(status) is not an HTTP status") }
+        guard (100...999).contains(status) else { throw .harEntry("\"response.status\" \(status) is not an HTTP status") }
         exchange.response = responsePart(response, status: status, method: method, at: timing.response)
 
         if let frames = entry["_webSocketMessages"]?.arrayValue {

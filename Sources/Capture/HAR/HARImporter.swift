@@ -70,21 +70,26 @@ public struct HARImporter: Sendable {
 
     /// `name` is the HAR file as the user named it (for the source and errors);
     /// `fallbackStart` is `capturedAt` when no entry has a usable time.
-    public func importHAR(_ bytes: some Collection<UInt8>, name: String, fallbackStart: Timestamp = Timestamp(microseconds: 0)) throws(HARImportError) -> HARImport {
+    public func importHAR(_ bytes: some Collection<UInt8>, name: String, fallbackStart: Timestamp = Timestamp(microseconds: 0)) throws(CaptureError) -> HARImport {
         guard bytes.count <= limits.maxFileBytes else {
-            throw HARImportError(.tooLarge, "\(name): \(bytes.count) bytes is over the \(limits.maxFileBytes >> 20) MiB HAR limit")
+            throw CaptureError(
+                .harTooLarge, "\(name): \(bytes.count) bytes is over the \(limits.maxFileBytes >> 20) MiB HAR limit",
+                location: ErrorLocation(file: name))
         }
         let document: JSONValue
         do {
             document = try JSONParser.parse(bytes, maximumDepth: limits.maxDepth)
         } catch {
-            throw HARImportError(.malformedJSON, "\(name): not valid JSON at \(error)")
+            let line = error.location.line ?? 1, column = error.location.column ?? 1
+            throw CaptureError(
+                .malformedJSON, "\(name): not valid JSON at line \(line), column \(column): \(error.reason)",
+                location: ErrorLocation(file: name, offset: error.location.offset, line: line, column: column))
         }
         guard let log = document["log"], case .object = log else {
-            throw HARImportError(.notHAR, "\(name): not a HAR file: no top-level \"log\" object")
+            throw CaptureError(.notHAR, "\(name): not a HAR file: no top-level \"log\" object", location: ErrorLocation(file: name))
         }
         guard let entries = log["entries"]?.arrayValue else {
-            throw HARImportError(.notHAR, "\(name): not a HAR file: \"log.entries\" is missing or not an array")
+            throw CaptureError(.notHAR, "\(name): not a HAR file: \"log.entries\" is missing or not an array", location: ErrorLocation(file: name))
         }
         var statistics = HARImport.Statistics()
         statistics.bytes = bytes.count

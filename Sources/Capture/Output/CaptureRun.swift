@@ -7,7 +7,7 @@ public struct CaptureOutcome: Sendable {
     public var sourceStatistics: PacketSourceStatistics?
     /// Set when the input ended early (truncated or unreadable past some
     /// packet); every session before that point was still written.
-    public var inputError: PacketSourceError?
+    public var inputError: CaptureError?
 
     public var isComplete: Bool { inputError == nil }
 }
@@ -27,12 +27,12 @@ public enum CaptureRun {
         source: inout some PacketSource, processor: inout CaptureProcessor, writer: RecordingFileWriter,
         redactor: Redactor?, fallbackStart: Timestamp,
         progress: (CaptureStatistics, PacketSourceStatistics?) -> Void = { _, _ in }
-    ) throws(RecordingFileWriter.Error) -> CaptureOutcome {
+    ) throws(CaptureError) -> CaptureOutcome {
         let handoff = SessionHandoff()
         let writing = SessionWriterThread(writer: writer, redactor: redactor, handoff: handoff)
-        var inputError: PacketSourceError?
-        var writeError: RecordingFileWriter.Error?
-        do throws(RecordingFileWriter.Error) {
+        var inputError: CaptureError?
+        var writeError: CaptureError?
+        do throws(CaptureError) {
             while true {
                 let packet: CapturedPacket
                 do {

@@ -20,10 +20,6 @@ import TrafficModel
 /// copy (live capture, the proxy) and not for an import, whose capture file
 /// is still there to import again.
 public final class RecordingFileWriter {
-    public struct Error: Swift.Error, CustomStringConvertible {
-        public let description: String
-    }
-
     public let path: String
     public let temporaryPath: String
     private let source: Source
@@ -42,14 +38,14 @@ public final class RecordingFileWriter {
 
     public let syncsToDisk: Bool
 
-    public init(path: String, source: Source, syncsToDisk: Bool = true) throws(Error) {
+    public init(path: String, source: Source, syncsToDisk: Bool = true) throws(CaptureError) {
         self.path = path
         self.source = source
         self.syncsToDisk = syncsToDisk
         self.temporaryPath = "\(path).partial-\(getpid())"
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw Error(description: "\(path): cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
+            throw .writeFailed(path, "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -61,7 +57,7 @@ public final class RecordingFileWriter {
     }
 
     /// Appends finished sessions; the first call fixes `capturedAt`.
-    public func write(_ sessions: [Session], capturedAt: Timestamp) throws(Error) {
+    public func write(_ sessions: [Session], capturedAt: Timestamp) throws(CaptureError) {
         guard !sessions.isEmpty else { return }
         if encoder == nil { start(capturedAt) }
         for session in sessions {
@@ -77,27 +73,27 @@ public final class RecordingFileWriter {
     }
 
     /// Finishes the document and renames it over `path`.
-    public func commit(capturedAt: Timestamp, redaction: RedactionSummary? = nil) throws(Error) {
+    public func commit(capturedAt: Timestamp, redaction: RedactionSummary? = nil) throws(CaptureError) {
         if encoder == nil { start(capturedAt) }
         buffer += encoder!.suffix(redaction: redaction).utf8
         try flush()
-        guard !syncsToDisk || fsync(fd) == 0 else { throw Error(description: "\(temporaryPath): fsync failed: \(String(cString: strerror(errno)))") }
+        guard !syncsToDisk || fsync(fd) == 0 else { throw .writeFailed(temporaryPath, "fsync failed: \(String(cString: strerror(errno)))") }
         close(fd)
         fd = -1
         guard rename(temporaryPath, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporaryPath)
-            throw Error(description: "\(path): cannot replace it: \(reason)")
+            throw .writeFailed(path, "cannot replace it: \(reason)")
         }
     }
 
-    private func flush() throws(Error) {
+    private func flush() throws(CaptureError) {
         var offset = 0
         while offset < buffer.count {
             let n = buffer[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Error(description: "\(temporaryPath): write failed: \(String(cString: strerror(errno)))")
+                throw .writeFailed(temporaryPath, "write failed: \(String(cString: strerror(errno)))")
             }
             offset += n
         }

@@ -11,7 +11,7 @@ public final class RecordingOutput: Sendable {
     private let writing: SessionWriterThread
     private let writer: Transfer<RecordingFileWriter>
     private let redactor: Redactor?
-    private let state = Mutex<(totals: RecordingSummary.Totals, failure: RecordingFileWriter.Error?)>((RecordingSummary.Totals(), nil))
+    private let state = Mutex<(totals: RecordingSummary.Totals, failure: CaptureError?)>((RecordingSummary.Totals(), nil))
 
     /// `redactor`: secrets are replaced in each session before it reaches
     /// the disk; nil writes them as recorded and says so in the file.
@@ -36,7 +36,7 @@ public final class RecordingOutput: Sendable {
     public var totals: RecordingSummary.Totals { state.withLock { $0.totals } }
 
     /// Waits for the writer, then publishes the file.
-    public func finish(capturedAt: Timestamp) throws(RecordingFileWriter.Error) {
+    public func finish(capturedAt: Timestamp) throws(CaptureError) {
         handoff.close()
         let counts = try writing.join()
         if let failure = state.withLock({ $0.failure }) { throw failure }

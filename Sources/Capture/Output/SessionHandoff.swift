@@ -25,7 +25,7 @@ final class SessionHandoff: @unchecked Sendable {  // every field is guarded by 
     private var head = 0
     private var queuedBytes = 0
     private var closed = false
-    private var failure: RecordingFileWriter.Error?
+    private var failure: CaptureError?
 
     init(budget: Int = SessionHandoff.defaultBudget) {
         self.budget = budget
@@ -33,9 +33,9 @@ final class SessionHandoff: @unchecked Sendable {  // every field is guarded by 
 
     /// Queues sessions for the writer, waiting while the budget is spent.
     /// Throws the writer's error once it has failed.
-    func put(_ sessions: [Session], capturedAt: Timestamp) throws(RecordingFileWriter.Error) {
+    func put(_ sessions: [Session], capturedAt: Timestamp) throws(CaptureError) {
         let bytes = sessions.reduce(0) { $0 + Self.approximateBytes($1) }
-        try lock.withLock { () throws(RecordingFileWriter.Error) in
+        try lock.withLock { () throws(CaptureError) in
             while failure == nil, head < queue.count, queuedBytes + bytes > budget { lock.wait() }
             if let failure { throw failure }
             queue.append(Batch(sessions: sessions, capturedAt: capturedAt, bytes: bytes))
@@ -71,7 +71,7 @@ final class SessionHandoff: @unchecked Sendable {  // every field is guarded by 
     }
 
     /// The writer failed: the decoding side's next `put` throws `error`.
-    func fail(_ error: RecordingFileWriter.Error) {
+    func fail(_ error: CaptureError) {
         lock.withLock {
             failure = error
             lock.broadcast()

@@ -5,7 +5,7 @@ import TrafficModel
 /// The writer belongs to this thread until `join` returns.
 final class SessionWriterThread: @unchecked Sendable {  // `result` is read only after the thread is joined
     private var thread: JoinableThread?
-    private var result: Result<[String: Int], RecordingFileWriter.Error> = .success([:])
+    private var result: Result<[String: Int], CaptureError> = .success([:])
 
     init(writer: RecordingFileWriter, redactor: Redactor?, handoff: SessionHandoff) {
         let handedOver = Transfer(writer)
@@ -14,7 +14,7 @@ final class SessionWriterThread: @unchecked Sendable {  // `result` is read only
         }
     }
 
-    private static func run(writer: RecordingFileWriter, redactor: Redactor?, handoff: SessionHandoff) -> Result<[String: Int], RecordingFileWriter.Error> {
+    private static func run(writer: RecordingFileWriter, redactor: Redactor?, handoff: SessionHandoff) -> Result<[String: Int], CaptureError> {
         var counts: [String: Int] = [:]
         while let batch = handoff.take() {
             let sessions = redactor.map { r in batch.sessions.map { r.redact(session: $0, counts: &counts) } } ?? batch.sessions
@@ -29,7 +29,7 @@ final class SessionWriterThread: @unchecked Sendable {  // `result` is read only
     }
 
     /// Waits for the thread to drain the handoff; the redaction counts, or its write error.
-    func join() throws(RecordingFileWriter.Error) -> [String: Int] {
+    func join() throws(CaptureError) -> [String: Int] {
         thread?.join()
         thread = nil
         return try result.get()

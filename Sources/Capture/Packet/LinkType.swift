@@ -18,7 +18,7 @@ public enum LinkType: Sendable, Equatable, CaseIterable {
     case linuxSLL2
 
     /// Maps a libpcap `pcap_datalink` value or a file header's link type.
-    public init(dlt: Int32) throws(PacketDecodeError) {
+    public init(dlt: Int32) throws(CaptureError) {
         switch dlt {
         case 1: self = .ethernet
         case 0: self = .null
@@ -30,7 +30,7 @@ public enum LinkType: Sendable, Equatable, CaseIterable {
         case 276: self = .linuxSLL2
         default:
             let name = LinkType.knownNames[dlt].map { " (\($0))" } ?? ""
-            throw PacketDecodeError(
+            throw CaptureError(
                 .unsupportedLinkType,
                 "link type \(dlt)\(name) is not supported; supported: EN10MB (1), NULL (0), LOOP (108), "
                     + "RAW (12, 14, 101), IPV4 (228), IPV6 (229), LINUX_SLL (113), LINUX_SLL2 (276); "

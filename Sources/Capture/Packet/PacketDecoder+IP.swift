@@ -1,5 +1,5 @@
 extension Frame {
-    func ipv4(at offset: Int) throws(PacketDecodeError) -> DecodedPacket {
+    func ipv4(at offset: Int) throws(CaptureError) -> DecodedPacket {
         try need(20, from: offset, "IPv4 header")
         let version = bytes[offset] >> 4
         guard version == 4 else { throw .malformed("IPv4 header has version \(version)") }
@@ -30,7 +30,7 @@ extension Frame {
             captured: min(total, captured) - headerLength, source: source, destination: destination)
     }
 
-    func ipv6(at offset: Int) throws(PacketDecodeError) -> DecodedPacket {
+    func ipv6(at offset: Int) throws(CaptureError) -> DecodedPacket {
         try need(40, from: offset, "IPv6 header")
         let version = bytes[offset] >> 4
         guard version == 6 else { throw .malformed("IPv6 header has version \(version)") }
@@ -84,7 +84,7 @@ extension Frame {
     /// `declared` is the TCP segment length per IP; `captured` what the frame holds of it.
     func tcp(
         at offset: Int, declared: Int, captured: Int, source: IPAddress, destination: IPAddress
-    ) throws(PacketDecodeError) -> DecodedPacket {
+    ) throws(CaptureError) -> DecodedPacket {
         try need(20, from: offset, "TCP header")
         let headerLength = Int(bytes[offset + 12] >> 4) * 4
         guard headerLength >= 20 else { throw .malformed("TCP data offset \(headerLength) is below 20") }

@@ -5,18 +5,18 @@
 public enum PacketDecoder {
     /// Decodes a frame of `linkType`. Throws on truncated or impossible headers;
     /// anything that is simply not TCP over IP is `.notTCP`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) throws(PacketDecodeError)
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) throws(CaptureError)
         -> DecodedPacket
     {
         try decodeLink(Frame(bytes: bytes, source: .copy), linkType: linkType)
     }
 
     /// Decodes a frame held in an array; the payload shares the array's storage.
-    public static func decode(_ bytes: ArraySlice<UInt8>, linkType: LinkType) throws(PacketDecodeError)
+    public static func decode(_ bytes: ArraySlice<UInt8>, linkType: LinkType) throws(CaptureError)
         -> DecodedPacket
     {
-        let result: Result<DecodedPacket, PacketDecodeError> = bytes.withUnsafeBytes { raw in
-            do throws(PacketDecodeError) {
+        let result: Result<DecodedPacket, CaptureError> = bytes.withUnsafeBytes { raw in
+            do throws(CaptureError) {
                 return .success(try decodeLink(Frame(bytes: raw, source: .share(bytes)), linkType: linkType))
             } catch {
                 return .failure(error)
@@ -25,11 +25,11 @@ public enum PacketDecoder {
         return try result.get()
     }
 
-    public static func decode(_ bytes: [UInt8], linkType: LinkType) throws(PacketDecodeError) -> DecodedPacket {
+    public static func decode(_ bytes: [UInt8], linkType: LinkType) throws(CaptureError) -> DecodedPacket {
         try decode(bytes[...], linkType: linkType)
     }
 
-    private static func decodeLink(_ frame: Frame, linkType: LinkType) throws(PacketDecodeError) -> DecodedPacket {
+    private static func decodeLink(_ frame: Frame, linkType: LinkType) throws(CaptureError) -> DecodedPacket {
         let b = frame.bytes
         switch linkType {
         case .ethernet:
@@ -96,17 +96,17 @@ struct Frame {
         }
     }
 
-    func need(_ count: Int, from offset: Int = 0, _ what: String) throws(PacketDecodeError) {
+    func need(_ count: Int, from offset: Int = 0, _ what: String) throws(CaptureError) {
         let have = bytes.count - offset
         if have < count { throw .truncated(what, have: max(0, have), need: count) }
     }
 
-    func need(_ count: Int, _ what: String) throws(PacketDecodeError) {
+    func need(_ count: Int, _ what: String) throws(CaptureError) {
         try need(count, from: 0, what)
     }
 
     /// Follows an ethertype through VLAN tags and PPPoE to the IP layer.
-    func etherType(_ first: UInt16, at start: Int) throws(PacketDecodeError) -> DecodedPacket {
+    func etherType(_ first: UInt16, at start: Int) throws(CaptureError) -> DecodedPacket {
         var type = first
         var offset = start
         while true {
@@ -135,7 +135,7 @@ struct Frame {
         }
     }
 
-    func ipByVersion(at offset: Int) throws(PacketDecodeError) -> DecodedPacket {
+    func ipByVersion(at offset: Int) throws(CaptureError) -> DecodedPacket {
         try need(1, from: offset, "IP header")
         switch bytes[offset] >> 4 {
         case 4: return try ipv4(at: offset)

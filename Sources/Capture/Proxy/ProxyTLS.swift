@@ -3,7 +3,7 @@ import NIOSSL
 /// The TLS contexts the proxy needs, built once at start so a bad file fails
 /// the start instead of the first connection.
 enum ProxyTLS {
-    static func upstreamContext(_ configuration: RecordingProxy.Configuration) throws(ProxyError) -> NIOSSLContext? {
+    static func upstreamContext(_ configuration: RecordingProxy.Configuration) throws(CaptureError) -> NIOSSLContext? {
         guard configuration.upstream.isTLS else { return nil }
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.applicationProtocols = ["http/1.1"]
@@ -11,30 +11,30 @@ enum ProxyTLS {
             do {
                 tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
             } catch {
-                throw ProxyError(.tlsConfiguration, "--ca-file \(caFile): cannot read a PEM certificate: \(error)")
+                throw CaptureError(.tlsConfiguration, "--ca-file \(caFile): cannot read a PEM certificate: \(error)")
             }
         }
         if configuration.upstreamTLS.insecure { tls.certificateVerification = .none }
         do {
             return try NIOSSLContext(configuration: tls)
         } catch {
-            throw ProxyError(.tlsConfiguration, "cannot set up TLS to the upstream: \(error)")
+            throw CaptureError(.tlsConfiguration, "cannot set up TLS to the upstream: \(error)")
         }
     }
 
-    static func clientContext(_ configuration: RecordingProxy.Configuration) throws(ProxyError) -> NIOSSLContext? {
+    static func clientContext(_ configuration: RecordingProxy.Configuration) throws(CaptureError) -> NIOSSLContext? {
         guard let files = configuration.clientTLS else { return nil }
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(files.certificateFile)
-            guard !chain.isEmpty else { throw ProxyError(.tlsConfiguration, "--tls-cert \(files.certificateFile): no certificate in the file") }
+            guard !chain.isEmpty else { throw CaptureError(.tlsConfiguration, "--tls-cert \(files.certificateFile): no certificate in the file") }
             let key = try NIOSSLPrivateKey(file: files.keyFile, format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
             tls.applicationProtocols = ["http/1.1"]
             return try NIOSSLContext(configuration: tls)
-        } catch let error as ProxyError {
+        } catch let error as CaptureError {
             throw error
         } catch {
-            throw ProxyError(.tlsConfiguration, "--tls-cert \(files.certificateFile) / --tls-key \(files.keyFile): \(error)")
+            throw CaptureError(.tlsConfiguration, "--tls-cert \(files.certificateFile) / --tls-key \(files.keyFile): \(error)")
         }
     }
 }

@@ -61,7 +61,7 @@ public final class RecordingProxy: Sendable {
     ) async throws -> RecordingProxy {
         guard (0...65535).contains(configuration.listenPort), configuration.connectTimeout > 0, configuration.maxConnections > 0,
               configuration.idleTimeout > 0, configuration.headTimeout > 0, configuration.recordingBudget > 0 else {
-            throw ProxyError(.invalidConfiguration, "the listen port must be 0…65535, the limits and timeouts positive")
+            throw CaptureError(.invalidConfiguration, "the listen port must be 0…65535, the limits and timeouts positive")
         }
         let upstreamTLS = try ProxyTLS.upstreamContext(configuration)
         let clientTLS = try ProxyTLS.clientContext(configuration)
@@ -94,7 +94,7 @@ public final class RecordingProxy: Sendable {
             channel = try await bootstrap.bind(host: configuration.listenHost, port: configuration.listenPort).get()
         } catch {
             try? await group.shutdownGracefully()
-            throw ProxyError(.bindFailed, "cannot listen on \(configuration.listenHost):\(configuration.listenPort): \(error)")
+            throw CaptureError(.bindFailed, "cannot listen on \(configuration.listenHost):\(configuration.listenPort): \(error)")
         }
         return RecordingProxy(
             configuration: configuration, port: channel.localAddress?.port ?? configuration.listenPort,

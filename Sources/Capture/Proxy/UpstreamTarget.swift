@@ -22,9 +22,9 @@ public struct UpstreamTarget: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `http(s)://HOST[:PORT][/]`; nil with a reason otherwise.
-    public static func parse(_ text: String) -> Result<UpstreamTarget, ProxyError> {
-        func invalid(_ why: String) -> Result<UpstreamTarget, ProxyError> {
-            .failure(ProxyError(.invalidConfiguration, "upstream \(text): \(why) (expected http://HOST[:PORT] or https://HOST[:PORT])"))
+    public static func parse(_ text: String) -> Result<UpstreamTarget, CaptureError> {
+        func invalid(_ why: String) -> Result<UpstreamTarget, CaptureError> {
+            .failure(CaptureError(.invalidConfiguration, "upstream \(text): \(why) (expected http://HOST[:PORT] or https://HOST[:PORT])"))
         }
         let parts = text.split(separator: "://", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return invalid("no scheme") }

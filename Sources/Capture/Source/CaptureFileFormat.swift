@@ -42,18 +42,18 @@ public enum CaptureFileFormat: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Reads the first four bytes of `path`, mapping open failures to clear errors.
-    static func sniff(path: String) throws(PacketSourceError) -> Magic {
+    static func sniff(path: String) throws(CaptureError) -> Magic {
         guard let file = fopen(path, "rb") else {
             let code = errno
             let reason = "\(path): cannot open: \(String(cString: strerror(code)))"
-            throw PacketSourceError(code == EACCES || code == EPERM ? .permissionDenied : .cannotOpen, reason)
+            throw CaptureError(code == EACCES || code == EPERM ? .permissionDenied : .cannotOpen, reason)
         }
         defer { fclose(file) }
         var first = [UInt8](repeating: 0, count: 4)
         let count = fread(&first, 1, 4, file)
         if count < 4 && ferror(file) != 0 {
             // A directory opens but does not read.
-            throw PacketSourceError(.cannotOpen, "\(path): cannot read: \(String(cString: strerror(errno)))")
+            throw CaptureError(.cannotOpen, "\(path): cannot read: \(String(cString: strerror(errno)))")
         }
         return identify(Array(first.prefix(count)))
     }

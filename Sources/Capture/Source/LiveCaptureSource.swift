@@ -35,13 +35,13 @@ public final class LiveCaptureSource: PacketSource, @unchecked Sendable {
         bufferSize: Int = LiveCaptureSource.defaultBufferSize,
         readTimeoutMilliseconds: Int = LiveCaptureSource.defaultReadTimeoutMilliseconds,
         promiscuous: Bool = false
-    ) throws(PacketSourceError) {
+    ) throws(CaptureError) {
         name = interface
         let (created, message) = Pcap.withErrorBuffer { pcap_create(interface, $0) }
         guard let handle = created else {
-            throw PacketSourceError(.cannotOpen, "cannot capture on \(interface): \(message)")
+            throw CaptureError(.cannotOpen, "cannot capture on \(interface): \(message)")
         }
-        do throws(PacketSourceError) {
+        do throws(CaptureError) {
             try Self.configure(
                 handle, interface: interface, snapshotLength: snapshotLength, bufferSize: bufferSize,
                 readTimeoutMilliseconds: readTimeoutMilliseconds, promiscuous: promiscuous)
@@ -51,7 +51,7 @@ public final class LiveCaptureSource: PacketSource, @unchecked Sendable {
                 var program = try Pcap.compile(filter, for: handle, name: interface)
                 defer { pcap_freecode(&program) }
                 guard pcap_setfilter(handle, &program) == 0 else {
-                    throw PacketSourceError(
+                    throw CaptureError(
                         .badFilter, "\(interface): cannot install filter '\(filter)': \(Pcap.lastError(handle))")
                 }
             }
@@ -67,7 +67,7 @@ public final class LiveCaptureSource: PacketSource, @unchecked Sendable {
     }
 
     /// The next packet; waits for one. Returns nil only once `stop()` has been called.
-    public func next() throws(PacketSourceError) -> CapturedPacket? {
+    public func next() throws(CaptureError) -> CapturedPacket? {
         while !finished {
             if stopping.load(ordering: .acquiring) {
                 finished = true
@@ -85,7 +85,7 @@ public final class LiveCaptureSource: PacketSource, @unchecked Sendable {
                 continue
             default:
                 finished = true
-                throw PacketSourceError(
+                throw CaptureError(
                     .readError, "\(name): capture failed after packet \(delivered): \(Pcap.lastError(handle))")
             }
         }
@@ -110,7 +110,7 @@ public final class LiveCaptureSource: PacketSource, @unchecked Sendable {
     private static func configure(
         _ handle: OpaquePointer, interface: String, snapshotLength: Int, bufferSize: Int,
         readTimeoutMilliseconds: Int, promiscuous: Bool
-    ) throws(PacketSourceError) {
+    ) throws(CaptureError) {
         // These only fail on an already activated handle, which cannot happen here;
         // checked anyway so a future libpcap refusal is not silent.
         let settings: [(String, Int32)] = [
@@ -122,13 +122,13 @@ public final class LiveCaptureSource: PacketSource, @unchecked Sendable {
             ("microsecond timestamps", pcap_set_tstamp_precision(handle, Int32(PCAP_TSTAMP_PRECISION_MICRO))),
         ]
         for (what, status) in settings where status != 0 {
-            throw PacketSourceError(
+            throw CaptureError(
                 .cannotOpen, "cannot capture on \(interface): setting \(what) failed: \(String(cString: pcap_statustostr(status)))")
         }
     }
 
     /// Activates the handle, mapping each libpcap status to an error a user can act on.
-    private static func activate(_ handle: OpaquePointer, interface: String) throws(PacketSourceError) -> [String] {
+    private static func activate(_ handle: OpaquePointer, interface: String) throws(CaptureError) -> [String] {
         let status = pcap_activate(handle)
         if status == 0 { return [] }
         let detail = Pcap.lastError(handle)
@@ -139,20 +139,20 @@ public final class LiveCaptureSource: PacketSource, @unchecked Sendable {
         }
         switch status {
         case PCAP_ERROR_PERM_DENIED:
-            throw PacketSourceError(
+            throw CaptureError(
                 .permissionDenied, "capturing on \(interface) needs root or CAP_NET_RAW (libpcap: \(libpcap))")
         case PCAP_ERROR_PROMISC_PERM_DENIED:
-            throw PacketSourceError(
+            throw CaptureError(
                 .permissionDenied, "promiscuous mode on \(interface) is not permitted; capture without it (libpcap: \(libpcap))")
         case PCAP_ERROR_NO_SUCH_DEVICE:
-            throw PacketSourceError(
+            throw CaptureError(
                 .noSuchDevice, "no interface named \(interface); list them with 'ip link' (libpcap: \(libpcap))")
         case PCAP_ERROR_IFACE_NOT_UP:
-            throw PacketSourceError(.cannotOpen, "interface \(interface) is down; bring it up first (libpcap: \(libpcap))")
+            throw CaptureError(.cannotOpen, "interface \(interface) is down; bring it up first (libpcap: \(libpcap))")
         case PCAP_ERROR_RFMON_NOTSUP, PCAP_ERROR_CANTSET_TSTAMP_TYPE, PCAP_ERROR_TSTAMP_PRECISION_NOTSUP:
-            throw PacketSourceError(.cannotOpen, "cannot capture on \(interface): \(libpcap)")
+            throw CaptureError(.cannotOpen, "cannot capture on \(interface): \(libpcap)")
         default:  // PCAP_ERROR, PCAP_ERROR_ACTIVATED and any code newer than this libpcap
-            throw PacketSourceError(.cannotOpen, "cannot capture on \(interface): \(libpcap)")
+            throw CaptureError(.cannotOpen, "cannot capture on \(interface): \(libpcap)")
         }
     }
 }

@@ -6,7 +6,7 @@ public protocol PacketSource {
     var name: String { get }
     /// The next packet, or nil at the end. After an error the source is finished
     /// and keeps returning nil, so the caller can flush what it already has.
-    mutating func next() throws(PacketSourceError) -> CapturedPacket?
+    mutating func next() throws(CaptureError) -> CapturedPacket?
     /// Kernel counters for live captures; nil where there are none (files).
     func statistics() -> PacketSourceStatistics?
 }

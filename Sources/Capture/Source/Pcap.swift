@@ -18,11 +18,11 @@ enum Pcap {
     /// Compiles `filter` for `handle`. The caller owns the program (`pcap_freecode`).
     static func compile(
         _ filter: String, for handle: OpaquePointer, name: String
-    ) throws(PacketSourceError) -> bpf_program {
+    ) throws(CaptureError) -> bpf_program {
         var program = bpf_program()
         // Netmask unknown: only "ip broadcast" needs it, and it is not worth a lookup.
         guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
-            throw PacketSourceError(.badFilter, "\(name): bad BPF filter '\(filter)': \(lastError(handle))")
+            throw CaptureError(.badFilter, "\(name): bad BPF filter '\(filter)': \(lastError(handle))")
         }
         return program
     }
@@ -39,11 +39,11 @@ enum Pcap {
             data: [UInt8](UnsafeBufferPointer(start: data, count: captured)), number: number)
     }
 
-    static func linkType(of handle: OpaquePointer, name: String) throws(PacketSourceError) -> LinkType {
+    static func linkType(of handle: OpaquePointer, name: String) throws(CaptureError) -> LinkType {
         do {
             return try LinkType(dlt: pcap_datalink(handle))
         } catch {
-            throw PacketSourceError(.unsupportedLinkType, "\(name): \(error.reason)")
+            throw CaptureError(.unsupportedLinkType, "\(name): \(error.reason)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import CPcap
 import Glibc
+import TrafficModel
 
 /// Reads a pcap or pcapng file (libpcap tells them apart by content) one packet at a time.
 ///
@@ -34,7 +35,7 @@ public final class PcapFileSource: PacketSource {
     /// holds, which only a damaged file does.
     public init(
         path: String, filter: String? = nil, maximumCapturedLength: Int = PcapFileSource.defaultMaximumCapturedLength
-    ) throws(PacketSourceError) {
+    ) throws(CaptureError) {
         name = path
         self.maximumCapturedLength = maximumCapturedLength
         // Sniff the magic first: libpcap's "unknown file format" does not say what the file is.
@@ -59,14 +60,14 @@ public final class PcapFileSource: PacketSource {
             readBuffer.deallocate()
             switch magic {
             case .known(let format):
-                throw PacketSourceError(.cannotOpen, "\(path): cannot open \(format) file: \(message)")
+                throw CaptureError(.cannotOpen, "\(path): cannot open \(format) file: \(message)", location: ErrorLocation(file: path))
             case .unknown(let description):
-                throw PacketSourceError(.notACapture, "\(path): not a pcap or pcapng file (\(description))")
+                throw CaptureError(.notACapture, "\(path): not a pcap or pcapng file (\(description))", location: ErrorLocation(file: path))
             }
         }
         // Everything that can fail runs before `handle` is stored: a throw after full
         // initialization would run deinit and close the handle a second time.
-        do throws(PacketSourceError) {
+        do throws(CaptureError) {
             linkType = try Pcap.linkType(of: handle, name: path)
             if let filter { self.filter = try Pcap.compile(filter, for: handle, name: path) }
         } catch {
@@ -95,7 +96,7 @@ public final class PcapFileSource: PacketSource {
 
     /// The next packet that passes the filter; nil at the end of the file and
     /// after any error (the error is thrown once).
-    public func next() throws(PacketSourceError) -> CapturedPacket? {
+    public func next() throws(CaptureError) -> CapturedPacket? {
         while !finished {
             let offset = nextRecordOffset
             var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -109,10 +110,11 @@ public final class PcapFileSource: PacketSource {
                 nextRecordOffset += 16 + captured
                 guard captured <= maximumCapturedLength else {
                     finished = true
-                    throw PacketSourceError(
+                    throw CaptureError(
                         .readError,
                         "\(name): packet \(recordsRead)\(at(offset)): captured length \(captured) exceeds "
-                            + "the limit of \(maximumCapturedLength) bytes; the file is damaged")
+                            + "the limit of \(maximumCapturedLength) bytes; the file is damaged",
+                        location: ErrorLocation(file: name, offset: offset))
                 }
                 if var program = filter, pcap_offline_filter(&program, header, data) == 0 { continue }
                 return Pcap.packet(header, data, number: recordsRead)
@@ -124,10 +126,13 @@ public final class PcapFileSource: PacketSource {
                 let packet = recordsRead + 1
                 // libpcap says "truncated dump file; tried to read N ... bytes, only got M".
                 if message.contains("truncated") {
-                    throw PacketSourceError(
-                        .truncated, "\(name): file ends inside packet \(packet)\(at(offset)): \(message)")
+                    throw CaptureError(
+                        .truncatedFile, "\(name): file ends inside packet \(packet)\(at(offset)): \(message)",
+                        location: ErrorLocation(file: name, offset: offset))
                 }
-                throw PacketSourceError(.readError, "\(name): cannot read packet \(packet)\(at(offset)): \(message)")
+                throw CaptureError(
+                    .readError, "\(name): cannot read packet \(packet)\(at(offset)): \(message)",
+                    location: ErrorLocation(file: name, offset: offset))
             }
         }
         return nil

@@ -16,12 +16,8 @@ public enum RecordingCodec {
     }
 
     public static func decode(_ bytes: some Collection<UInt8>) throws(RecordingError) -> Recording {
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(bytes)
-        } catch {
-            throw RecordingError(.invalidJSON, at: "\(error.line):\(error.column)", error.reason)
-        }
+        // A syntax error is already a RecordingError(.invalidJSON) at its line and column.
+        let document = try JSONParser.parse(bytes)
         return try decode(document)
     }
 

@@ -1,17 +1,9 @@
 /// A strict RFC 8259 parser producing `JSONValue`.
 ///
-/// Errors carry the line and column of the offending byte so a hand-edited
-/// recording can be fixed at a glance. Nesting depth is limited to keep a
+/// Errors (`RecordingError.Code.invalidJSON`) carry the offset, line and column
+/// of the offending byte so a hand-edited recording can be fixed at a glance. Nesting depth is limited to keep a
 /// hostile document from exhausting the stack.
 public struct JSONParser {
-    public struct Error: Swift.Error, Equatable, CustomStringConvertible, Sendable {
-        public let offset: Int
-        public let line: Int
-        public let column: Int
-        public let reason: String
-        public var description: String { "line \(line), column \(column): \(reason)" }
-    }
-
     public static let defaultMaximumDepth = 512
 
     private let bytes: [UInt8]
@@ -23,11 +15,11 @@ public struct JSONParser {
         self.maximumDepth = maximumDepth
     }
 
-    public static func parse(_ text: String, maximumDepth: Int = defaultMaximumDepth) throws(Error) -> JSONValue {
+    public static func parse(_ text: String, maximumDepth: Int = defaultMaximumDepth) throws(RecordingError) -> JSONValue {
         try parse(Array(text.utf8), maximumDepth: maximumDepth)
     }
 
-    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, maximumDepth: Int = defaultMaximumDepth) throws(Error) -> JSONValue {
+    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, maximumDepth: Int = defaultMaximumDepth) throws(RecordingError) -> JSONValue {
         var parser = JSONParser(bytes: Array(bytes), maximumDepth: maximumDepth)
         // A UTF-8 byte order mark is tolerated (browser HAR exports carry one).
         if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
@@ -40,7 +32,7 @@ public struct JSONParser {
         return value
     }
 
-    private func error(_ reason: String, at offset: Int? = nil) -> Error {
+    private func error(_ reason: String, at offset: Int? = nil) -> RecordingError {
         let offset = min(offset ?? index, bytes.count)
         var line = 1
         var column = 1
@@ -52,7 +44,7 @@ public struct JSONParser {
                 column += 1
             }
         }
-        return Error(offset: offset, line: line, column: column, reason: reason)
+        return RecordingError(code: .invalidJSON, location: ErrorLocation(offset: offset, line: line, column: column), reason: reason)
     }
 
     private mutating func skipWhitespace() {
@@ -64,7 +56,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(Error) -> JSONValue {
+    private mutating func parseValue(depth: Int) throws(RecordingError) -> JSONValue {
         guard depth < maximumDepth else { throw error("nesting deeper than \(maximumDepth) levels") }
         guard index < bytes.count else { throw error("unexpected end of input, expected a value") }
         switch bytes[index] {
@@ -79,7 +71,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(Error) {
+    private mutating func expectLiteral(_ literal: StaticString) throws(RecordingError) {
         let start = index
         for byte in UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount) {
             guard index < bytes.count, bytes[index] == byte else {
@@ -89,7 +81,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(Error) -> JSONValue {
+    private mutating func parseObject(depth: Int) throws(RecordingError) -> JSONValue {
         index += 1
         var members: [(String, JSONValue)] = []
         skipWhitespace()
@@ -123,7 +115,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(Error) -> JSONValue {
+    private mutating func parseArray(depth: Int) throws(RecordingError) -> JSONValue {
         index += 1
         var elements: [JSONValue] = []
         skipWhitespace()
@@ -147,7 +139,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws(Error) -> String {
+    private mutating func parseNumber() throws(RecordingError) -> String {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number", at: start) }
@@ -172,7 +164,7 @@ public struct JSONParser {
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
-    private mutating func parseString() throws(Error) -> String {
+    private mutating func parseString() throws(RecordingError) -> String {
         let start = index
         index += 1
         // Unescaped runs are copied in bulk; the result is validated once.
@@ -232,7 +224,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseHex4() throws(Error) -> UInt32 {
+    private mutating func parseHex4() throws(RecordingError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw error("truncated \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {

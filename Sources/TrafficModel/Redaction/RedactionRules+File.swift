@@ -17,15 +17,11 @@ extension RedactionRules {
     ///       "redactClaims": ["email"],
     ///       "pseudonymKey": "a private key, shared with the mock"
     ///     }
-    public static func parse(_ bytes: some Collection<UInt8>) throws(RedactionRulesError) -> RedactionRules {
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(bytes)
-        } catch {
-            throw RedactionRulesError(.invalidJSON, at: "\(error.line):\(error.column)", error.reason)
-        }
+    public static func parse(_ bytes: some Collection<UInt8>) throws(RecordingError) -> RedactionRules {
+        // A syntax error is already a RecordingError(.invalidJSON) at its line and column.
+        let document = try JSONParser.parse(bytes)
         guard let members = document.objectValue else {
-            throw RedactionRulesError(.wrongType, at: "$", "expected an object, found \(document.typeName)")
+            throw RecordingError(.wrongType, at: "$", "expected an object, found \(document.typeName)")
         }
         var lists: [String: [String]] = [:]
         var key: [UInt8]?
@@ -33,28 +29,28 @@ extension RedactionRules {
             let path = "$.\(name)"
             guard fileFields.contains(name) else {
                 let known = fileFields.map { "\"\($0)\"" }.joined(separator: ", ")
-                throw RedactionRulesError(.unknownField, at: path, "\"\(name)\" is not a rules field; the fields are \(known)")
+                throw RecordingError(.unknownField, at: path, "\"\(name)\" is not a rules field; the fields are \(known)")
             }
             if name == "pseudonymKey" {
                 guard let text = value.stringValue else {
-                    throw RedactionRulesError(.wrongType, at: path, "expected a string, found \(value.typeName)")
+                    throw RecordingError(.wrongType, at: path, "expected a string, found \(value.typeName)")
                 }
                 guard text.utf8.count >= 16 else {
-                    throw RedactionRulesError(.invalidValue, at: path, "a pseudonym key needs at least 16 bytes")
+                    throw RecordingError(.invalidValue, at: path, "a pseudonym key needs at least 16 bytes")
                 }
                 key = Array(text.utf8)
                 continue
             }
             guard let elements = value.arrayValue else {
-                throw RedactionRulesError(.wrongType, at: path, "expected an array of strings, found \(value.typeName)")
+                throw RecordingError(.wrongType, at: path, "expected an array of strings, found \(value.typeName)")
             }
             var strings: [String] = []
             for (i, element) in elements.enumerated() {
                 guard let s = element.stringValue else {
-                    throw RedactionRulesError(.wrongType, at: "\(path)[\(i)]", "expected a string, found \(element.typeName)")
+                    throw RecordingError(.wrongType, at: "\(path)[\(i)]", "expected a string, found \(element.typeName)")
                 }
                 guard !s.isEmpty || name == "regexes" else {
-                    throw RedactionRulesError(.invalidValue, at: "\(path)[\(i)]", "an empty name matches nothing; remove it")
+                    throw RecordingError(.invalidValue, at: "\(path)[\(i)]", "an empty name matches nothing; remove it")
                 }
                 strings.append(s)
             }

@@ -42,7 +42,7 @@ public struct RedactionRules: Sendable {
     public init(
         headers: [String] = [], queryNames: [String] = [], bodyKeys: [String] = [], jsonPaths: [String] = [],
         regexes: [String] = [], redactClaims: [String] = [], pseudonymizer: Pseudonymizer = Pseudonymizer()
-    ) throws(RedactionRulesError) {
+    ) throws(RecordingError) {
         self.headers = Self.defaultHeaders.union(headers.map { $0.lowercased() })
         self.queryNames = Self.defaultQueryNames.union(queryNames.map { $0.lowercased() })
         self.bodyKeys = Self.defaultBodyKeys.union(bodyKeys.map { $0.lowercased() })
@@ -53,19 +53,19 @@ public struct RedactionRules: Sendable {
         var patterns: [PathPattern] = []
         for (i, path) in jsonPaths.enumerated() {
             guard path.hasPrefix("$"), path.count > 1 else {
-                throw RedactionRulesError(.invalidValue, at: "$.jsonPaths[\(i)]", "\"\(path)\" is not a JSON path; write it like \"$.user.ssn\" or \"$.items[*].pin\"")
+                throw RecordingError(.invalidValue, at: "$.jsonPaths[\(i)]", "\"\(path)\" is not a JSON path; write it like \"$.user.ssn\" or \"$.items[*].pin\"")
             }
             patterns.append(PathPattern(path))
         }
         var compiled: [CompiledRegex] = []
         for (i, pattern) in regexes.enumerated() {
             guard !pattern.isEmpty else {
-                throw RedactionRulesError(.invalidValue, at: "$.regexes[\(i)]", "an empty regular expression would match everywhere")
+                throw RecordingError(.invalidValue, at: "$.regexes[\(i)]", "an empty regular expression would match everywhere")
             }
             do {
                 compiled.append(CompiledRegex(source: pattern, regex: try Regex(pattern)))
             } catch {
-                throw RedactionRulesError(.invalidValue, at: "$.regexes[\(i)]", "\"\(pattern)\" is not a valid regular expression: \(error)")
+                throw RecordingError(.invalidValue, at: "$.regexes[\(i)]", "\"\(pattern)\" is not a valid regular expression: \(error)")
             }
         }
         self.pathPatterns = patterns
@@ -100,31 +100,4 @@ struct CompiledRegex: @unchecked Sendable {
     // `Regex` is a value type holding an immutable program; it is only read.
     let source: String
     let regex: Regex<AnyRegexOutput>
-}
-
-/// Why a rules file could not be used: what was wrong, and where (a JSON path
-/// into the file, or `line:column` for a syntax error).
-public struct RedactionRulesError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Equatable, Sendable {
-        case invalidJSON = "invalid JSON"
-        case unknownField = "unknown field"
-        case wrongType = "wrong type"
-        case invalidValue = "invalid value"
-    }
-
-    public let code: Code
-    public let path: String
-    public let reason: String
-
-    public init(_ code: Code, at path: String, _ reason: String) {
-        self.code = code
-        self.path = path
-        self.reason = reason
-    }
-
-    public static func == (a: RedactionRulesError, b: RedactionRulesError) -> Bool {
-        a.code == b.code && a.path == b.path
-    }
-
-    public var description: String { "\(code.rawValue) at \(path): \(reason)" }
 }

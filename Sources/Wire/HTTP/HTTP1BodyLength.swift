@@ -11,13 +11,13 @@ package enum HTTP1BodyLength: Equatable, Sendable {
     /// Close-delimited: the body runs to the end of the stream (responses only).
     case untilClose
 
-    package static func forRequest(method: String, headers: [HeaderField], headOffset: Int) throws(HTTP1ParseError) -> HTTP1BodyLength {
+    package static func forRequest(method: String, headers: [HeaderField], headOffset: Int) throws(WireError) -> HTTP1BodyLength {
         // A CONNECT request has no content; what follows is the tunnel.
         if method == "CONNECT" { return .none }
         if let codings = transferCodings(headers) {
             // §6.3 rule 4: in a request, anything but chunked last is unframeable.
             guard codings.last?.lowercased() == "chunked" else {
-                throw HTTP1ParseError(
+                throw WireError(
                     .invalidTransferEncoding, offset: headOffset,
                     reason: "request Transfer-Encoding does not end with chunked: \(codings.joined(separator: ", "))")
             }
@@ -29,7 +29,7 @@ package enum HTTP1BodyLength: Equatable, Sendable {
 
     /// `requestMethod` is nil when the request was not seen (a capture that
     /// started mid-connection); the response is then framed as if to a GET.
-    package static func forResponse(status: Int, requestMethod: String?, headers: [HeaderField], headOffset: Int) throws(HTTP1ParseError) -> HTTP1BodyLength {
+    package static func forResponse(status: Int, requestMethod: String?, headers: [HeaderField], headOffset: Int) throws(WireError) -> HTTP1BodyLength {
         if status == 101 { return .switchProtocols }
         if (100..<200).contains(status) || status == 204 || status == 304 { return .none }
         if requestMethod == "HEAD" { return .none }
@@ -53,7 +53,7 @@ package enum HTTP1BodyLength: Equatable, Sendable {
 
     /// The Content-Length, or nil without one. A list of identical values
     /// (`5, 5`, or repeated fields) is accepted (RFC 9110 §8.6).
-    package static func contentLength(_ headers: [HeaderField], headOffset: Int) throws(HTTP1ParseError) -> Int? {
+    package static func contentLength(_ headers: [HeaderField], headOffset: Int) throws(WireError) -> Int? {
         let values = headers.filter { isNamed($0, "content-length") }.map(\.value)
         guard !values.isEmpty else { return nil }
         var length: Int?
@@ -61,10 +61,10 @@ package enum HTTP1BodyLength: Equatable, Sendable {
             for element in value.split(separator: ",", omittingEmptySubsequences: false) {
                 let text = element.trimmingCharacters(in: [" ", "\t"])
                 guard let parsed = decimal(text) else {
-                    throw HTTP1ParseError(.invalidContentLength, offset: headOffset, reason: "invalid Content-Length \"\(value)\"")
+                    throw WireError(.invalidContentLength, offset: headOffset, reason: "invalid Content-Length \"\(value)\"")
                 }
                 if let length, length != parsed {
-                    throw HTTP1ParseError(
+                    throw WireError(
                         .conflictingContentLength, offset: headOffset,
                         reason: "conflicting Content-Length values \(values.joined(separator: ", "))")
                 }

@@ -18,7 +18,7 @@ package struct HTTP1HeadReader {
 
     /// The start line and fields of the head `[start, end)` (which ends
     /// with its empty line).
-    package func parseHead(role: HTTP1Parser.Role, from start: Int, to end: Int) throws(HTTP1ParseError) -> (HTTP1Message.StartLine, [HeaderField]) {
+    package func parseHead(role: HTTP1Parser.Role, from start: Int, to end: Int) throws(WireError) -> (HTTP1Message.StartLine, [HeaderField]) {
         var lineFeed = start
         while lineFeed < end && byte(lineFeed) != Self.lf { lineFeed += 1 }
         var lineEnd = lineFeed
@@ -35,7 +35,7 @@ package struct HTTP1HeadReader {
     }
 
     /// Every field line of `[start, end)`; empty lines (the last) are skipped.
-    package func parseFieldSection(from start: Int, to end: Int, into fields: inout [HeaderField]) throws(HTTP1ParseError) {
+    package func parseFieldSection(from start: Int, to end: Int, into fields: inout [HeaderField]) throws(WireError) {
         var lineStart = start
         var i = start - base
         let stop = end - base
@@ -51,7 +51,7 @@ package struct HTTP1HeadReader {
     }
 
     /// `method SP request-target SP HTTP-version` (RFC 9112 §3).
-    package func parseRequestLine(_ line: (start: Int, end: Int)) throws(HTTP1ParseError) -> HTTP1Message.StartLine {
+    package func parseRequestLine(_ line: (start: Int, end: Int)) throws(WireError) -> HTTP1Message.StartLine {
         var firstSpace: Int?
         var lastSpace: Int?
         for i in line.start..<line.end where byte(i) == Self.space {
@@ -77,7 +77,7 @@ package struct HTTP1HeadReader {
 
     /// `HTTP-version SP 3DIGIT SP [reason-phrase]` (RFC 9112 §4); a missing
     /// SP after the status code is tolerated, as most clients do.
-    package func parseStatusLine(_ line: (start: Int, end: Int)) throws(HTTP1ParseError) -> HTTP1Message.StartLine {
+    package func parseStatusLine(_ line: (start: Int, end: Int)) throws(WireError) -> HTTP1Message.StartLine {
         let s = line.start
         guard line.end - s >= 12, isHTTPVersion(from: s, to: s + 8), byte(s + 8) == Self.space else {
             throw invalidStartLine(line, "status line does not start with `HTTP/d.d SP`")
@@ -96,12 +96,12 @@ package struct HTTP1HeadReader {
     }
 
     /// One field line, or an obs-fold continuing the previous one (RFC 9112 §5).
-    package func parseFieldLine(_ line: (start: Int, end: Int), into fields: inout [HeaderField]) throws(HTTP1ParseError) {
+    package func parseFieldLine(_ line: (start: Int, end: Int), into fields: inout [HeaderField]) throws(WireError) {
         let first = byte(line.start)
         if first == Self.space || first == Self.tab {
             // obs-fold (§5.2): replaced by one SP, the continuation joins the value.
             guard !fields.isEmpty else {
-                throw HTTP1ParseError(.invalidFieldLine, offset: line.start, reason: "first field line starts with whitespace (obs-fold with nothing to continue)")
+                throw WireError(.invalidFieldLine, offset: line.start, reason: "first field line starts with whitespace (obs-fold with nothing to continue)")
             }
             let (from, to) = trimmedOWS(line.start, line.end)
             if from < to {
@@ -112,28 +112,28 @@ package struct HTTP1HeadReader {
             return
         }
         guard let colon = (line.start..<line.end).first(where: { byte($0) == UInt8(ascii: ":") }) else {
-            throw HTTP1ParseError(.invalidFieldLine, offset: line.start, reason: "field line without a colon: \(quoted(line))")
+            throw WireError(.invalidFieldLine, offset: line.start, reason: "field line without a colon: \(quoted(line))")
         }
         guard colon > line.start else {
-            throw HTTP1ParseError(.invalidFieldLine, offset: line.start, reason: "field line with an empty name: \(quoted(line))")
+            throw WireError(.invalidFieldLine, offset: line.start, reason: "field line with an empty name: \(quoted(line))")
         }
         let beforeColon = byte(colon - 1)
         if beforeColon == Self.space || beforeColon == Self.tab {
             // §5.1: MUST be rejected, it is a request smuggling vector.
-            throw HTTP1ParseError(.whitespaceBeforeColon, offset: colon - 1, reason: "whitespace between field name and colon: \(quoted(line))")
+            throw WireError(.whitespaceBeforeColon, offset: colon - 1, reason: "whitespace between field name and colon: \(quoted(line))")
         }
         guard (line.start..<colon).allSatisfy({ Self.isTokenByte(byte($0)) }) else {
-            throw HTTP1ParseError(.invalidFieldLine, offset: line.start, reason: "field name is not a token: \(quoted(line))")
+            throw WireError(.invalidFieldLine, offset: line.start, reason: "field name is not a token: \(quoted(line))")
         }
         guard fields.count < maxHeaderFields else {
-            throw HTTP1ParseError(.tooManyHeaderFields, offset: line.start, reason: "more than \(maxHeaderFields) field lines")
+            throw WireError(.tooManyHeaderFields, offset: line.start, reason: "more than \(maxHeaderFields) field lines")
         }
         let (from, to) = trimmedOWS(colon + 1, line.end)
         fields.append(HeaderField(string(line.start, colon), fieldValueString(from, to)))
     }
 
-    package func invalidStartLine(_ line: (start: Int, end: Int), _ reason: String) -> HTTP1ParseError {
-        HTTP1ParseError(.invalidStartLine, offset: line.start, reason: "\(reason): \(quoted(line))")
+    package func invalidStartLine(_ line: (start: Int, end: Int), _ reason: String) -> WireError {
+        WireError(.invalidStartLine, offset: line.start, reason: "\(reason): \(quoted(line))")
     }
 
     package func isHTTPVersion(from: Int, to: Int) -> Bool {
@@ -200,24 +200,24 @@ package struct HTTP1HeadReader {
 
     /// `chunk-size [BWS] [; chunk-ext] CRLF`: the size in hex; extensions
     /// are ignored (they carry nothing a recording keeps).
-    package func parseChunkSize(lineStart: Int, lineFeed: Int) throws(HTTP1ParseError) -> Int {
+    package func parseChunkSize(lineStart: Int, lineFeed: Int) throws(WireError) -> Int {
         var end = lineFeed
         if end > lineStart && byte(end - 1) == Self.cr { end -= 1 }
         var i = lineStart
         var size = 0
         while i < end, let digit = Self.hexValue(byte(i)) {
             guard size <= (Int.max - digit) / 16 else {
-                throw HTTP1ParseError(.invalidChunkSize, offset: lineStart, reason: "chunk size overflows: \(quoted((lineStart, end)))")
+                throw WireError(.invalidChunkSize, offset: lineStart, reason: "chunk size overflows: \(quoted((lineStart, end)))")
             }
             size = size * 16 + digit
             i += 1
         }
         guard i > lineStart else {
-            throw HTTP1ParseError(.invalidChunkSize, offset: lineStart, reason: "chunk-size line does not start with a hex size: \(quoted((lineStart, end)))")
+            throw WireError(.invalidChunkSize, offset: lineStart, reason: "chunk-size line does not start with a hex size: \(quoted((lineStart, end)))")
         }
         while i < end && (byte(i) == Self.space || byte(i) == Self.tab) { i += 1 }
         guard i == end || byte(i) == UInt8(ascii: ";") else {
-            throw HTTP1ParseError(.invalidChunkSize, offset: i, reason: "unexpected bytes after the chunk size: \(quoted((lineStart, end)))")
+            throw WireError(.invalidChunkSize, offset: i, reason: "unexpected bytes after the chunk size: \(quoted((lineStart, end)))")
         }
         return size
     }
@@ -234,11 +234,11 @@ package struct HTTP1HeadReader {
 
 extension HTTP1Parser {
     /// Runs `body` with a reader over the buffer's memory.
-    package func withReader<R>(_ body: (HTTP1HeadReader) throws(HTTP1ParseError) -> R) throws(HTTP1ParseError) -> R {
+    package func withReader<R>(_ body: (HTTP1HeadReader) throws(WireError) -> R) throws(WireError) -> R {
         let base = baseOffset
         let maxHeaderFields = limits.maxHeaderFields
-        let result = buffer.withUnsafeBufferPointer { bytes -> Result<R, HTTP1ParseError> in
-            Result { () throws(HTTP1ParseError) -> R in
+        let result = buffer.withUnsafeBufferPointer { bytes -> Result<R, WireError> in
+            Result { () throws(WireError) -> R in
                 try body(HTTP1HeadReader(bytes: bytes, base: base, maxHeaderFields: maxHeaderFields))
             }
         }

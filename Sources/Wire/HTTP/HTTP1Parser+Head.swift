@@ -4,9 +4,9 @@ import TrafficModel
 extension HTTP1Parser {
     /// Parses the head `[headStart, headEnd)`, frames the body and moves to
     /// the state that reads it.
-    package mutating func beginMessage(headStart: Int, headEnd: Int) throws(HTTP1ParseError) {
+    package mutating func beginMessage(headStart: Int, headEnd: Int) throws(WireError) {
         let role = role
-        let (startLine, headers) = try withReader { reader throws(HTTP1ParseError) in
+        let (startLine, headers) = try withReader { reader throws(WireError) in
             try reader.parseHead(role: role, from: headStart, to: headEnd)
         }
 

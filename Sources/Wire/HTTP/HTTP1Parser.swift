@@ -43,7 +43,7 @@ public struct HTTP1Parser: Sendable {
         case switchedProtocols
         /// `finish()` was called and everything was returned.
         case finished
-        case failed(HTTP1ParseError)
+        case failed(WireError)
     }
 
     /// Where parsing stands. Offsets are stream offsets, never buffer indices,
@@ -62,7 +62,7 @@ public struct HTTP1Parser: Sendable {
         case awaitingUpgradeDecision
         case switchedProtocols
         case finished
-        case failed(HTTP1ParseError)
+        case failed(WireError)
     }
 
     /// What the parser does once the current message is complete.
@@ -134,7 +134,7 @@ public struct HTTP1Parser: Sendable {
 
     /// The next complete message, or nil when more bytes are needed (or the
     /// parser has left HTTP, see `status`).
-    public mutating func next() throws(HTTP1ParseError) -> HTTP1Event? {
+    public mutating func next() throws(WireError) -> HTTP1Event? {
         do {
             return try nextEvent()
         } catch {
@@ -146,7 +146,7 @@ public struct HTTP1Parser: Sendable {
         }
     }
 
-    package mutating func nextEvent() throws(HTTP1ParseError) -> HTTP1Event? {
+    package mutating func nextEvent() throws(WireError) -> HTTP1Event? {
         while true {
             switch state {
             case .head(let scanFrom):
@@ -155,11 +155,11 @@ public struct HTTP1Parser: Sendable {
                 let search = findSectionEnd(start: start, scanFrom: max(scanFrom, start))
                 guard let end = search.end else {
                     if bufferEnd - start > limits.maxHeaderBytes {
-                        throw HTTP1ParseError(.headerTooLarge, offset: start, reason: "message head longer than \(limits.maxHeaderBytes) bytes without an empty line ending it")
+                        throw WireError(.headerTooLarge, offset: start, reason: "message head longer than \(limits.maxHeaderBytes) bytes without an empty line ending it")
                     }
                     if endOfStream {
                         if buffer[(start - baseOffset)...].contains(where: { $0 != Self.cr && $0 != Self.lf }) {
-                            throw HTTP1ParseError(.truncatedHead, offset: start, reason: "the stream ended inside a message head (\(bufferEnd - start) bytes)")
+                            throw WireError(.truncatedHead, offset: start, reason: "the stream ended inside a message head (\(bufferEnd - start) bytes)")
                         }
                         state = .finished
                         return nil
@@ -168,7 +168,7 @@ public struct HTTP1Parser: Sendable {
                     return nil
                 }
                 if end - start > limits.maxHeaderBytes {
-                    throw HTTP1ParseError(.headerTooLarge, offset: start, reason: "message head of \(end - start) bytes is over the limit of \(limits.maxHeaderBytes)")
+                    throw WireError(.headerTooLarge, offset: start, reason: "message head of \(end - start) bytes is over the limit of \(limits.maxHeaderBytes)")
                 }
                 try beginMessage(headStart: start, headEnd: end)
 
@@ -183,14 +183,14 @@ public struct HTTP1Parser: Sendable {
             case .chunkSizeLine(let scanFrom):
                 guard let lineFeed = findLineFeed(from: max(scanFrom, consumed)) else {
                     if bufferEnd - consumed > limits.maxHeaderBytes {
-                        throw HTTP1ParseError(.invalidChunkSize, offset: consumed, reason: "chunk-size line longer than \(limits.maxHeaderBytes) bytes")
+                        throw WireError(.invalidChunkSize, offset: consumed, reason: "chunk-size line longer than \(limits.maxHeaderBytes) bytes")
                     }
                     if endOfStream { return incompleteCurrent() }
                     state = .chunkSizeLine(scanFrom: bufferEnd)
                     return nil
                 }
                 let lineStart = consumed
-                let size = try withReader { reader throws(HTTP1ParseError) in
+                let size = try withReader { reader throws(WireError) in
                     try reader.parseChunkSize(lineStart: lineStart, lineFeed: lineFeed)
                 }
                 consumed = lineFeed + 1
@@ -222,11 +222,11 @@ public struct HTTP1Parser: Sendable {
                         return nil
                     }
                     guard byte(consumed + 1) == Self.lf else {
-                        throw HTTP1ParseError(.invalidChunkTerminator, offset: consumed + 1, reason: "chunk data not followed by CRLF")
+                        throw WireError(.invalidChunkTerminator, offset: consumed + 1, reason: "chunk data not followed by CRLF")
                     }
                     consumed += 2
                 default:
-                    throw HTTP1ParseError(.invalidChunkTerminator, offset: consumed, reason: "chunk data longer than its chunk size (no CRLF after it)")
+                    throw WireError(.invalidChunkTerminator, offset: consumed, reason: "chunk data longer than its chunk size (no CRLF after it)")
                 }
                 state = .chunkSizeLine(scanFrom: consumed)
 
@@ -235,16 +235,16 @@ public struct HTTP1Parser: Sendable {
                 let search = findSectionEnd(start: start, scanFrom: max(scanFrom, start))
                 guard let end = search.end else {
                     if bufferEnd - start > limits.maxHeaderBytes {
-                        throw HTTP1ParseError(.headerTooLarge, offset: start, reason: "trailer section longer than \(limits.maxHeaderBytes) bytes")
+                        throw WireError(.headerTooLarge, offset: start, reason: "trailer section longer than \(limits.maxHeaderBytes) bytes")
                     }
                     if endOfStream { return incompleteCurrent() }
                     state = .trailers(scanFrom: search.resume)
                     return nil
                 }
                 if end - start > limits.maxHeaderBytes {
-                    throw HTTP1ParseError(.headerTooLarge, offset: start, reason: "trailer section of \(end - start) bytes is over the limit of \(limits.maxHeaderBytes)")
+                    throw WireError(.headerTooLarge, offset: start, reason: "trailer section of \(end - start) bytes is over the limit of \(limits.maxHeaderBytes)")
                 }
-                current!.trailers = try withReader { reader throws(HTTP1ParseError) in
+                current!.trailers = try withReader { reader throws(WireError) in
                     var trailers: [HeaderField] = []
                     try reader.parseFieldSection(from: start, to: end, into: &trailers)
                     return trailers
@@ -270,7 +270,7 @@ public struct HTTP1Parser: Sendable {
     /// next event: a close-delimited response completes; a message cut inside
     /// its body comes back as `.incompleteMessage`; a cut head is an error.
     /// Call it until it returns nil, like `next()`.
-    public mutating func finish() throws(HTTP1ParseError) -> HTTP1Event? {
+    public mutating func finish() throws(WireError) -> HTTP1Event? {
         endOfStream = true
         return try next()
     }

@@ -26,13 +26,13 @@ public struct PerMessageDeflateParameters: Hashable, Sendable {
     /// permessage-deflate; throws when it accepts it with parameters a client
     /// would have to reject (RFC 7692 §7.1: unknown or repeated parameters,
     /// bad window sizes, the extension accepted twice).
-    public static func negotiated(fromResponseHeader value: String?) throws(PerMessageDeflateNegotiationError) -> PerMessageDeflateParameters? {
+    public static func negotiated(fromResponseHeader value: String?) throws(WireError) -> PerMessageDeflateParameters? {
         guard let value else { return nil }
         var result: PerMessageDeflateParameters?
         for element in ExtensionHeaderTokenizer.elements(of: value) {
             guard let name = element.first?.name, name.lowercased() == "permessage-deflate" else { continue }
             guard result == nil else {
-                throw PerMessageDeflateNegotiationError("permessage-deflate is accepted more than once in \"\(value)\"")
+                throw WireError(code: .invalidDeflateNegotiation, reason: "permessage-deflate is accepted more than once in \"\(value)\"")
             }
             result = try parameters(element.dropFirst(), header: value)
         }
@@ -41,18 +41,18 @@ public struct PerMessageDeflateParameters: Hashable, Sendable {
 
     private static func parameters(
         _ items: ArraySlice<ExtensionHeaderTokenizer.Parameter>, header: String
-    ) throws(PerMessageDeflateNegotiationError) -> PerMessageDeflateParameters {
+    ) throws(WireError) -> PerMessageDeflateParameters {
         var parameters = PerMessageDeflateParameters()
         var seen: Set<String> = []
         for item in items {
             let name = item.name.lowercased()
             guard seen.insert(name).inserted else {
-                throw PerMessageDeflateNegotiationError("permessage-deflate parameter \(name) appears twice in \"\(header)\"")
+                throw WireError(code: .invalidDeflateNegotiation, reason: "permessage-deflate parameter \(name) appears twice in \"\(header)\"")
             }
             switch name {
             case "server_no_context_takeover", "client_no_context_takeover":
                 guard item.value == nil else {
-                    throw PerMessageDeflateNegotiationError("permessage-deflate parameter \(name) takes no value, got \"\(item.value ?? "")\"")
+                    throw WireError(code: .invalidDeflateNegotiation, reason: "permessage-deflate parameter \(name) takes no value, got \"\(item.value ?? "")\"")
                 }
                 if name == "server_no_context_takeover" {
                     parameters.serverNoContextTakeover = true
@@ -64,8 +64,9 @@ public struct PerMessageDeflateParameters: Hashable, Sendable {
                 guard let text = item.value, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                     let bits = Int(text), (8...15).contains(bits)
                 else {
-                    throw PerMessageDeflateNegotiationError(
-                        "permessage-deflate parameter \(name) needs a value from 8 to 15, got \(item.value.map { "\"\($0)\"" } ?? "none")"
+                    throw WireError(
+                        code: .invalidDeflateNegotiation,
+                        reason: "permessage-deflate parameter \(name) needs a value from 8 to 15, got \(item.value.map { "\"\($0)\"" } ?? "none")"
                     )
                 }
                 if name == "server_max_window_bits" {
@@ -74,22 +75,11 @@ public struct PerMessageDeflateParameters: Hashable, Sendable {
                     parameters.clientMaxWindowBits = bits
                 }
             default:
-                throw PerMessageDeflateNegotiationError("unknown permessage-deflate parameter \(item.name) in \"\(header)\"")
+                throw WireError(code: .invalidDeflateNegotiation, reason: "unknown permessage-deflate parameter \(item.name) in \"\(header)\"")
             }
         }
         return parameters
     }
-}
-
-/// A 101 response whose permessage-deflate acceptance a client must reject.
-public struct PerMessageDeflateNegotiationError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let reason: String
-
-    package init(_ reason: String) {
-        self.reason = reason
-    }
-
-    public var description: String { "Sec-WebSocket-Extensions: \(reason)" }
 }
 
 /// Splits a `Sec-WebSocket-Extensions` value (RFC 6455 §9.1) into extensions,

@@ -23,7 +23,7 @@ public struct WebSocketFrameParser: Sendable {
     /// byte of a frame that spans several packets twice. While it is
     /// unfinished, `storage` is empty.
     private var partial: PartialFrame?
-    private var failure: WebSocketParseError?
+    private var failure: WireError?
 
     public init(limits: WebSocketLimits = .default) {
         self.limits = limits
@@ -67,7 +67,7 @@ public struct WebSocketFrameParser: Sendable {
     }
 
     /// The next complete frame, or nil when more bytes are needed.
-    public mutating func nextFrame() throws(WebSocketParseError) -> WebSocketFrame? {
+    public mutating func nextFrame() throws(WireError) -> WebSocketFrame? {
         if let failure { throw failure }
         if let pending = partial {
             guard pending.missing == 0 else { return nil }
@@ -145,8 +145,8 @@ public struct WebSocketFrameParser: Sendable {
         partial = pending
     }
 
-    private mutating func fail(_ code: WebSocketParseError.Code, reason: String) throws(WebSocketParseError) -> WebSocketFrame? {
-        let error = WebSocketParseError(code, offset: streamOffset, reason: reason)
+    private mutating func fail(_ code: WireError.Code, reason: String) throws(WireError) -> WebSocketFrame? {
+        let error = WireError(code, offset: streamOffset, reason: reason)
         failure = error
         throw error
     }
