@@ -72,6 +72,8 @@ final class SecretBinderTests: XCTestCase {
         let recording = Self.redacted()
         XCTAssertThrowsError(try SecretBinder(bindings: [SecretBinding(parsing: "body:pin=1234")!], rules: Self.rules).bind(recording)) { error in
             XCTAssertTrue("\(error)".contains("no redacted value under body:pin"), "\(error)")
+            XCTAssertEqual(error as? RecordingError, RecordingError(.invalidSecretBinding, ""))
+            XCTAssertTrue("\(error)".hasPrefix("--secret body:pin: the recording sends"), "\(error)")
         }
         XCTAssertThrowsError(try SecretBinder(bindings: [SecretBinding(parsing: "body:password=not-recorded")!], rules: Self.rules).bind(recording)) { error in
             XCTAssertTrue("\(error)".contains("not one the recording sent under body:password"), "\(error)")

@@ -1,5 +1,6 @@
 /// TrafficModel's one error: why a recording, a JSON document or a redaction
-/// rules file could not be read — what was wrong, and where.
+/// rules file could not be read — what was wrong, and where — or why a secret
+/// could not be bound into a recording at replay time.
 ///
 /// The location is a JSON path into the document (`$.sessions[0].exchanges[1].request.method`),
 /// or the line and column of a JSON syntax error, so a hand-edited or damaged
@@ -21,8 +22,14 @@ public struct RecordingError: CodedError {
         self.init(code: code, location: ErrorLocation(jsonPath: jsonPath), reason: reason)
     }
 
-    /// `invalid value at $.sessions[0].id: …`, `invalid JSON at 3:14: …`.
-    public var description: String { "\(code.label) at \(location): \(reason)" }
+    /// `invalid value at $.sessions[0].id: …`, `invalid JSON at 3:14: …`; a
+    /// secret binding's reason says it all (`--secret body:pin: …`).
+    public var description: String { code.label.map { "\($0) at \(location): \(reason)" } ?? reason }
+
+    /// A `--secret` binding (`RULE=VALUE` or `redacted:PSEUDONYM=VALUE`) the recording does not fit.
+    static func secretBinding(_ binding: String, _ reason: String) -> RecordingError {
+        RecordingError(.invalidSecretBinding, "--secret \(binding): \(reason)")
+    }
 }
 
 extension RecordingError {
@@ -34,6 +41,7 @@ extension RecordingError {
             case wrongType
             case invalidValue
             case unknownField
+            case invalidSecretBinding
         }
 
         fileprivate let base: Base
@@ -51,11 +59,13 @@ extension RecordingError {
         public static let invalidValue = Code(.invalidValue)
         /// A member the format (a redaction rules file) does not know.
         public static let unknownField = Code(.unknownField)
+        /// A secret bound at replay time (`SecretBinder`) that the recording does not fit.
+        public static let invalidSecretBinding = Code(.invalidSecretBinding)
 
         public var description: String { String(describing: base) }
 
-        /// The words that start the error's description.
-        fileprivate var label: String {
+        /// The words that start the error's description; nil where the reason says it all.
+        fileprivate var label: String? {
             switch base {
             case .invalidJSON: "invalid JSON"
             case .unsupportedVersion: "unsupported format"
@@ -63,6 +73,7 @@ extension RecordingError {
             case .wrongType: "wrong type"
             case .invalidValue: "invalid value"
             case .unknownField: "unknown field"
+            case .invalidSecretBinding: nil
             }
         }
     }

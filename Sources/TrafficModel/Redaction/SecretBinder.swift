@@ -54,12 +54,6 @@ public struct SecretBinding: Hashable, Sendable {
 /// its recorded outcome; without the key, a rule holding several values is
 /// refused (bind each with `redacted:PSEUDONYM=VALUE`). Pure.
 public struct SecretBinder: Sendable {
-    public struct Failure: Error, Hashable, Sendable, CustomStringConvertible {
-        public var binding: String
-        public var reason: String
-        public var description: String { "--secret \(binding): \(reason)" }
-    }
-
     public let bindings: [SecretBinding]
     public let rules: RedactionRules
 
@@ -71,7 +65,7 @@ public struct SecretBinder: Sendable {
 
     /// The recording with its bound secrets in place, and per session id the
     /// redacted values it still sends (rule and pseudonym), for the report.
-    public func bind(_ recording: Recording) throws(Failure) -> (Recording, unbound: [String: [String]]) {
+    public func bind(_ recording: Recording) throws(RecordingError) -> (Recording, unbound: [String: [String]]) {
         let seen = recording.sessions.map { (id: $0.id, pairs: Self.clientPseudonyms($0, rules: rules)) }
         let all = seen.flatMap(\.pairs)
         let keyMatches = recording.redaction?.pseudonymKeyID == rules.pseudonymizer.keyID
@@ -80,25 +74,25 @@ public struct SecretBinder: Sendable {
             switch binding.target {
             case .pseudonym(let pseudonym):
                 guard all.contains(where: { $0.pseudonym == pseudonym }) else {
-                    throw Failure(binding: binding.name, reason: "no request or client message of the recording sends \(pseudonym)")
+                    throw .secretBinding(binding.name, "no request or client message of the recording sends \(pseudonym)")
                 }
                 values[pseudonym] = binding.value
             case .rule(let rule):
                 let recorded = Set(all.filter { $0.rule == rule }.map(\.pseudonym))
                 guard !recorded.isEmpty else {
                     let known = Set(all.map(\.rule)).sorted().joined(separator: ", ")
-                    throw Failure(binding: binding.name, reason: "the recording sends no redacted value under \(rule)" + (known.isEmpty ? "" : "; it has \(known)"))
+                    throw .secretBinding(binding.name, "the recording sends no redacted value under \(rule)" + (known.isEmpty ? "" : "; it has \(known)"))
                 }
                 if keyMatches {
                     let pseudonym = rules.pseudonymizer.pseudonym(for: binding.value)
                     guard recorded.contains(pseudonym) else {
-                        throw Failure(binding: binding.name, reason: "the value is not one the recording sent under \(rule) (its pseudonym would be \(pseudonym); recorded: \(recorded.sorted().joined(separator: ", ")))")
+                        throw .secretBinding(binding.name, "the value is not one the recording sent under \(rule) (its pseudonym would be \(pseudonym); recorded: \(recorded.sorted().joined(separator: ", ")))")
                     }
                     values[pseudonym] = binding.value
                 } else if recorded.count == 1, let only = recorded.first {
                     values[only] = binding.value
                 } else {
-                    throw Failure(binding: binding.name, reason: "\(recorded.count) different values were recorded under \(rule) and this project does not hold the key they were made with; bind each one with --secret PSEUDONYM=VALUE (\(recorded.sorted().joined(separator: ", ")))")
+                    throw .secretBinding(binding.name, "\(recorded.count) different values were recorded under \(rule) and this project does not hold the key they were made with; bind each one with --secret PSEUDONYM=VALUE (\(recorded.sorted().joined(separator: ", ")))")
                 }
             }
         }
