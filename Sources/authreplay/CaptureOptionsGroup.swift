@@ -66,7 +66,6 @@ enum CaptureDriver {
         source: S, sourceKind: Source.Kind, options: CaptureOptionsGroup, verifier: (any JWTSignatureVerifier)?,
         stop: @escaping @Sendable () -> Void
     ) async throws {
-        var source = source
         let writer: RecordingFileWriter
         do {
             // An import can be run again from its file; a live capture is the only copy.
@@ -80,15 +79,14 @@ enum CaptureDriver {
         let signals = await StopSignals.trap().onEach(stop)
         defer { signals.cancel() }
         let redactor = try options.redaction.redactor()
-        var processor = CaptureProcessor(linkType: source.linkType, options: options.captureOptions(verifier: verifier))
+        let processor = CaptureProcessor(linkType: source.linkType, options: options.captureOptions(verifier: verifier))
         let progress = ProgressLine()
         let outcome: CaptureOutcome
         do {
-            outcome = try CaptureRun.run(
-                source: &source, processor: &processor, writer: writer, redactor: redactor,
-                fallbackStart: Timestamp(seconds: Date().timeIntervalSince1970),
-                progress: { progress.update(CaptureSummary.progress($0, $1)) }
-            )
+            // The loop blocks; on a thread of its own it leaves the concurrency
+            // pool (2 threads on 2 cores) free for the signal watch, even under load.
+            let run = CaptureLoop(source: source, processor: processor, writer: writer, redactor: redactor, progress: progress)
+            outcome = try await run.onOwnThread()
         } catch {
             progress.finish()
             Terminal.error("\(error)")
@@ -103,6 +101,40 @@ enum CaptureDriver {
         if let error = outcome.inputError {
             Terminal.error("\(error); the recording holds every session before that point")
             throw CommandFailure(code: Exit.incomplete)
+        }
+    }
+}
+
+/// The capture loop handed to a thread of its own; its state moves there
+/// whole and is touched by that thread only.
+private final class CaptureLoop<S: PacketSource>: @unchecked Sendable {
+    private var source: S
+    private var processor: CaptureProcessor
+    private let writer: RecordingFileWriter
+    private let redactor: Redactor?
+    private let progress: ProgressLine
+
+    init(source: S, processor: CaptureProcessor, writer: RecordingFileWriter, redactor: Redactor?, progress: ProgressLine) {
+        self.source = source
+        self.processor = processor
+        self.writer = writer
+        self.redactor = redactor
+        self.progress = progress
+    }
+
+    func onOwnThread() async throws -> CaptureOutcome {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CaptureOutcome, any Error>) in
+            let thread = Thread { [self] in
+                continuation.resume(with: Result {
+                    try CaptureRun.run(
+                        source: &source, processor: &processor, writer: writer, redactor: redactor,
+                        fallbackStart: Timestamp(seconds: Date().timeIntervalSince1970),
+                        progress: { [progress] in progress.update(CaptureSummary.progress($0, $1)) }
+                    )
+                })
+            }
+            thread.stackSize = 8 << 20  // JSON values nest, as on the main thread
+            thread.start()
         }
     }
 }
