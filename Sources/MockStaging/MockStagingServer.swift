@@ -50,7 +50,7 @@ public final class MockStagingServer: Sendable {
             throw MockStagingError(.invalidConfiguration, "maxMessageSize, maxConnections, idleTimeout and headTimeout must be positive")
         }
         let matcher = ExchangeMatcher(
-            recordings: recordings, classifier: AuthClassifier(verifier: configuration.verifier), options: configuration.matcherOptions,
+            recordings: recordings, classifier: AuthClassifier(locator: configuration.redactionRules.credentialLocator, verifier: configuration.verifier), options: configuration.matcherOptions,
             redactionRules: configuration.redactionRules
         )
         let state = SharedState(

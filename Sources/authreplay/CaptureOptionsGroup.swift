@@ -47,8 +47,8 @@ struct CaptureOptionsGroup: ParsableArguments {
         }
     }
 
-    func captureOptions(verifier: (any JWTSignatureVerifier)?) -> CaptureOptions {
-        CaptureOptions(
+    func captureOptions(verifier: (any JWTSignatureVerifier)?) throws -> CaptureOptions {
+        var options = CaptureOptions(
             ports: Set(ports),
             reassembly: TCPReassemblerLimits(
                 maxBufferedBytesPerConnection: maxConnectionBufferMiB << 20, maxBufferedBytesTotal: maxTotalBufferMiB << 20,
@@ -56,6 +56,9 @@ struct CaptureOptionsGroup: ParsableArguments {
             ),
             verifier: verifier
         )
+        // Cookie names from the rules file decide which cookies are credentials in the findings.
+        options.locator = try RedactionRulesFiles.load(redaction.rulesFile).credentialLocator
+        return options
     }
 }
 
@@ -79,7 +82,7 @@ enum CaptureDriver {
         let signals = await StopSignals.trap().onEach(stop)
         defer { signals.cancel() }
         let redactor = try options.redaction.redactor()
-        let processor = CaptureProcessor(linkType: source.linkType, options: options.captureOptions(verifier: verifier))
+        let processor = CaptureProcessor(linkType: source.linkType, options: try options.captureOptions(verifier: verifier))
         let progress = ProgressLine()
         let outcome: CaptureOutcome
         do {

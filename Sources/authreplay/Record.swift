@@ -90,6 +90,7 @@ struct Record: AsyncParsableCommand {
         )
         let redactor = try redaction.redactor()
         configuration.verifier = try await jwt.verifier()
+        configuration.locator = try RedactionRulesFiles.load(redaction.rulesFile).credentialLocator
         let output: RecordingOutput
         let proxy: RecordingProxy
         do {

@@ -38,4 +38,10 @@ final class CookieRulesTests: XCTestCase {
         ])
         XCTAssertEqual(CredentialLocator.default.issued(in: response).map(\.location), ["set-cookie:sessionid"])
     }
+
+    func testTheRulesFileNamesCookies() throws {
+        let rules = try RedactionRules.parse(Array(#"{"credentialCookies": ["_ga"], "ignoredCookies": ["sessionid"]}"#.utf8))
+        let request = HTTPRequest(at: 0, method: "GET", target: "/", headers: [HeaderField("Cookie", "_ga=GA1.1.1; sessionid=q8w7e6r5t4y3u2i1o0p9")])
+        XCTAssertEqual(rules.credentialLocator.presented(in: request).map(\.location), ["cookie:_ga"])
+    }
 }

@@ -44,7 +44,7 @@ final class ProxyRecordingStore: Sendable {
     private let state: Mutex<State>
 
     init(
-        budget: Int = RecordingProxy.Configuration.defaultRecordingBudget, verifier: (any JWTSignatureVerifier)? = nil,
+        budget: Int = RecordingProxy.Configuration.defaultRecordingBudget, verifier: (any JWTSignatureVerifier)? = nil, locator: CredentialLocator = .default,
         limits: ConnectionDecoder.Limits = ConnectionDecoder.Limits(), sink: Sink? = nil,
         log: (@Sendable (String) -> Void)? = nil, clock: @escaping @Sendable () -> Double
     ) {
@@ -55,7 +55,7 @@ final class ProxyRecordingStore: Sendable {
         self.limits = limits
         let capturedAt = Timestamp(seconds: clock())
         self.capturedAt = capturedAt
-        self.state = Mutex(State(tracker: AuthTracker(epoch: capturedAt.seconds, verifier: verifier)))
+        self.state = Mutex(State(tracker: AuthTracker(epoch: capturedAt.seconds, locator: locator, verifier: verifier)))
     }
 
     /// Seconds since `capturedAt`, in whole microseconds like the file, so

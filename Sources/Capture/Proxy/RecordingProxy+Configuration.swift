@@ -35,6 +35,8 @@ extension RecordingProxy {
         public var log: (@Sendable (String) -> Void)?
         /// Judges JWT signatures in the findings (`--jwt-secret`, `--jwt-key`).
         public var verifier: (any JWTSignatureVerifier)?
+        /// Where credentials are (the rules file can name cookies).
+        public var locator: CredentialLocator = .default
 
         public init(
             listenHost: String = "127.0.0.1", listenPort: Int = 9000, upstream: UpstreamTarget,

@@ -70,7 +70,7 @@ public final class RecordingProxy: Sendable {
             sink = { session, capturedAt in output.put(session, capturedAt: capturedAt) }
         }
         let store = ProxyRecordingStore(
-            budget: configuration.recordingBudget, verifier: configuration.verifier, sink: sink, log: configuration.log, clock: clock
+            budget: configuration.recordingBudget, verifier: configuration.verifier, locator: configuration.locator, sink: sink, log: configuration.log, clock: clock
         )
         let settings = ProxyConnection.Settings(configuration: configuration, upstreamTLS: upstreamTLS, store: store)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))

@@ -13,6 +13,8 @@ public struct CaptureOptions: Sendable {
     public var maxRawBytes: Int
     /// Checks JWT signatures when a key was given.
     public var verifier: (any JWTSignatureVerifier)?
+    /// Where credentials are (the rules file can name cookies).
+    public var locator: CredentialLocator = .default
 
     public init(
         ports: Set<UInt16> = [], reassembly: TCPReassemblerLimits = .default, http: HTTP1Limits = .default,
@@ -95,7 +97,7 @@ public struct CaptureProcessor: Sendable {
     public mutating func process(_ data: some Collection<UInt8>, at timestamp: Timestamp) -> [Session] {
         if capturedAt == nil {
             capturedAt = timestamp
-            tracker = AuthTracker(epoch: timestamp.seconds, verifier: options.verifier)
+            tracker = AuthTracker(epoch: timestamp.seconds, locator: options.locator, verifier: options.verifier)
         }
         statistics.packets += 1
         statistics.bytes += data.count

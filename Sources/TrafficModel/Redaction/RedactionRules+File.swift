@@ -3,8 +3,12 @@ extension RedactionRules {
     public static let fileName = "authreplay.redact.json"
 
     /// The members a rules file may have; every one is a list of strings
-    /// except `pseudonymKey`. Lists add to the defaults.
-    public static let fileFields = ["headers", "queryNames", "bodyKeys", "jsonPaths", "regexes", "redactClaims", "pseudonymKey"]
+    /// except `pseudonymKey`. Lists add to the defaults. `credentialCookies`
+    /// and `ignoredCookies` say which cookies are credentials where the
+    /// heuristics (`CookieRules`) guess wrong.
+    public static let fileFields = [
+        "headers", "queryNames", "bodyKeys", "jsonPaths", "regexes", "redactClaims", "pseudonymKey", "credentialCookies", "ignoredCookies",
+    ]
 
     /// Parses a rules file:
     ///
@@ -15,7 +19,9 @@ extension RedactionRules {
     ///       "jsonPaths": ["$.user.ssn"],
     ///       "regexes": ["sk_live_[0-9A-Za-z]+"],
     ///       "redactClaims": ["email"],
-    ///       "pseudonymKey": "a private key, shared with the mock"
+    ///       "pseudonymKey": "a private key, shared with the mock",
+    ///       "credentialCookies": ["prefs_token"],
+    ///       "ignoredCookies": ["tracking_id"]
     ///     }
     public static func parse(_ bytes: some Collection<UInt8>) throws(RecordingError) -> RedactionRules {
         // A syntax error is already a RecordingError(.invalidJSON) at its line and column.
@@ -59,7 +65,8 @@ extension RedactionRules {
         return try RedactionRules(
             headers: lists["headers"] ?? [], queryNames: lists["queryNames"] ?? [], bodyKeys: lists["bodyKeys"] ?? [],
             jsonPaths: lists["jsonPaths"] ?? [], regexes: lists["regexes"] ?? [], redactClaims: lists["redactClaims"] ?? [],
-            pseudonymizer: Pseudonymizer(key: key ?? Pseudonymizer.defaultKey)
+            pseudonymizer: Pseudonymizer(key: key ?? Pseudonymizer.defaultKey),
+            cookies: CookieRules(credentialNames: lists["credentialCookies"] ?? [], ignoredNames: lists["ignoredCookies"] ?? [])
         )
     }
 }

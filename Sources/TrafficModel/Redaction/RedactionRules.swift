@@ -19,6 +19,15 @@ public struct RedactionRules: Sendable {
     /// JWT claims whose values are pseudonymized too (`email`).
     public private(set) var redactClaims: Set<String>
     public var pseudonymizer: Pseudonymizer
+    /// Which cookies are credentials (for findings and the mock's matching).
+    public var cookies: CookieRules = .default
+
+    /// Where credentials are, with these rules' cookie names.
+    public var credentialLocator: CredentialLocator {
+        var locator = CredentialLocator.default
+        locator.cookies = cookies
+        return locator
+    }
 
     let pathPatterns: [PathPattern]
     let compiledRegexes: [CompiledRegex]
@@ -41,8 +50,10 @@ public struct RedactionRules: Sendable {
     /// - Throws: when a JSON path or a regular expression does not parse (`at` is `$.jsonPaths[i]` / `$.regexes[i]`).
     public init(
         headers: [String] = [], queryNames: [String] = [], bodyKeys: [String] = [], jsonPaths: [String] = [],
-        regexes: [String] = [], redactClaims: [String] = [], pseudonymizer: Pseudonymizer = Pseudonymizer()
+        regexes: [String] = [], redactClaims: [String] = [], pseudonymizer: Pseudonymizer = Pseudonymizer(),
+        cookies: CookieRules = .default
     ) throws(RecordingError) {
+        self.cookies = cookies
         self.headers = Self.defaultHeaders.union(headers.map { $0.lowercased() })
         self.queryNames = Self.defaultQueryNames.union(queryNames.map { $0.lowercased() })
         self.bodyKeys = Self.defaultBodyKeys.union(bodyKeys.map { $0.lowercased() })
