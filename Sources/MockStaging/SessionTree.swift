@@ -15,6 +15,11 @@ import TrafficModel
 /// A state machine like `SessionScript`: mutating methods return an action,
 /// the caller performs it; what the run knows (issued tokens, the pool, the
 /// time) comes in as a `Context`. No I/O, no clock.
+///
+/// The pool is read when a message arrives and written when the leader
+/// changes (`.chose`), not held across: two clients with the same handshake
+/// and messages at the same moment may both get the same recorded session,
+/// as two clients one after the other do not.
 public struct SessionTree: Sendable {
     public enum Action: Hashable, Sendable {
         /// Send this message after `delay` seconds, then call `next()`.

@@ -109,6 +109,20 @@ final class MessageAwareSessionTests: XCTestCase {
         }
     }
 
+    func testARedactedRecordingIsChosenFromTheSameClientMessages() async throws {
+        // Tokens in the recorded messages are pseudonyms now; live messages are redacted the same way.
+        let redacted = Redactor().redact(TestRecordings.messageAuth()).0
+        XCTAssertFalse(redacted.sessions[1].websocket?.messages[0].payload.text?.contains(TestRecordings.validToken) ?? true)
+        for order in [Client.allCases, Client.allCases.reversed()] {
+            let server = try await start(redacted)
+            for client in order {
+                let transcript = try await run(client, on: server)
+                XCTAssertEqual(transcript, client.expected, "\(client) in order \(order), redacted recording")
+            }
+            try await server.stop()
+        }
+    }
+
     func testTheJournalNamesTheSessionTheMessagesChose() async throws {
         let server = try await start(TestRecordings.messageAuth())
         _ = try await run(.anonymous, on: server)
