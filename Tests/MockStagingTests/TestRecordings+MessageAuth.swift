@@ -33,6 +33,11 @@ extension TestRecordings {
         session(id, start: start, [upgrade(start, target)], websocket: WebSocketSession(messages: messages))
     }
 
+    /// A recording written here, captured at 2025-11-25T06:00:00Z (the JWTs' `iat`).
+    static func handWritten(_ name: String, _ sessions: [Session]) -> Recording {
+        Recording(source: Source(kind: .handWritten, name: name, tool: "tests"), capturedAt: Timestamp(seconds: 1_764_050_400), sessions: sessions)
+    }
+
     /// Login issues `validToken`; three sessions on `GET /ws` with no header
     /// credential: the token in an auth message (accepted), a forged token
     /// (`AUTH_INVALID`, 4401), no token (`AUTH_REQUIRED`, 4401).
@@ -62,11 +67,7 @@ extension TestRecordings {
             close(.server, 3.12, 4401, "auth required"),
             close(.client, 3.13, 4401, "auth required"),
         ])
-        return Recording(
-            source: Source(kind: .handWritten, name: "message-auth", tool: "tests"),
-            capturedAt: Timestamp(seconds: 1_764_050_400),
-            sessions: [session("login", start: 0, [login])] + (includeHappy ? [happy] : []) + [forged, anonymous]
-        )
+        return handWritten("message-auth", [session("login", start: 0, [login])] + (includeHappy ? [happy] : []) + [forged, anonymous])
     }
 
     /// graphql-ws: `connection_init` with `payload.Authorization: "Bearer …"`;
@@ -87,11 +88,7 @@ extension TestRecordings {
             close(.server, 2.11, 4403, "Forbidden"),
             close(.client, 2.12, 4403, "Forbidden"),
         ])
-        return Recording(
-            source: Source(kind: .handWritten, name: "graphql-ws", tool: "tests"),
-            capturedAt: Timestamp(seconds: 1_764_050_400),
-            sessions: [accepted, refused]
-        )
+        return handWritten("graphql-ws", [accepted, refused])
     }
 
     static let socketIOPath = "/socket.io/?EIO=4&transport=websocket"
@@ -118,10 +115,6 @@ extension TestRecordings {
             close(.server, 2.2, 4401, "unauthorized"),
             close(.client, 2.21, 4401, "unauthorized"),
         ])
-        return Recording(
-            source: Source(kind: .handWritten, name: "socket-io", tool: "tests"),
-            capturedAt: Timestamp(seconds: 1_764_050_400),
-            sessions: [accepted, refused]
-        )
+        return handWritten("socket-io", [accepted, refused])
     }
 }
