@@ -41,6 +41,9 @@ public struct ExchangeMatcher: Sendable {
         var authClass: AuthClass
         /// When the request was made, in seconds since the epoch (the virtual clock).
         var moment: Double
+
+        /// The recorded answer switched to WebSocket: the session's messages follow.
+        var isUpgrade: Bool { exchange.isWebSocketUpgrade || response.status == 101 }
     }
 
     /// What the matcher remembers between requests. `reset()` empties it.
@@ -212,8 +215,7 @@ public struct ExchangeMatcher: Sendable {
         state.consumed.insert(entries[picked].reference)
         let entry = entries[picked]
         for credential in classifier.locator.issued(in: entry.response) { state.issued.insert(credential.value) }
-        let upgrade = entry.exchange.isWebSocketUpgrade || entry.response.status == 101
-        let sessions = upgrade ? group.filter { entries[$0].exchange.isWebSocketUpgrade || entries[$0].response.status == 101 }.map(sessionCandidate) : []
+        let sessions = entry.isUpgrade ? group.filter { entries[$0].isUpgrade }.map(sessionCandidate) : []
         return .matched(Match(
             reference: entry.reference, exchange: entry.exchange, response: entry.response, session: entry.session,
             authClass: liveClass(for: entries[first]), serving: served + 1, repeated: unserved == nil,
