@@ -118,7 +118,7 @@ enum ConnectionPipeline {
 /// What the upgrader decided for the current request, for the handler that
 /// acts on it (both run on the channel's event loop).
 final class UpgradeSlot {
-    var upgrade: (RecordedReference, SessionScript, PerMessageDeflateAgreement?)?
+    var upgrade: (RecordedReference, SessionTree, PerMessageDeflateAgreement?)?
     var pending: MockReplay.Decision?
     /// The connection's slowloris deadline: told when a head is complete and when its answer went out.
     let headDeadline: RequestHeadDeadline

@@ -41,6 +41,9 @@ public struct ExchangeMatcher: Sendable {
         var authClass: AuthClass
         /// When the request was made, in seconds since the epoch (the virtual clock).
         var moment: Double
+
+        /// The recorded answer switched to WebSocket: the session's messages follow.
+        var isUpgrade: Bool { exchange.isWebSocketUpgrade || response.status == 101 }
     }
 
     /// What the matcher remembers between requests. `reset()` empties it.
@@ -49,6 +52,25 @@ public struct ExchangeMatcher: Sendable {
         var served: [[Int]: Int] = [:]
         /// Credentials handed out by responses served in this run.
         public internal(set) var issued: Set<String> = []
+        /// Recorded exchanges taken from the pool: a match key is served
+        /// first-unserved-first; a WebSocket session's client messages may
+        /// hand its place to a sibling (`transferServing`).
+        public internal(set) var consumed: Set<RecordedReference> = []
+    }
+
+    /// A recorded WebSocket session the client may be in after a handshake:
+    /// every upgrade sharing the handshake's match key, in recorded order.
+    public struct SessionCandidate: Sendable {
+        public var reference: RecordedReference
+        public var session: Session
+        /// When the 101 was sent, in recording time.
+        public var upgradedAt: Double
+        /// The recording's start, in seconds since the epoch (its virtual clock).
+        public var epoch: Double
+        /// Credentials the recording issued, with when (recording time): the
+        /// class of a credential in a recorded client message is judged with
+        /// those issued before it.
+        public var issued: [(at: Double, value: String)]
     }
 
     public struct Match: Sendable {
@@ -65,6 +87,9 @@ public struct ExchangeMatcher: Sendable {
         public var repeated: Bool
         /// True when the credential matched the recorded one exactly.
         public var exactCredential: Bool
+        /// For an upgrade: every recorded session sharing this handshake, in
+        /// recorded order (this one among them); empty otherwise.
+        public var sessions: [SessionCandidate]
     }
 
     public enum Outcome: Sendable {
@@ -82,6 +107,8 @@ public struct ExchangeMatcher: Sendable {
     /// so the original credential and the pseudonym the mock handed out both match.
     public let redactor: Redactor?
     let entries: [Entry]
+    /// Per recording: the credentials its responses issued, in time order.
+    let issuedTimelines: [[(at: Double, value: String)]]
     public private(set) var state = State()
 
     /// - Parameter recordings: each with the name used in explanations (a file name).
@@ -99,6 +126,7 @@ public struct ExchangeMatcher: Sendable {
         if redacting, let verifier = classifier.verifier { classifier.verifier = RedactedSignatureVerifier(base: verifier) }
         self.classifier = classifier
         var entries: [Entry] = []
+        var timelines: [[(at: Double, value: String)]] = []
         for (r, named) in recordings.enumerated() {
             let recording = named.recording
             let epoch = recording.capturedAt.seconds
@@ -113,6 +141,7 @@ public struct ExchangeMatcher: Sendable {
                 return (a, $0.session, $0.exchange) < (b, $1.session, $1.exchange)
             }
             var issued: Set<String> = []
+            var timeline: [(at: Double, value: String)] = []
             for (s, e) in order {
                 let session = recording.sessions[s]
                 let exchange = session.exchanges[e]
@@ -124,11 +153,16 @@ public struct ExchangeMatcher: Sendable {
                         exchange: exchange, response: response, session: session, shape: shape,
                         authClass: classifier.classify(shape.auth, issued: issued, at: moment), moment: moment
                     ))
-                    for credential in classifier.locator.issued(in: response) { issued.insert(credential.value) }
+                    for credential in classifier.locator.issued(in: response) {
+                        issued.insert(credential.value)
+                        timeline.append((response.at, credential.value))
+                    }
                 }
             }
+            timelines.append(timeline.sorted { $0.at < $1.at })
         }
         self.entries = entries
+        self.issuedTimelines = timelines
     }
 
     /// The number of recorded exchanges that can be served.
@@ -171,17 +205,38 @@ public struct ExchangeMatcher: Sendable {
             return .unmatched(authClass: judged, nearMisses: nearest.map(\.miss))
         }
         let served = state.served[group, default: 0]
-        if served >= group.count, options.exhaustion == .fail {
+        // First unserved in recorded order (FIFO), then the last one again.
+        let unserved = group.first { !state.consumed.contains(entries[$0].reference) }
+        if unserved == nil, options.exhaustion == .fail {
             return .exhausted(reference: entries[group[group.count - 1]].reference, served: served)
         }
+        let picked = unserved ?? group[group.count - 1]
         state.served[group] = served + 1
-        let entry = entries[group[min(served, group.count - 1)]]
+        state.consumed.insert(entries[picked].reference)
+        let entry = entries[picked]
         for credential in classifier.locator.issued(in: entry.response) { state.issued.insert(credential.value) }
+        let sessions = entry.isUpgrade ? group.filter { entries[$0].isUpgrade }.map(sessionCandidate) : []
         return .matched(Match(
             reference: entry.reference, exchange: entry.exchange, response: entry.response, session: entry.session,
-            authClass: liveClass(for: entries[first]), serving: served + 1, repeated: served >= group.count,
-            exactCredential: exact
+            authClass: liveClass(for: entries[first]), serving: served + 1, repeated: unserved == nil,
+            exactCredential: exact, sessions: sessions
         ))
+    }
+
+    private func sessionCandidate(_ index: Int) -> SessionCandidate {
+        let entry = entries[index]
+        return SessionCandidate(
+            reference: entry.reference, session: entry.session, upgradedAt: entry.response.at,
+            epoch: entry.moment - entry.exchange.request.at, issued: issuedTimelines[entry.reference.recording]
+        )
+    }
+
+    /// A WebSocket session's client messages chose `chosen` instead of the
+    /// session taken at the handshake (`released`): the pool follows, so the
+    /// next client with the same handshake and messages gets the next one.
+    public mutating func transferServing(from released: RecordedReference?, to chosen: RecordedReference) {
+        if let released { state.consumed.remove(released) }
+        state.consumed.insert(chosen)
     }
 
     private func nearMisses(_ live: RequestShape, liveClass: (Entry) -> AuthClass) -> [(entry: Int, miss: NearMiss)] {

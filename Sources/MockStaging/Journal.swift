@@ -9,6 +9,10 @@ public enum JournalEntry: Hashable, Sendable {
     case exhausted(request: String, reference: RecordedReference, served: Int)
     /// A client message that was not the recorded one; `action` says what the mock did.
     case webSocketMismatch(reference: RecordedReference, differences: [String], action: String)
+    /// The client's messages chose this recorded session among those sharing
+    /// the handshake (`released`: the one taken at the handshake; `remaining`:
+    /// how many candidates still agree with what the client sent).
+    case webSocketChosen(reference: RecordedReference, released: RecordedReference?, remaining: Int)
     /// A WebSocket session that ended (`how`: finished, cut, closed by the client, …).
     case sessionEnded(reference: RecordedReference, how: String)
 
@@ -35,6 +39,11 @@ public enum JournalEntry: Hashable, Sendable {
                 ("event", .string("websocket-mismatch")), ("recorded", reference.json),
                 ("differences", .array(differences.map(JSONValue.string))), ("action", .string(action)),
             ])
+        case .webSocketChosen(let reference, let released, let remaining):
+            return .object([
+                ("event", .string("websocket-chosen")), ("recorded", reference.json),
+                ("released", released?.json ?? .null), ("remaining", .int(remaining)),
+            ])
         case .sessionEnded(let reference, let how):
             return .object([("event", .string("session-ended")), ("recorded", reference.json), ("how", .string(how))])
         }
@@ -52,6 +61,9 @@ public enum JournalEntry: Hashable, Sendable {
             return "\(request) → exhausted: \(reference) already served \(served) times"
         case .webSocketMismatch(let reference, let differences, let action):
             return "websocket \(reference): \(differences.joined(separator: "; ")) → \(action)"
+        case .webSocketChosen(let reference, let released, let remaining):
+            let instead = released.map { " instead of \($0)" } ?? ""
+            return "websocket: the client's messages chose \(reference)\(instead) (\(remaining) candidate\(remaining == 1 ? "" : "s") left)"
         case .sessionEnded(let reference, let how):
             return "websocket \(reference) ended: \(how)"
         }

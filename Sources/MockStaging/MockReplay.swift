@@ -28,8 +28,8 @@ public struct MockReplay: Sendable {
         /// Send this response after `delay` seconds.
         case respond(ReplayedResponse, delay: Double)
         /// Complete the WebSocket upgrade with these extra 101 headers, then run
-        /// the script; `deflate` is the permessage-deflate agreed on (nil: none).
-        case upgrade(reference: RecordedReference, headers: [HeaderField], script: SessionScript, deflate: PerMessageDeflateAgreement?)
+        /// the session tree; `deflate` is the permessage-deflate agreed on (nil: none).
+        case upgrade(reference: RecordedReference, headers: [HeaderField], script: SessionTree, deflate: PerMessageDeflateAgreement?)
     }
 
     public private(set) var matcher: ExchangeMatcher
@@ -49,6 +49,17 @@ public struct MockReplay: Sendable {
     }
 
     public mutating func record(_ entry: JournalEntry) { journal.append(entry) }
+
+    /// What a session tree needs to judge a client message now.
+    public func sessionContext(now: Double) -> SessionTree.Context {
+        SessionTree.Context(issued: matcher.state.issued, now: now, served: matcher.state.consumed)
+    }
+
+    /// A session tree's client messages chose `chosen` over `released`: the pool follows.
+    public mutating func chose(_ chosen: RecordedReference, released: RecordedReference?, remaining: Int) {
+        matcher.transferServing(from: released, to: chosen)
+        journal.append(.webSocketChosen(reference: chosen, released: released, remaining: remaining))
+    }
 
     /// Decides the answer to `request`.
     /// - Parameters:
@@ -70,10 +81,14 @@ public struct MockReplay: Sendable {
                         ("recorded", match.reference.json),
                     ])), delay: 0)
                 }
-                let script = SessionScript(
-                    session: match.session, upgradedAt: match.response.at, pacing: settings.pacing,
-                    policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
-                    redactor: matcher.redactor
+                // Every recorded session on this handshake: the client's messages pick one.
+                let script = SessionTree(
+                    sessions: match.sessions, chosen: match.reference, served: matcher.state.consumed,
+                    settings: SessionTree.Settings(
+                        pacing: settings.pacing, policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
+                        redactor: matcher.redactor, classifier: matcher.classifier, clock: matcher.options.clock,
+                        exhaustion: matcher.options.exhaustion, nearMissCount: matcher.options.nearMissCount
+                    )
                 )
                 let deflate = Self.deflateAgreement(recorded: match.response, session: match.session, request: request)
                 return .upgrade(

@@ -123,6 +123,21 @@ final class SharedState: @unchecked Sendable {
         return decision
     }
 
+    /// The run as a session tree sees it when a client message arrives.
+    func sessionContext() -> SessionTree.Context {
+        let now = configuration.wallClock()
+        return withReplay { $0.sessionContext(now: now) }
+    }
+
+    /// Moves the pool's serving to the session a client's messages chose, and journals it.
+    func chose(_ chosen: RecordedReference, released: RecordedReference?, remaining: Int) {
+        let entry = withReplay { replay in
+            replay.chose(chosen, released: released, remaining: remaining)
+            return replay.journal.last
+        }
+        if let entry { configuration.log?(entry.logLine) }
+    }
+
     func record(_ entry: JournalEntry) {
         withReplay { $0.record(entry) }
         configuration.log?(entry.logLine)

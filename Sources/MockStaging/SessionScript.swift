@@ -10,6 +10,10 @@ public enum MismatchPolicy: String, Hashable, Sendable, CaseIterable {
 
 /// The recorded WebSocket half of a session as a script the mock plays:
 /// server messages are sent, client messages are awaited and compared.
+/// One session alone: a `SessionTree` with one candidate, judged without a
+/// recording around it (no issued tokens; credentials in messages compared
+/// by class at the recorded moment). The server runs trees; this is the
+/// script of one session, for callers that have just one.
 ///
 /// A state machine in the style of swift-nio's upgrader state machines:
 /// mutating methods return an action, the caller performs it. No I/O, no clock.
@@ -44,17 +48,29 @@ public struct SessionScript: Sendable {
     }
 
     public let steps: [Step]
-    public let policy: MismatchPolicy
-    public let exactPayloads: Bool
+    public var policy: MismatchPolicy { tree.settings.policy }
+    public var exactPayloads: Bool { tree.settings.exactPayloads }
     /// Redacts client messages before they are compared (a redacted recording).
-    public let redactor: Redactor?
-    public private(set) var position = 0
+    public var redactor: Redactor? { tree.settings.redactor }
+    public var position: Int { tree.position }
     /// Every mismatch so far, for the journal.
-    public private(set) var mismatches: [String] = []
+    public var mismatches: [String] { tree.mismatches }
+    private var tree: SessionTree
 
     /// - Parameters:
     ///   - upgradedAt: when the 101 was sent, in recording time (the first gap starts there).
     public init(session: Session, upgradedAt: Double, pacing: Pacing, policy: MismatchPolicy, exactPayloads: Bool = false, redactor: Redactor? = nil) {
+        let settings = SessionTree.Settings(pacing: pacing, policy: policy, exactPayloads: exactPayloads, redactor: redactor)
+        steps = Self.steps(session: session, upgradedAt: upgradedAt, pacing: pacing)
+        let reference = RecordedReference(recording: 0, recordingName: "session", session: session.id, exchange: 0)
+        tree = SessionTree(
+            candidates: [SessionTree.Candidate(reference: reference, steps: steps, epoch: 0, issued: [], classifier: settings.classifier)],
+            settings: settings
+        )
+    }
+
+    /// A recorded session's WebSocket messages as steps, paced from the 101 on.
+    static func steps(session: Session, upgradedAt: Double, pacing: Pacing) -> [Step] {
         var steps: [Step] = []
         var last = upgradedAt
         var serverClosed = false
@@ -74,89 +90,46 @@ public struct SessionScript: Sendable {
         case .closed?, nil:
             steps.append(.finish)
         }
-        self.steps = steps
-        self.policy = policy
-        self.exactPayloads = exactPayloads
-        self.redactor = redactor
+        return steps
     }
 
     /// The next thing to do when not waiting on the client.
     public mutating func next() -> Action {
-        guard position < steps.count else { return .finish }
-        switch steps[position] {
-        case .send(let message, let delay):
-            position += 1
-            return .send(message, delay: delay)
-        case .expect:
-            return .awaitClient
-        case .cut:
-            return .cut
-        case .finish:
-            return .finish
-        }
+        perform(tree.next())
     }
 
     /// A complete message from the client (data message reassembled, or a control frame).
     public mutating func received(_ incoming: WebSocketMessage) -> Action {
-        let message = redactor?.redact(message: incoming) ?? incoming
-        let expected: WebSocketMessage?
-        if position < steps.count, case .expect(let m) = steps[position] { expected = m } else { expected = nil }
-
-        if let expected, matches(expected, message) {
-            position += 1
-            return next()
-        }
-        switch message.opcode {
-        case .ping where expected?.opcode != .ping:
-            return .pong(message.payload)
-        case .pong where expected?.opcode != .pong:
-            return .none(differences: [])
-        case .close:
-            // The client ended the session early: echo its close and stop.
-            let difference = "client closed with \(message.closeCode.map(String.init) ?? "no code") " +
-                (expected.map { "while the recording expected \(Self.describe($0))" } ?? "after the script ended")
-            mismatches.append(difference)
-            position = steps.count
-            return .close(code: message.closeCode, reason: message.closeReason ?? "", differences: [difference])
-        case .text, .binary, .continuation, .ping, .pong:
-            break
-        }
-        let differences: [String]
-        if let expected {
-            differences = Self.differences(expected: expected, actual: message, exact: exactPayloads)
-        } else {
-            differences = ["unexpected \(Self.describe(message)): the recorded session has no more client messages"]
-        }
-        mismatches += differences
-        switch policy {
-        case .lenient:
-            return .none(differences: differences)
-        case .strict:
-            position = steps.count
-            return .close(code: 1008, reason: Self.closeReason(differences), differences: differences)
-        }
+        perform(tree.received(incoming, context: SessionTree.Context()))
     }
 
-    private func matches(_ expected: WebSocketMessage, _ actual: WebSocketMessage) -> Bool {
-        // Any close answers an expected close: clients echo codes differently.
-        if expected.opcode == .close { return actual.opcode == .close }
-        return Self.differences(expected: expected, actual: actual, exact: exactPayloads).isEmpty
-    }
-
-    static func differences(expected: WebSocketMessage, actual: WebSocketMessage, exact: Bool) -> [String] {
-        guard expected.opcode == actual.opcode else {
-            return ["opcode: expected \(expected.opcode.rawValue), got \(actual.opcode.rawValue)"]
+    /// The tree's action as this script's: with one candidate nothing is
+    /// chosen, and a recorded rejection is simply the script going on.
+    private mutating func perform(_ action: SessionTree.Action) -> Action {
+        switch action {
+        case .send(let message, let delay): return .send(message, delay: delay)
+        case .awaitClient: return .awaitClient
+        case .pong(let payload): return .pong(payload)
+        case .none(let differences): return .none(differences: differences)
+        case .chose, .rejected: return perform(tree.next())
+        case .close(let code, let reason, let differences): return .close(code: code, reason: reason, differences: differences)
+        case .cut: return .cut
+        case .finish: return .finish
         }
-        return PayloadMatch.differences(expected: expected.payload, actual: actual.payload, exact: exact, subject: "message")
     }
 
     static func describe(_ message: WebSocketMessage) -> String {
         "\(message.opcode.rawValue) message \(PayloadComparator.describe(message.payload, limit: 40))"
     }
 
-    /// A close reason fits in 123 bytes (RFC 6455 §5.5); cut at a character boundary.
+    /// A close reason fits in 123 bytes (RFC 6455 §5.5).
     static func closeReason(_ differences: [String]) -> String {
-        var reason = "unexpected message: " + (differences.first ?? "mismatch")
+        cut("unexpected message: " + (differences.first ?? "mismatch"))
+    }
+
+    /// `text` cut to 123 bytes at a character boundary.
+    static func cut(_ text: String) -> String {
+        var reason = text
         while reason.utf8.count > 123 { reason.removeLast() }
         return reason
     }

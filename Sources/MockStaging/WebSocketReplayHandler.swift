@@ -4,8 +4,9 @@ import Wire
 import TrafficModel
 import WireNIO
 
-/// Runs a `SessionScript` on an upgraded connection: performs its actions
-/// (send, wait, close, cut) and feeds it complete client messages. With
+/// Runs a `SessionTree` on an upgraded connection: performs its actions
+/// (send, wait, choose, close, cut) and feeds it complete client messages
+/// with what the run knows at that moment (issued tokens, the pool). With
 /// permessage-deflate agreed, the messages recorded compressed are sent
 /// compressed (RSV1) and compressed client messages are inflated, within
 /// `maxMessageSize` after inflating.
@@ -16,8 +17,9 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     /// How long to wait for the client's close reply after the mock sent a close frame.
     static let closeGrace: TimeAmount = .seconds(5)
 
-    private var script: SessionScript
-    private let reference: RecordedReference
+    private var script: SessionTree
+    /// The recorded session the journal names: the tree's leader, as the client's messages choose it.
+    private var reference: RecordedReference
     private let state: SharedState
     /// The script is waiting for a client message.
     private var waiting = false
@@ -33,7 +35,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     private var closeTimer: Scheduled<Void>?
     private var done = false
 
-    init(script: SessionScript, reference: RecordedReference, deflate: PerMessageDeflateAgreement?, state: SharedState) {
+    init(script: SessionTree, reference: RecordedReference, deflate: PerMessageDeflateAgreement?, state: SharedState) {
         self.script = script
         self.reference = reference
         self.state = state
@@ -51,7 +53,9 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         let compression = deflate.map { ", \($0.header)" } ?? ""
-        state.configuration.log?("websocket \(reference) upgraded, \(script.steps.count) steps\(compression)")
+        let candidates = script.candidates.count
+        let shared = candidates > 1 ? ", \(candidates) recorded sessions share the handshake" : ""
+        state.configuration.log?("websocket \(reference) upgraded, \(script.leadingSteps) steps\(shared)\(compression)")
         perform(script.next(), context: context)
     }
 
@@ -87,7 +91,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     private func deliver(_ message: WebSocketMessage, context: ChannelHandlerContext) {
         if waiting {
             waiting = false
-            perform(script.received(message), context: context)
+            perform(script.received(message, context: state.sessionContext()), context: context)
         } else {
             inbox.append(message)
         }
@@ -102,7 +106,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     }
 
     /// Performs actions until the script waits (for the client or a timer) or ends.
-    private func perform(_ first: SessionScript.Action, context: ChannelHandlerContext) {
+    private func perform(_ first: SessionTree.Action, context: ChannelHandlerContext) {
         var action = first
         while !done {
             switch action {
@@ -124,7 +128,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
                     waiting = true
                     return
                 }
-                action = script.received(inbox.removeFirst())
+                action = script.received(inbox.removeFirst(), context: state.sessionContext())
             case .pong(let payload):
                 write(NIOWebSocket.WebSocketFrame(fin: true, opcode: .pong, data: context.channel.allocator.buffer(bytes: payload.bytes)), context: context)
                 action = script.next()
@@ -132,6 +136,14 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
                 if !differences.isEmpty {
                     state.record(.webSocketMismatch(reference: reference, differences: differences, action: "ignored (lenient)"))
                 }
+                action = script.next()
+            case .chose(let chosen, let released, let remaining):
+                state.chose(chosen, released: released, remaining: remaining)
+                reference = chosen
+                action = script.next()
+            case .rejected(let differences, let rejecting):
+                reference = rejecting
+                state.record(.webSocketMismatch(reference: rejecting, differences: differences, action: "answered with the recorded rejection"))
                 action = script.next()
             case .close(let code, let reason, let differences):
                 done = true

@@ -21,10 +21,11 @@ struct WebSocketOutcome: Sendable {
 enum Clients {
     static let logger = Logger(label: "mock-staging-tests")
 
-    /// Connects with swift-websocket's client. `reply` is called with each text
-    /// message received and returns the messages to send back.
+    /// Connects with swift-websocket's client. `first` is sent as soon as the
+    /// connection is open; `reply` is called with each text message received
+    /// and returns the messages to send back.
     static func webSocket(
-        _ url: String, authorization: String? = nil,
+        _ url: String, authorization: String? = nil, first: [String] = [],
         reply: @escaping @Sendable (String) -> [String] = { _ in [] }
     ) async throws -> WebSocketOutcome {
         var fields = HTTPFields()
@@ -36,6 +37,7 @@ enum Clients {
                 url: url, configuration: WebSocketClientConfiguration(additionalHeaders: headers, closeTimeout: .seconds(3)),
                 logger: logger
             ) { inbound, outbound, _ in
+                for text in first { try await outbound.write(.text(text)) }
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message else { continue }
                     texts.update { $0.append(text) }

@@ -105,7 +105,8 @@ public struct CredentialLocator: Sendable {
         }
     }
 
-    private func authorization(_ raw: String, location: String) -> Credential {
+    /// An Authorization value (`Bearer …`, `Basic …`, a bare token) as a credential.
+    func authorization(_ raw: String, location: String) -> Credential {
         let value = raw.trimmingSpaces()
         guard let space = value.firstIndex(of: " ") else {
             return Credential(location: location, scheme: JWT(value) != nil ? .jwt : .other, value: value)

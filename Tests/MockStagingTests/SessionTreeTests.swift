@@ -1,0 +1,66 @@
+import MockStaging
+import TrafficModel
+import XCTest
+
+/// The session tree as a pure state machine: no sockets, the run's context passed in.
+final class SessionTreeTests: XCTestCase {
+    private func tree(_ recording: Recording, group target: String, _ settings: SessionTree.Settings = .init(), served: Set<RecordedReference> = []) -> SessionTree {
+        var matcher = ExchangeMatcher(recordings: [(name: recording.source.name, recording: recording)])
+        guard case .matched(let match) = matcher.match(TestRecordings.request(0, "GET", target, headers: TestRecordings.upgradeHeaders), now: 0) else {
+            XCTFail("no upgrade for \(target)")
+            return SessionTree(sessions: [], chosen: nil, served: [], settings: settings)
+        }
+        return SessionTree(sessions: match.sessions, chosen: match.reference, served: served, settings: settings)
+    }
+
+    private func sessions(_ tree: SessionTree) -> [String] { tree.candidates.map(\.reference.session) }
+
+    func testAClientMessageNarrowsTheCandidatesAndItsCredentialIsJudgedByClass() {
+        var t = tree(TestRecordings.messageAuth(), group: "/ws")
+        XCTAssertEqual(sessions(t), ["happy", "forged", "anonymous"])
+        XCTAssertEqual(t.next(), .awaitClient)
+        // The token the mock handed out in this run is "issued", like the recorded one.
+        let context = SessionTree.Context(issued: [TestRecordings.validToken])
+        let auth = TestRecordings.client(0, #"{"token":"\#(TestRecordings.validToken)","type":"auth"}"#)
+        guard case .send(let ok, _) = t.received(auth, context: context) else { return XCTFail() }
+        XCTAssertEqual(ok.payload.text, #"{"type":"auth_ok"}"#)
+        XCTAssertEqual(sessions(t), ["happy"])
+
+        var forged = tree(TestRecordings.messageAuth(), group: "/ws")
+        _ = forged.next()
+        let attempt = TestRecordings.client(0, #"{"type":"auth","token":"\#(TestRecordings.liveForgery)"}"#)
+        guard case .chose(let chosen, let released, 1) = forged.received(attempt, context: context) else { return XCTFail() }
+        XCTAssertEqual(chosen.session, "forged")
+        XCTAssertEqual(released?.session, "happy")
+        guard case .send(let error, _) = forged.next() else { return XCTFail() }
+        XCTAssertEqual(error.payload.text, #"{"type":"error","error_code":"AUTH_INVALID"}"#)
+    }
+
+    func testServerMessagesThatPartBeforeTheClientSpeaksFollowRecordedOrder() {
+        var recording = TestRecordings.messageAuth()
+        // The forged session's server greets first, differently: the happy one leads.
+        recording.sessions[2].websocket?.messages.insert(TestRecordings.server(2.05, #"{"type":"welcome","v":2}"#), at: 0)
+        recording.sessions[1].websocket?.messages.insert(TestRecordings.server(1.05, #"{"type":"welcome","v":1}"#), at: 0)
+        var t = tree(recording, group: "/ws")
+        guard case .send(let welcome, _) = t.next() else { return XCTFail() }
+        XCTAssertEqual(welcome.payload.text, #"{"type":"welcome","v":1}"#)
+        XCTAssertEqual(sessions(t), ["happy"], "the sessions that greeted differently left the tree")
+    }
+
+    func testAnExhaustedPoolRefusesWithFailAndRepeatsTheLastOtherwise() {
+        let recording = TestRecordings.messageAuth()
+        let references = tree(recording, group: "/ws").candidates.map(\.reference)
+        let (happy, anonymous) = (references[0], references[2])
+        let hello = TestRecordings.client(0, #"{"type":"hello"}"#)
+
+        var failing = tree(recording, group: "/ws", SessionTree.Settings(exhaustion: .fail))
+        _ = failing.next()
+        guard case .close(1008, let reason, _) = failing.received(hello, context: .init(served: [happy, anonymous])) else { return XCTFail() }
+        XCTAssertTrue(reason.hasPrefix("exhausted: every recorded session this message leads to was already served"), reason)
+
+        var repeating = tree(recording, group: "/ws")
+        _ = repeating.next()
+        guard case .chose(let chosen, _, _) = repeating.received(hello, context: .init(served: [happy, anonymous])) else { return XCTFail() }
+        XCTAssertEqual(chosen, anonymous)
+    }
+}

@@ -1,0 +1,36 @@
+import TrafficModel
+import XCTest
+
+/// Credentials inside WebSocket messages, at the known shapes only.
+final class MessageCredentialTests: XCTestCase {
+    private let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+
+    private func found(_ text: String) -> [String] {
+        CredentialLocator.default.presented(inMessage: .text(text)).map { "\($0.credential.location)=\($0.credential.value)" }
+    }
+
+    func testAuthMessagesGraphQLInitAndSocketIOConnectCarryCredentials() {
+        XCTAssertEqual(found(#"{"type":"auth","token":"\#(jwt)"}"#), ["message:$.token=\(jwt)"])
+        XCTAssertEqual(found(#"{"type":"auth","access_token":"opaque-0123456789"}"#), ["message:$.access_token=opaque-0123456789"])
+        XCTAssertEqual(found(#"{"type":"connection_init","payload":{"Authorization":"Bearer \#(jwt)"}}"#), ["message:$.payload.Authorization=\(jwt)"])
+        XCTAssertEqual(found(#"{"type":"connection_init","payload":{"headers":{"authorization":"Bearer \#(jwt)"}}}"#), ["message:$.payload.headers.authorization=\(jwt)"])
+        XCTAssertEqual(found(#"40{"token":"\#(jwt)"}"#), ["message:40$.token=\(jwt)"])
+        XCTAssertEqual(found(#"40/chat,{"token":"\#(jwt)"}"#), ["message:40/chat,$.token=\(jwt)"])
+    }
+
+    func testOtherPlacesAndValuesAreNotCredentials() {
+        XCTAssertEqual(found(#"{"type":"auth","auth":"yes"}"#), [], "too short to be a token")
+        XCTAssertEqual(found(#"{"type":"auth","token":""}"#), [])
+        XCTAssertEqual(found(#"{"type":"message","data":{"token":"\#(jwt)"}}"#), [], "nested data is not an auth shape")
+        XCTAssertEqual(found(#"{"type":"subscribe","payload":{"token":"\#(jwt)"}}"#), [], "payload only for connection_init")
+        XCTAssertEqual(found(#"42["auth",{"token":"\#(jwt)"}]"#), [], "Socket.IO events are data")
+        XCTAssertEqual(found("hello"), [])
+    }
+
+    func testTheDocumentAfterAPacketPrefixIsFound() {
+        XCTAssertEqual(CredentialLocator.messageDocument(.text(#"421["ev",1]"#))?.prefix, "421")
+        XCTAssertEqual(CredentialLocator.messageDocument(.text(#"42/ns,7["ev"]"#))?.prefix, "42/ns,7")
+        XCTAssertEqual(CredentialLocator.messageDocument(.text(#"{"a":1}"#))?.prefix, "")
+        XCTAssertNil(CredentialLocator.messageDocument(.text("3probe")))
+    }
+}
