@@ -16,6 +16,13 @@ let testClients: [Target.Dependency] = [
     .product(name: "HTTPTypes", package: "swift-http-types"),
 ]
 
+/// Imports are internal unless a module's API needs them public, and a type's
+/// members are visible only where their module is imported.
+let strictImports: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "authreplay",
     platforms: [.macOS(.v14)],
@@ -139,3 +146,7 @@ let package = Package(
         ),
     ]
 )
+
+for target in package.targets where target.type == .regular || target.type == .executable {
+    target.swiftSettings = (target.swiftSettings ?? []) + strictImports
+}

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Capture's one error: why a packet could not be decoded, a packet source
 /// opened or read, a HAR file imported, the recording proxy started, or a

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Closes a connection that saw no reads or writes for the idle timeout
 /// (behind NIO's `IdleStateHandler`).

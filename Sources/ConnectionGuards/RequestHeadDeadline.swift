@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// The slowloris defence: a request head must arrive in full within
 /// `timeout` of its first byte, or the connection is closed. The idle

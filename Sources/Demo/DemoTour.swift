@@ -1,8 +1,8 @@
-import ExampleStagingService
-import Foundation
-import MockStaging
-import Replay
-import TrafficModel
+public import ExampleStagingService
+public import Foundation
+public import MockStaging
+public import Replay
+public import TrafficModel
 
 /// The steps of `authreplay demo`; each either behaves as expected or throws `StepFailure`.
 /// A library of its own so that only the demo links the example staging service.

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// How a request authenticates, as far as matching cares. A recorded request
 /// and a live one with the same class are interchangeable unless one of them

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Matches live requests to recorded exchanges. Pure and deterministic: the
 /// replay positions and the tokens handed out live in this value, time is

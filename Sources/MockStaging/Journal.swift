@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// What the mock did, in order: served requests, unmatched ones with their
 /// near misses, WebSocket mismatches. No wall-clock times, so two runs with

@@ -1,5 +1,5 @@
-import Wire
-import TrafficModel
+public import Wire
+public import TrafficModel
 
 /// Everything the mock decides, without I/O: a request in, what to answer
 /// out, the journal kept along the way. The server holds one of these under

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// MockStaging's one error: why the mock server could not start.
 ///

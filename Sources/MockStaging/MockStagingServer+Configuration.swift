@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 extension MockStagingServer {
     /// How the mock serves, and its limits.

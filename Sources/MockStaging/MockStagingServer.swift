@@ -1,9 +1,9 @@
-import Foundation
-import NIOCore
-import NIOHTTP1
-import NIOPosix
-import NIOWebSocket
-import TrafficModel
+public import Foundation
+public import NIOCore
+public import NIOHTTP1
+public import NIOPosix
+public import NIOWebSocket
+public import TrafficModel
 
 /// Serves recordings as a mock staging server: HTTP exchanges replayed,
 /// WebSocket sessions run as scripts, on its own SwiftNIO pipeline so that a

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// A recorded request close to an unmatched one, and exactly what differed.
 public struct NearMiss: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Points at one recorded exchange: which recording, session and exchange.
 public struct RecordedReference: Hashable, Sendable, CustomStringConvertible {

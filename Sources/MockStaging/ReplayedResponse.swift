@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// A recorded response prepared for sending: status, reason, headers in
 /// recorded order and case, and the body bytes exactly as recorded, with the

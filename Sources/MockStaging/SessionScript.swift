@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// What to do when a client message is not the one the recording had.
 public enum MismatchPolicy: String, Hashable, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// The recorded WebSocket sessions that share a handshake, played as one
 /// script whose branch the client's own messages choose.

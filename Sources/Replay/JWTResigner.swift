@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Re-signs recorded JWTs with a key the target trusts, times shifted so
 /// the token relates to "now" exactly as it related to the moment it was

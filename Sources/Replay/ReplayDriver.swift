@@ -1,12 +1,12 @@
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #endif
-import NIOCore
-import NIOHTTP1
-import NIOPosix
-import NIOWebSocket
-import Wire
-import TrafficModel
+public import NIOCore
+public import NIOHTTP1
+public import NIOPosix
+public import NIOWebSocket
+public import Wire
+public import TrafficModel
 
 /// How to run a replay.
 public struct ReplayOptions: Sendable {

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Replay's one error: why a replay could not start (a bad target, session,
 /// key, option or TLS setup — what was wrong, and what to do), or why a TLS

@@ -1,5 +1,5 @@
-import Wire
-import TrafficModel
+public import Wire
+public import TrafficModel
 
 /// What to replay: every selected session's client side, in recorded order,
 /// and what the recording says should come back. Pure: recordings and a

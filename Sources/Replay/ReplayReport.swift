@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// The outcome of one session's replay (one run of it, with `--repeat`).
 public struct SessionResult: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Compares what the target answered with what the recording says it
 /// answered. Pure; every difference is one readable line.

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Keeps the time relations a recorded outcome depended on.
 ///

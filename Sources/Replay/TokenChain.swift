@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Token chaining: recorded credential values replaced by the live ones.
 ///

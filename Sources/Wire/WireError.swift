@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Wire's one error: why bytes could not be parsed as HTTP/1.x or WebSocket
 /// frames, or why a permessage-deflate acceptance must be rejected.

@@ -1,7 +1,7 @@
-import NIOCore
-import NIOWebSocket
-import TrafficModel
-import Wire
+public import NIOCore
+public import NIOWebSocket
+public import TrafficModel
+public import Wire
 
 /// The receiving end of one WebSocket direction at an endpoint (the mock
 /// receives client frames, Replay server frames): NIO's decoded frames go

@@ -1,7 +1,7 @@
-import ArgumentParser
-import Foundation
-import MockStaging
-import TrafficModel
+public import ArgumentParser
+public import Foundation
+public import MockStaging
+public import TrafficModel
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

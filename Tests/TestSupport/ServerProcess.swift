@@ -1,5 +1,5 @@
-import Foundation
-import XCTest
+public import Foundation
+public import XCTest
 
 /// One of the package's server executables (`authreplay serve`,
 /// `staging-service`) run as a user runs it: started, its first stdout line

@@ -1,7 +1,7 @@
-import ArgumentParser
-import UnixSignals
-import ExampleStagingService
-import Foundation
+public import ArgumentParser
+public import UnixSignals
+public import ExampleStagingService
+public import Foundation
 
 /// Runs the example staging service until SIGINT or SIGTERM.
 @main

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// The agent side of a WebSocket session: client text in, server messages
 /// out. Pure: the moment and fresh ids are passed in.

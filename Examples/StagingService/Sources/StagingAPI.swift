@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// An HTTP answer of the service.
 public struct StagingResponse: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension StagingService {
     /// What the service does when a WebSocket handshake carries no valid token.

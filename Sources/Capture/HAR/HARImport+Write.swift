@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 extension HARImport {
     /// Writes the recording through `writer` the way a pcap import does:

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// What a HAR import produced: the recording (auth findings computed, not yet
 /// redacted) and counts for the summary.

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// How a capture run ended.
 public struct CaptureOutcome: Sendable {

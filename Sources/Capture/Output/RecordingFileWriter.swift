@@ -1,12 +1,12 @@
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 #if os(Linux)
 import CPcap  // sync_file_range
 #endif
-import TrafficModel
+public import TrafficModel
 
 /// Streams a recording to disk and publishes it atomically: sessions go to a
 /// temporary file beside the target as they end; `commit` renames it over

@@ -1,5 +1,5 @@
-import Synchronization
-import TrafficModel
+public import Synchronization
+public import TrafficModel
 
 /// A recording written as its sessions finish, for sources that run until
 /// they are stopped (the recording proxy): each session is redacted and

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// An IPv4 or IPv6 address as found in a packet header.
 ///

@@ -1,3 +1,4 @@
+import TrafficModel
 /// The data link framing of captured packets (libpcap's DLT / LINKTYPE).
 public enum LinkType: Sendable, Equatable, CaseIterable {
     /// DLT_EN10MB (1): Ethernet II, with any depth of 802.1Q / QinQ tags.

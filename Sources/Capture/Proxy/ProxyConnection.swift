@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import TrafficModel
+import Wire
 
 /// One client connection and its upstream connection. Both channels run on
 /// the client's event loop, so this object is only ever touched from there

@@ -1,4 +1,5 @@
 import NIOSSL
+import TrafficModel
 
 /// The TLS contexts the proxy needs, built once at start so a bad file fails
 /// the start instead of the first connection.

@@ -1,8 +1,8 @@
-import TrafficModel
+public import TrafficModel
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 extension RecordingProxy {

@@ -1,9 +1,9 @@
-import NIOCore
-import NIOPosix
-import NIOSSL
-import Synchronization
-import TrafficModel
-import Wire
+public import NIOCore
+public import NIOPosix
+public import NIOSSL
+public import Synchronization
+public import TrafficModel
+public import Wire
 
 /// A recording reverse proxy: clients connect to it (plain, or TLS with
 /// `clientTLS`), each client connection gets its own upstream connection

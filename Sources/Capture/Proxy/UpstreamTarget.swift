@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Where the recording proxy forwards to: `https://staging.example.com`,
 /// `http://127.0.0.1:8000`. Only a scheme, a host and a port: a path in the

@@ -1,5 +1,5 @@
-import Wire
-import TrafficModel
+public import Wire
+public import TrafficModel
 
 /// What reassembly reports, in order. Every `.opened` is followed, eventually,
 /// by exactly one `.closed` for the same ID.

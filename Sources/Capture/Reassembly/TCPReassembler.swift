@@ -1,5 +1,5 @@
-import Wire
-import TrafficModel
+public import Wire
+public import TrafficModel
 
 /// Turns decoded TCP segments into ordered per-direction byte streams.
 ///

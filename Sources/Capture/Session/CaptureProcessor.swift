@@ -1,5 +1,5 @@
-import TrafficModel
-import Wire
+public import TrafficModel
+public import Wire
 
 /// What to keep from a capture, and the limits that bound memory.
 public struct CaptureOptions: Sendable {

@@ -1,4 +1,5 @@
 import Glibc
+import TrafficModel
 
 /// The container of a capture file, as its first four bytes say.
 public enum CaptureFileFormat: Sendable, Equatable, CustomStringConvertible {

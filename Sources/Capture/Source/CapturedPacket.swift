@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// One frame as a packet source delivered it: the captured bytes and libpcap's record header.
 public struct CapturedPacket: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import CPcap
 import Synchronization
+import TrafficModel
 
 /// Captures from a network interface with libpcap.
 ///

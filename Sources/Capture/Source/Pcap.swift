@@ -1,5 +1,6 @@
 import CPcap
 import TrafficModel
+import Glibc
 
 /// Small helpers shared by the libpcap-backed sources.
 enum Pcap {

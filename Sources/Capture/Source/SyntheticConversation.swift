@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Builds the packets of whole TCP conversations for fixtures and the
 /// benchmark generator: handshake, data cut into MSS-sized segments with

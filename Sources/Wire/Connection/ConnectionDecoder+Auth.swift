@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 extension ConnectionDecoder {
     /// Feeds the requests and responses completed since the last call to

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 extension ConnectionDecoder {
     /// Ends the connection: completes close-delimited bodies, reports what was

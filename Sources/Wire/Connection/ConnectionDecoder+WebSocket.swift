@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// The WebSocket half of a connection being decoded.
 package struct WebSocketState: Sendable {

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Turns the two reassembled byte streams of one TCP connection into a
 /// `Session`: HTTP/1.1 exchanges, then WebSocket messages after a 101.

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// One value for each direction of a connection.
 ///

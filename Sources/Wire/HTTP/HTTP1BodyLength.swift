@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// How long a message body is, decided from its head alone (RFC 9112 §6.3),
 /// rule by rule as mitmproxy's `expected_http_body_size` does.

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Reads heads, trailer sections and chunk-size lines straight from the
 /// parser's buffer memory (RFC 9112 §3–§5, §7.1). Every head byte passes

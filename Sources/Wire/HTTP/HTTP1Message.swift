@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// One HTTP/1.1 message as it was on the wire, with its place in the stream.
 public struct HTTP1Message: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// A WebSocket message as one direction sent it: a data message rebuilt from
 /// its frames, or one control frame.

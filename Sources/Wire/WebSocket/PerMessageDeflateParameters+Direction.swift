@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 extension PerMessageDeflateParameters {
     /// Whether the sender in `direction` resets its context after each message.

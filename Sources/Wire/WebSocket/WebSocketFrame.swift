@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// One WebSocket frame (RFC 6455 §5.2) as it was on the wire, payload unmasked.
 public struct WebSocketFrame: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// A frame to send (RFC 6455 §5.2), before masking: the mock sends these
 /// as they are, Replay masks them (a client always masks, §5.3).

@@ -1,4 +1,4 @@
-import TrafficModel
+public import TrafficModel
 
 /// Turns the frames of one direction into messages (RFC 6455 §5.4), inflating
 /// permessage-deflate messages (RFC 7692), and reports every breach it sees
