@@ -1,6 +1,8 @@
 import CPcap
 import TrafficModel
+#if canImport(Glibc)
 import Glibc
+#endif
 
 /// Small helpers shared by the libpcap-backed sources.
 enum Pcap {
