@@ -122,21 +122,23 @@ let package = Package(
         ),
         // Helpers every test target shares: deadlines, a seeded RNG, a throwaway PKI, server processes.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Fixtures that make captures (synthetic TCP conversations, pcap files), for tests only.
+        .target(name: "CaptureTesting", dependencies: ["Capture", "TrafficModel"], path: "Tests/CaptureTesting"),
         .testTarget(
             name: "TrafficModelTests", dependencies: ["TrafficModel", "TestSupport"],
             exclude: ["FuzzRegressions"]  // inputs the fuzzers found, read by path
         ),
         .testTarget(
-            name: "CaptureTests", dependencies: ["TestSupport", "Capture", "Wire", "TrafficModel"] + nio + testClients,
+            name: "CaptureTests", dependencies: ["TestSupport", "CaptureTesting", "Capture", "Wire", "TrafficModel"] + nio + testClients,
             exclude: ["Golden"]  // golden recordings, read by path
         ),
         .testTarget(name: "WireTests", dependencies: ["TestSupport", "Wire", "TrafficModel"]),
-        .testTarget(name: "MockStagingTests", dependencies: ["TestSupport", "MockStaging", "Capture", "Replay", "Wire", "TrafficModel"] + nio + testClients),
+        .testTarget(name: "MockStagingTests", dependencies: ["TestSupport", "CaptureTesting", "MockStaging", "Capture", "Replay", "Wire", "TrafficModel"] + nio + testClients),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "MockStaging", "Wire", "TrafficModel"] + nio + testClients),
         .testTarget(
             name: "AuthreplayCLITests",
-            // Capture: synthetic pcaps. JWTKit: minting tokens and a verifying test server, independent of our adapter.
-            dependencies: ["TestSupport", "TrafficModel", "Capture", .product(name: "JWTKit", package: "jwt-kit")] + nio
+            // CaptureTesting: synthetic pcaps. JWTKit: minting tokens and a verifying test server, independent of our adapter.
+            dependencies: ["TestSupport", "CaptureTesting", "TrafficModel", "Capture", .product(name: "JWTKit", package: "jwt-kit")] + nio
         ),
         // The demo's scripted client against the example service, and the demo's checks.
         .testTarget(name: "DemoTests", dependencies: ["TestSupport", "Demo", "ExampleStagingService", "TrafficModel"] + nio),

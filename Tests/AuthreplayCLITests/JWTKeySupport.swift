@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 import TestSupport
+import CaptureTesting
 import TrafficModel
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import CaptureTesting
 import TrafficModel
 @testable import Capture
 

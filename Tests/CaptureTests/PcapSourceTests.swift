@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import CaptureTesting
 import TrafficModel
 import XCTest
 

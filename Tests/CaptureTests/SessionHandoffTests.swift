@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TestSupport
+import CaptureTesting
 import TrafficModel
 import XCTest
 

@@ -4,6 +4,7 @@ import MockStaging
 import NIOCore
 import Replay
 import TestSupport
+import CaptureTesting
 import TrafficModel
 import WSClient
 import WSCompression

@@ -1,3 +1,4 @@
+public import Capture
 public import TrafficModel
 
 /// Builds the packets of whole TCP conversations for fixtures and the

@@ -1,3 +1,4 @@
+public import Capture
 /// Builds frames for synthetic captures (tests and fixtures). Pure.
 public enum SyntheticPacket {
     /// An Ethernet II / IPv4 / TCP frame with no options. IPv4 total length and

@@ -1,4 +1,5 @@
-import TrafficModel
+public import Capture
+public import TrafficModel
 /// Bytes of a classic pcap file (little-endian, microsecond timestamps). Pure:
 /// the caller writes them where it wants; tests use it to build fixtures, cut
 /// them anywhere, and read them back.
