@@ -1,6 +1,7 @@
 import Foundation
 import MockStaging
 import Replay
+import TestSupport
 import TrafficModel
 import XCTest
 
@@ -27,7 +28,7 @@ final class ReplayAgainstMockTests: XCTestCase {
     }
 
     func testShippedAuthRequiredRecordingPassesAgainstTheMock() async throws {
-        let path = ReplayCLI.repositoryRoot + "/recordings/auth-required.json"
+        let path = CLI.repositoryRoot + "/recordings/auth-required.json"
         let recording = try RecordingCodec.decode(try XCTUnwrap(FileManager.default.contents(atPath: path)))
         let report = try await replay(recording, name: "auth-required.json")
         XCTAssertEqual(report.summaryLine, "2 passed, 0 failed", report.lines.joined(separator: "\n"))

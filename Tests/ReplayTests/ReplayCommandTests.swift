@@ -4,54 +4,6 @@ import TestSupport
 import TrafficModel
 import XCTest
 
-/// Runs the built `authreplay` executable, as Tests/AuthreplayCLITests/CLIRunner.swift does.
-enum ReplayCLI {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static let repositoryRoot = Corpus.packageRoot
-
-    static var executable: URL {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidate = runner.deletingLastPathComponent().appendingPathComponent("authreplay")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        return URL(fileURLWithPath: "\(repositoryRoot)/.build/debug/authreplay")
-    }
-
-    /// Runs off the test's thread so a server in this process keeps serving.
-    static func run(_ arguments: [String], timeout: TimeInterval = 30) async throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let group = DispatchGroup()
-                nonisolated(unsafe) var outData = Data()
-                nonisolated(unsafe) var errData = Data()
-                group.enter()
-                DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-                group.enter()
-                DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-                if group.wait(timeout: .now() + timeout) == .timedOut { process.terminate() }
-                process.waitUntilExit()
-                continuation.resume(returning: Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self)))
-            }
-        }
-    }
-}
-
 final class ReplayCommandTests: XCTestCase {
     func testReplayPassesAndWritesJUnit() async throws {
         let server = try await TestStagingServer.start(.asRecorded)
@@ -59,7 +11,7 @@ final class ReplayCommandTests: XCTestCase {
         let path = try StagingRecordings.write(StagingRecordings.loginThenWebSocket)
         let junit = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(UUID().uuidString).xml").path
         defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: junit) }
-        let r = try await ReplayCLI.run(["replay", path, "--target", server.url, "--junit", junit, "--timeout", "5"])
+        let r = try await CLI.runOffThread(["replay", path, "--target", server.url, "--junit", junit, "--timeout", "5"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         XCTAssertEqual(r.stdout, "PASS s1\nPASS s2\n2 passed, 0 failed\n")
         let document = try XMLDocument(contentsOf: URL(fileURLWithPath: junit), options: [])
@@ -74,7 +26,7 @@ final class ReplayCommandTests: XCTestCase {
         let path = try StagingRecordings.write(StagingRecordings.loginThenWebSocket)
         let junit = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(UUID().uuidString).xml").path
         defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: junit) }
-        let r = try await ReplayCLI.run(["replay", path, "--target", server.url, "--junit", junit, "--timeout", "5"])
+        let r = try await CLI.runOffThread(["replay", path, "--target", server.url, "--junit", junit, "--timeout", "5"])
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("FAIL s2\n    server message 1: "), r.stdout)
         XCTAssertTrue(r.stdout.hasSuffix("\n1 passed, 1 failed\n"), r.stdout)
@@ -89,7 +41,7 @@ final class ReplayCommandTests: XCTestCase {
         let empty = Recording(source: Source(kind: .handWritten, name: "empty", tool: "tests"), capturedAt: StagingRecordings.capturedAt, sessions: [])
         let path = try StagingRecordings.write(empty)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let r = try await ReplayCLI.run(["replay", path, "--target", "http://127.0.0.1:9"])
+        let r = try await CLI.runOffThread(["replay", path, "--target", "http://127.0.0.1:9"])
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stdout, "0 passed, 0 failed\n")
         XCTAssertTrue(r.stderr.contains("no session was executed: a replay that tests nothing is an error"), r.stderr)
@@ -98,7 +50,7 @@ final class ReplayCommandTests: XCTestCase {
     func testUsageErrorsExitTwo() async throws {
         let path = try StagingRecordings.write(StagingRecordings.loginThenWebSocket)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let unknown = try await ReplayCLI.run(["replay", path, "--target", "http://127.0.0.1:9", "--session", "nope"])
+        let unknown = try await CLI.runOffThread(["replay", path, "--target", "http://127.0.0.1:9", "--session", "nope"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.contains(#"no session "nope" in the recordings (sessions: s1, s2)"#), unknown.stderr)
         for arguments in [
@@ -107,7 +59,7 @@ final class ReplayCommandTests: XCTestCase {
             ["replay", path, "--target", "http://127.0.0.1:9", "--resign-jwt", "RS256:x"],
             ["replay", path, "--target", "http://127.0.0.1:9", "--concurrency", "0"],
         ] {
-            let r = try await ReplayCLI.run(arguments)
+            let r = try await CLI.runOffThread(arguments)
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.stderr)")
         }
     }
@@ -126,20 +78,20 @@ final class ReplaySecretTests: XCTestCase {
 
         setenv("AUTHREPLAY_TEST_PASSWORD", "correct horse", 1)
         defer { unsetenv("AUTHREPLAY_TEST_PASSWORD") }
-        let bound = try await ReplayCLI.run(["replay", path, "--target", server.url, "--secret", "body:password=env:AUTHREPLAY_TEST_PASSWORD"])
+        let bound = try await CLI.runOffThread(["replay", path, "--target", server.url, "--secret", "body:password=env:AUTHREPLAY_TEST_PASSWORD"])
         XCTAssertEqual(bound.status, 0, bound.stdout + bound.stderr)
         XCTAssertFalse(bound.stdout.contains("note: sent redacted values"), bound.stdout)
 
-        let unbound = try await ReplayCLI.run(["replay", path, "--target", server.url])
+        let unbound = try await CLI.runOffThread(["replay", path, "--target", server.url])
         XCTAssertTrue(unbound.stdout.contains("note: sent redacted values, not the secrets (body:password redacted:"), unbound.stdout)
         XCTAssertTrue(unbound.stdout.contains("--secret body:password=VALUE"), unbound.stdout)
 
-        let refused = try await ReplayCLI.run(["replay", path, "--target", server.url, "--secret", "body:pin=1234"])
+        let refused = try await CLI.runOffThread(["replay", path, "--target", server.url, "--secret", "body:pin=1234"])
         XCTAssertEqual(refused.status, 2)
         XCTAssertTrue(refused.stderr.contains("--secret body:pin: the recording sends no redacted value under body:pin; it has body:password"), refused.stderr)
         XCTAssertEqual(refused.stdout, "", "nothing was sent")
 
-        let missing = try await ReplayCLI.run(["replay", path, "--target", server.url, "--secret", "body:password=env:AUTHREPLAY_UNSET_VARIABLE"])
+        let missing = try await CLI.runOffThread(["replay", path, "--target", server.url, "--secret", "body:password=env:AUTHREPLAY_UNSET_VARIABLE"])
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("$AUTHREPLAY_UNSET_VARIABLE, which is not set"), missing.stderr)
     }

@@ -104,23 +104,23 @@ final class ReplayTLSTests: XCTestCase {
         let path = try StagingRecordings.write(StagingRecordings.loginThenWebSocket)
         defer { try? FileManager.default.removeItem(atPath: path) }
 
-        let trusted = try await ReplayCLI.run(["replay", path, "--target", server.url, "--ca-file", pki.caFile, "--timeout", "5"])
+        let trusted = try await CLI.runOffThread(["replay", path, "--target", server.url, "--ca-file", pki.caFile, "--timeout", "5"])
         XCTAssertEqual(trusted.status, 0, trusted.stdout + trusted.stderr)
         XCTAssertEqual(trusted.stdout, "PASS s1\nPASS s2\n2 passed, 0 failed\n")
         XCTAssertFalse(trusted.stderr.contains("--insecure"), trusted.stderr)
 
-        let insecure = try await ReplayCLI.run(["replay", path, "--target", server.url, "--insecure", "--timeout", "5"])
+        let insecure = try await CLI.runOffThread(["replay", path, "--target", server.url, "--insecure", "--timeout", "5"])
         XCTAssertEqual(insecure.status, 0, insecure.stdout + insecure.stderr)
         XCTAssertTrue(insecure.stderr.contains("warning: --insecure: the target's certificate is NOT verified"), insecure.stderr)
 
-        let untrusted = try await ReplayCLI.run(["replay", path, "--target", server.url, "--timeout", "5"])
+        let untrusted = try await CLI.runOffThread(["replay", path, "--target", server.url, "--timeout", "5"])
         XCTAssertEqual(untrusted.status, 1, untrusted.stdout + untrusted.stderr)
         XCTAssertTrue(untrusted.stdout.contains("certificate is not trusted"), untrusted.stdout)
 
-        let plain = try await ReplayCLI.run(["replay", path, "--target", "http://127.0.0.1:9", "--insecure"])
+        let plain = try await CLI.runOffThread(["replay", path, "--target", "http://127.0.0.1:9", "--insecure"])
         XCTAssertEqual(plain.status, 2)
         XCTAssertTrue(plain.stderr.contains("--ca-file and --insecure apply to https:// targets only"), plain.stderr)
-        let missing = try await ReplayCLI.run(["replay", path, "--target", server.url, "--ca-file", "/nonexistent/ca.pem"])
+        let missing = try await CLI.runOffThread(["replay", path, "--target", server.url, "--ca-file", "/nonexistent/ca.pem"])
         XCTAssertEqual(missing.status, 2, missing.stdout + missing.stderr)
         XCTAssertTrue(missing.stderr.contains("--ca-file /nonexistent/ca.pem"), missing.stderr)
     }

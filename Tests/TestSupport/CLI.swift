@@ -1,21 +1,20 @@
-import Foundation
-import TestSupport
+public import Foundation
 import XCTest
 
-/// Runs the built `authreplay` executable as a user would.
-struct CLIResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+/// Runs the built `authreplay` executable as a user would (NO_COLOR set, so output is plain).
+public struct CLIResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
-enum CLI {
-    static let repositoryRoot = Corpus.packageRoot
+public enum CLI {
+    public static let repositoryRoot = Corpus.packageRoot
 
     /// The executable sits next to the test bundle in the build products directory.
     /// On Linux the test runner is the `.xctest` executable itself, in the
     /// products directory beside `authreplay`.
-    static var executable: URL {
+    public static var executable: URL {
         let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let candidate = runner.deletingLastPathComponent().appendingPathComponent("authreplay")
         if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
@@ -23,12 +22,13 @@ enum CLI {
     }
 
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> CLIResult {
+    public static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> CLIResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot)
         var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe()
@@ -50,5 +50,14 @@ enum CLI {
         }
         process.waitUntilExit()
         return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// The same, off the caller's thread, so a server in this process keeps serving meanwhile.
+    public static func runOffThread(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) async throws -> CLIResult {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(arguments, environment: environment, timeout: timeout) })
+            }
+        }
     }
 }
