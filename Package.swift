@@ -134,7 +134,11 @@ let package = Package(
         ),
         .testTarget(name: "WireTests", dependencies: ["TestSupport", "Wire", "TrafficModel"]),
         .testTarget(name: "MockStagingTests", dependencies: ["TestSupport", "CaptureTesting", "MockStaging", "Capture", "Replay", "Wire", "TrafficModel"] + nio + testClients),
-        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "MockStaging", "Wire", "TrafficModel"] + nio + testClients),
+        .testTarget(
+            name: "ReplayTests",
+            // Crypto: SHA-1 for the Sec-WebSocket-Accept of a hand-rolled test server.
+            dependencies: ["TestSupport", "Replay", "MockStaging", "Wire", "TrafficModel", .product(name: "Crypto", package: "swift-crypto")] + nio + testClients
+        ),
         .testTarget(
             name: "AuthreplayCLITests",
             // CaptureTesting: synthetic pcaps. JWTKit: minting tokens and a verifying test server, independent of our adapter.
@@ -142,6 +146,9 @@ let package = Package(
         ),
         // The demo's scripted client against the example service, and the demo's checks.
         .testTarget(name: "DemoTests", dependencies: ["TestSupport", "Demo", "ExampleStagingService", "TrafficModel"] + nio),
+        // authreplay against peers on other stacks (Tests/Peers: aiohttp and Node `ws` services, each
+        // driven by a client on the other library): capture, serve, replay, transcripts compared.
+        .testTarget(name: "DifferentialTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["TestSupport", "ExampleStagingService", "Capture", "MockStaging", "Replay", "TrafficModel"] + nio + testClients

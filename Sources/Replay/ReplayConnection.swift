@@ -256,7 +256,8 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
             // hands it any bytes that came with the 101 when it is removed.
             try operations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageSize)), position: .after(decoder))
             try operations.addHandlers([
-                WebSocketFrameEncoder(), WebSocketMessageCollector(inbox: inbox, deflate: compression.parameters, maxMessageSize: maxMessageSize),
+                WebSocketFrameEncoder(),
+                WebSocketMessageCollector(inbox: inbox, deflate: compression.parameters, maxMessageSize: maxMessageSize, upgraded: upgraded.futureResult),
             ])
             operations.removeHandler(context: context, promise: nil)
             operations.removeHandler(encoder, promise: nil)
@@ -295,12 +296,15 @@ final class WebSocketMessageCollector: ChannelInboundHandler {
     private let inbox: EventInbox
     private var receiver: WebSocketReceiver
     private let maxMessageSize: Int
+    /// Completes once the HTTP handlers have left the pipeline (`ReplayConnection.upgraded`).
+    private let upgraded: EventLoopFuture<Void>
     private var ended = false
 
-    init(inbox: EventInbox, deflate: PerMessageDeflateParameters?, maxMessageSize: Int) {
+    init(inbox: EventInbox, deflate: PerMessageDeflateParameters?, maxMessageSize: Int, upgraded: EventLoopFuture<Void>) {
         self.inbox = inbox
         self.receiver = WebSocketReceiver(sender: .server, deflate: deflate, maxMessageSize: maxMessageSize)
         self.maxMessageSize = maxMessageSize
+        self.upgraded = upgraded
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -314,7 +318,13 @@ final class WebSocketMessageCollector: ChannelInboundHandler {
                 case .ping:
                     let pong = NIOWebSocket.WebSocketFrame(
                         fin: true, opcode: .pong, maskKey: .random(), data: context.channel.allocator.buffer(bytes: message.payload.bytes))
-                    context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+                    // A ping that came in the same read as the 101 is handed on while
+                    // the HTTP response decoder is still being removed; that decoder
+                    // also observes outbound writes (as HTTP request parts) and traps
+                    // on a frame. Answer once the pipeline speaks WebSocket only.
+                    upgraded.assumeIsolated().whenSuccess { _ in
+                        context.writeAndFlush(Self.wrapOutboundOut(pong), promise: nil)
+                    }
                 case .pong:
                     break
                 case .text, .binary, .continuation, .close:
