@@ -118,7 +118,7 @@ final class RedactorTests: XCTestCase {
         XCTAssertTrue(summary.enabled)
         XCTAssertEqual(redacted.redaction, summary)
         // Counts per rule, never values.
-        XCTAssertEqual(summary.counts["cookie"], 2, "theme and session")
+        XCTAssertEqual(summary.counts["cookie"], 1, "session; theme is a preference and stays as sent")
         XCTAssertEqual(summary.counts["set-cookie"], 1)
         XCTAssertEqual(summary.counts["body:password"], 1)
         XCTAssertEqual(summary.counts["body:client_secret"], 1)
@@ -139,7 +139,7 @@ final class RedactorTests: XCTestCase {
         let (redacted, _) = Redactor().redact(SecretFixtures.recording())
         let api = redacted.sessions[0].exchanges[1].request
         XCTAssertTrue(try XCTUnwrap(api.headers.first("Authorization")).hasPrefix("Bearer eyJ"))
-        XCTAssertEqual(api.headers.first("Cookie")?.hasPrefix("theme=redacted:"), true, "every cookie value is redacted, names kept")
+        XCTAssertEqual(api.headers.first("Cookie")?.hasPrefix("theme=dark;"), true, "a preference cookie is kept (it is no secret and replays as sent)")
         XCTAssertTrue(api.headers.first("Cookie")!.contains("; session=redacted:"))
         XCTAssertTrue(api.target.hasPrefix("/api/items?api_key=redacted:"))
         XCTAssertTrue(api.target.hasSuffix("&page=2"))

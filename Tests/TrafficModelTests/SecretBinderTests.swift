@@ -90,4 +90,23 @@ final class SecretBinderTests: XCTestCase {
         XCTAssertNotEqual(Pseudonymizer(key: Array("another project's random key!!".utf8)).pseudonym(for: "guess"), ours)
         XCTAssertNil(Pseudonymizer().keyID, "the public default key has no id to write")
     }
+
+    func testAValueTheServerIssuedIsChainedNotNotedAsUnbound() throws {
+        let issued = HTTPExchange(
+            request: HTTPRequest(at: 1, method: "POST", target: "/auth/token", headers: []),
+            response: HTTPResponse(at: 1.1, status: 200, reason: "OK", headers: [HeaderField("Content-Type", "application/json")], body: .text(#"{"refresh_token":"r-0123456789abcdef"}"#))
+        )
+        let refresh = HTTPExchange(
+            request: HTTPRequest(at: 2, method: "POST", target: "/auth/refresh", headers: [HeaderField("Content-Type", "application/json")], body: .text(#"{"refresh_token":"r-0123456789abcdef"}"#)),
+            response: nil
+        )
+        let raw = Recording(
+            source: Source(kind: .handWritten, name: "refresh", tool: "tests"), capturedAt: Timestamp(seconds: 1_764_050_400),
+            sessions: [Session(id: "s1", client: Endpoint(host: "10.0.0.1", port: 1), server: Endpoint(host: "10.0.0.2", port: 80), start: 1, exchanges: [issued, refresh])]
+        )
+        let redacted = Redactor(rules: Self.rules).redact(raw).0
+        XCTAssertTrue(redacted.sessions[0].exchanges[1].request.body?.text?.contains("redacted:") ?? false)
+        let (_, unbound) = try SecretBinder(bindings: [], rules: Self.rules).bind(redacted)
+        XCTAssertNil(unbound["s1"], "the target issues a new refresh token on replay (token chaining): nothing to bind")
+    }
 }

@@ -29,6 +29,15 @@ public struct CookieRules: Hashable, Sendable {
         return Self.looksOpaque(value)
     }
 
+    /// Whether redaction replaces the cookie's value: every cookie but the
+    /// analytics, preference and ignored ones, so an unknown cookie stays
+    /// hidden even when the heuristics would not call it a credential.
+    public func mayCarrySecret(name: String) -> Bool {
+        let lower = name.lowercased()
+        if credentialNames.contains(lower) { return true }
+        return !(ignoredNames.contains(lower) || Self.isAnalyticsOrPreference(lower))
+    }
+
     /// Prefixes of analytics, advertising and bot-management cookies.
     static let analyticsPrefixes = [
         "_ga", "_gid", "_gat", "_gcl", "__utm", "_fbp", "_fbc", "_hj", "ajs_", "mp_", "amplitude", "_clck", "_clsk", "_uet",

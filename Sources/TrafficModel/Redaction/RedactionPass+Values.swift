@@ -156,7 +156,7 @@ extension RedactionPass {
 
     private mutating func cookie(_ raw: String) -> String {
         raw.split(separator: ";", omittingEmptySubsequences: false).map { part in
-            guard let eq = part.firstIndex(of: "=") else { return String(part) }
+            guard let eq = part.firstIndex(of: "="), rules.cookies.mayCarrySecret(name: part[..<eq].trimmingSpaces()) else { return String(part) }
             let value = part[part.index(after: eq)...]
             return String(part[...eq]) + Self.preservingSpaces(String(value)) { credential($0, rule: "cookie") }
         }.joined(separator: ";")
@@ -165,7 +165,7 @@ extension RedactionPass {
     private mutating func setCookie(_ raw: String) -> String {
         let end = raw.firstIndex(of: ";") ?? raw.endIndex
         let pair = raw[..<end]
-        guard let eq = pair.firstIndex(of: "=") else { return raw }
+        guard let eq = pair.firstIndex(of: "="), rules.cookies.mayCarrySecret(name: pair[..<eq].trimmingSpaces()) else { return raw }
         let value = Self.preservingSpaces(String(pair[pair.index(after: eq)...])) { credential($0, rule: "set-cookie") }
         return String(pair[...eq]) + value + raw[end...]
     }

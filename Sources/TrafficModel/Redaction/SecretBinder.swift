@@ -96,11 +96,14 @@ public struct SecretBinder: Sendable {
                 }
             }
         }
+        // A value the server handed out (a refresh token, a session cookie) is
+        // replaced on replay by what the target issues (token chaining), not bound.
+        let issued = Self.serverPseudonyms(recording)
         var result = recording
         var unbound: [String: [String]] = [:]
         for (index, session) in recording.sessions.enumerated() {
             result.sessions[index] = Self.substitute(values, in: session)
-            let left = seen[index].pairs.filter { values[$0.pseudonym] == nil }.map { "\($0.rule) \($0.pseudonym)" }
+            let left = seen[index].pairs.filter { values[$0.pseudonym] == nil && !issued.contains($0.pseudonym) }.map { "\($0.rule) \($0.pseudonym)" }
             if !left.isEmpty { unbound[session.id] = Array(Set(left)).sorted() }
         }
         return (result, unbound)
@@ -114,6 +117,19 @@ public struct SecretBinder: Sendable {
         for exchange in session.exchanges { _ = pass.request(exchange.request) }
         for message in session.websocket?.messages ?? [] where message.direction == .client { _ = pass.message(message) }
         return pass.seen
+    }
+
+    /// Every pseudonym in a response (headers and body): values the server issued.
+    static func serverPseudonyms(_ recording: Recording) -> Set<String> {
+        var found = Set<String>()
+        for exchange in recording.sessions.flatMap(\.exchanges) {
+            guard let response = exchange.response else { continue }
+            let texts = response.headers.map(\.value) + [response.body?.text ?? ""]
+            for text in texts where text.contains(Pseudonymizer.marker) {
+                for match in text.matches(of: /redacted:[0-9a-f]{16}/) { found.insert(String(match.output)) }
+            }
+        }
+        return found
     }
 
     static func substitute(_ values: [String: String], in session: Session) -> Session {

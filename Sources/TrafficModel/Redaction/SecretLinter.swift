@@ -180,12 +180,12 @@ struct LintScan {
                     credential(value, field: location, always: .bearerToken)
                 }
             case "cookie":
-                for (cookie, value) in CredentialLocator.cookiePairs(field.value) {
+                for (cookie, value) in CredentialLocator.cookiePairs(field.value) where rules.cookies.mayCarrySecret(name: cookie) {
                     credential(value, field: "cookie:\(cookie)")
                 }
             case "set-cookie":
                 let pair = field.value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-                if let eq = pair.firstIndex(of: "=") {
+                if let eq = pair.firstIndex(of: "="), rules.cookies.mayCarrySecret(name: pair[..<eq].trimmingSpaces()) {
                     credential(String(pair[pair.index(after: eq)...]), field: "set-cookie:\(pair[..<eq].trimmingSpaces())")
                 }
             default:
