@@ -46,12 +46,24 @@ public struct ExchangeMatcher: Sendable {
         var isUpgrade: Bool { exchange.isWebSocketUpgrade || response.status == 101 }
     }
 
+    /// When a credential was issued in the recording, and when this run served it.
+    struct IssuedMoment: Hashable, Sendable {
+        var recorded: Double
+        var served: Double
+    }
+
     /// What the matcher remembers between requests. `reset()` empties it.
     public struct State: Hashable, Sendable {
         /// Group of recorded exchanges (indices into the entries) → how many were served.
         var served: [[Int]: Int] = [:]
         /// Credentials handed out by responses served in this run.
         public internal(set) var issued: Set<String> = []
+        /// For each of those: when the recording issued it (its clock) and
+        /// when this run served it (the wall clock). A token the mock served
+        /// ages in real time from its recorded issuance, so a client that
+        /// waits past its `exp` presents an expired token, as it would have
+        /// against the real service.
+        var issuedAt: [String: IssuedMoment] = [:]
         /// Recorded exchanges taken from the pool: a match key is served
         /// first-unserved-first; a WebSocket session's client messages may
         /// hand its place to a sibling (`transferServing`).
@@ -175,8 +187,11 @@ public struct ExchangeMatcher: Sendable {
     public mutating func match(_ request: HTTPRequest, now: Double) -> Outcome {
         let live = RequestShape(redactor?.redact(request: request) ?? request, classifier: classifier)
         var liveClasses: [Double: AuthClass] = [:]
+        // The virtual moment of a token this run served: its recorded issuance plus the time since it was served.
+        let issuedAt = state.issuedAt
+        let servedMoment = live.auth.values.compactMap { issuedAt[$0] }.first.map { $0.recorded + max(0, now - $0.served) }
         func liveClass(for entry: Entry) -> AuthClass {
-            let moment = options.clock == .now ? now : entry.moment
+            let moment = options.clock == .now ? now : servedMoment ?? entry.moment
             if let known = liveClasses[moment] { return known }
             let computed = classifier.classify(live.auth, issued: state.issued, at: moment)
             liveClasses[moment] = computed
@@ -186,7 +201,11 @@ public struct ExchangeMatcher: Sendable {
         let sameRequest = entries.indices.filter { entries[$0].shape.sameRequest(as: live, exact: options.exactPayloads) }
         // Exact credential equality wins; otherwise class (and JWT `sub`) decides.
         let liveValues = live.auth.values
-        var group = sameRequest.filter { !liveValues.isEmpty && !entries[$0].shape.auth.values.isDisjoint(with: liveValues) }
+        // (a served token that has aged past its expiry no longer matches a recorded valid use of it)
+        var group = sameRequest.filter {
+            !liveValues.isEmpty && !entries[$0].shape.auth.values.isDisjoint(with: liveValues)
+                && (servedMoment == nil || entries[$0].authClass == liveClass(for: entries[$0]))
+        }
         let exact = !group.isEmpty
         if !exact {
             group = sameRequest.filter { i in
@@ -214,7 +233,12 @@ public struct ExchangeMatcher: Sendable {
         state.served[group] = served + 1
         state.consumed.insert(entries[picked].reference)
         let entry = entries[picked]
-        for credential in classifier.locator.issued(in: entry.response) { state.issued.insert(credential.value) }
+        for credential in classifier.locator.issued(in: entry.response) {
+            state.issued.insert(credential.value)
+            if state.issuedAt[credential.value] == nil {
+                state.issuedAt[credential.value] = IssuedMoment(recorded: entry.moment + entry.response.at - entry.exchange.request.at, served: now)
+            }
+        }
         let sessions = entry.isUpgrade ? group.filter { entries[$0].isUpgrade }.map(sessionCandidate) : []
         return .matched(Match(
             reference: entry.reference, exchange: entry.exchange, response: entry.response, session: entry.session,

@@ -27,27 +27,14 @@ final class DifferentialTests: XCTestCase {
     static let password = "correct horse battery staple"
 
     /// Scenarios whose transcript differs when run alone against a fresh mock,
-    /// with the cause; run and printed, not asserted.
+    /// with the cause; run and printed, not asserted. None today.
     ///
-    /// - `ws_expired`: login, 2.5 s pause (tokens live 2 s), then
-    ///   `/ws?stream=prices` with `Authorization: Bearer`. Real:
-    ///   `recv text {"details": {"error": "token expired"}, "error_code": "AUTH_REQUIRED", …}`,
-    ///   `close 4401 "auth required"`. Alone against the mock:
-    ///   `recv text {"type": "auth_ok", "via": "header", …}`, `timeout await_close`,
-    ///   `close 1000 "bye"`. A fresh mock answers the login with the first
-    ///   recorded login (its token issued at the recording's start), and
-    ///   ExchangeMatcher judges a live token's `exp` at each candidate's recorded
-    ///   moment (`liveClass(for:)`, the recorded clock), not at the moment the
-    ///   live client used it relative to when the mock issued it: the token is
-    ///   `issued` at the `ws_header` session's moment and `expired` at the
-    ///   `ws_expired` session's, both are candidates, and the first recorded
-    ///   (`ws_header`'s, auth_ok) is served. In capture order it passes because
-    ///   the earlier candidate was already served to `ws_header`.
-    ///
-    /// (`ws_first_message_bad` alone, a tampered token in the first message on
-    /// a handshake without credentials, differed the same way before
-    /// MockStaging chose sessions from the client's messages; it is asserted.)
-    static let knownAloneDifferences: Set<String> = ["ws_expired"]
+    /// (`ws_expired` alone, a login then the token used after its 2 s life,
+    /// got `auth_ok` until the mock aged the tokens it serves in real time
+    /// from their recorded issuance; `ws_first_message_bad` alone, a tampered
+    /// token in the first message, until the mock chose sessions from the
+    /// client's messages. Both are asserted.)
+    static let knownAloneDifferences: Set<String> = []
 
     func testAiohttpServiceDrivenByNodeWSClient() async throws {
         try await runDifferential(.python)
