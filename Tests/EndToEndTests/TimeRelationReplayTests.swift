@@ -13,7 +13,7 @@ import XCTest
 /// waits until the live token is expired at use as the recorded one was.
 final class TimeRelationReplayTests: XCTestCase {
     func testATokenUsedAfterItsExpiryIsReplayedAfterTheLiveTokenExpires() async throws {
-        let service = try await StagingService.start(configuration: .init(tokenLifetime: 1))
+        let service = try await StagingService.start(configuration: .init(tokenLifetime: 2))
         let proxy = try await RecordingProxy.start(configuration: RecordingProxy.Configuration(
             listenHost: "127.0.0.1", listenPort: 0, upstream: UpstreamTarget(scheme: .http, host: service.host, port: service.port), tool: "tests"
         ))
@@ -31,8 +31,8 @@ final class TimeRelationReplayTests: XCTestCase {
         let first = try await login()
         let fresh = try await me(first)
         XCTAssertEqual(fresh, 200)
-        // Past exp (whole seconds) by more than a second: the recorded relation.
-        try await Task.sleep(for: .milliseconds(2600))
+        // Past exp by more than a second (exp is whole seconds, so the token lives 1 to 2 s): the recorded relation.
+        try await Task.sleep(for: .milliseconds(3300))
         let late = try await me(first)
         XCTAssertEqual(late, 401, "the service refuses the expired token")
         let again = try await me(try await login())
@@ -53,7 +53,7 @@ final class TimeRelationReplayTests: XCTestCase {
         // With the wait capped below what it needs, the fresh token gets the 200 and the session says why.
         var capped = ReplayOptions(target: target, timeout: 5)
         capped.maxWait = 0
-        let service2 = try await StagingService.start(configuration: .init(tokenLifetime: 1))
+        let service2 = try await StagingService.start(configuration: .init(tokenLifetime: 30))
         let target2 = ReplayTarget(host: service2.host, port: service2.port)
         let fast = await ReplayDriver().run(try ReplayPlan.build([.init(name: "expiry.json", recording: recording)], target: target2), options: { var o = capped; o.target = target2; return o }(), now: Date().timeIntervalSince1970)
         try await service2.stop()
