@@ -79,6 +79,9 @@ final class DifferentialTests: XCTestCase {
             let captureStatus = try await capture.stop(signal: SIGINT, timeout: 20)
             XCTAssertEqual(captureStatus, 0, "\(peer.name): capture exit status")
             XCTAssertTrue(FileManager.default.fileExists(atPath: recording), "\(peer.name): no recording written")
+            // What was captured is safe to commit: no secret survived redaction.
+            let lint = try await CLI.runOffThread(["lint", recording])
+            XCTAssertEqual(lint.status, 0, "\(peer.name): lint of the capture\n\(lint.stdout)\(lint.stderr)")
 
             // 2a. The mock, every scenario in capture order.
             let inOrder = try await Self.mockTranscript(authreplay, recording, peer)
