@@ -1,4 +1,5 @@
 public import TrafficModel
+import Wire
 
 /// What to do when a client message is not the one the recording had.
 public enum MismatchPolicy: String, Hashable, Sendable, CaseIterable {
@@ -127,10 +128,6 @@ public struct SessionScript: Sendable {
         cut("unexpected message: " + (differences.first ?? "mismatch"))
     }
 
-    /// `text` cut to 123 bytes at a character boundary.
-    static func cut(_ text: String) -> String {
-        var reason = text
-        while reason.utf8.count > 123 { reason.removeLast() }
-        return reason
-    }
+    /// `text` cut to fit a close frame (Wire's one rule).
+    static func cut(_ text: String) -> String { WebSocketFramer.closeReason(fitting: text) }
 }

@@ -48,17 +48,10 @@ package struct WebSocketReceiver {
             case .message(let message):
                 messages.append(message.recorded(from: sender, at: at))
             case .violation(let violation):
-                return .fail(code: violation.closeCode, reason: Self.closeReason(violation.detail))
+                return .fail(code: violation.closeCode, reason: WebSocketFramer.closeReason(fitting: violation.detail))
             }
         }
         return .messages(messages)
-    }
-
-    /// A close reason fits in 123 bytes (RFC 6455 §5.5); cut at a character boundary.
-    package static func closeReason(_ text: String) -> String {
-        var reason = text
-        while reason.utf8.count > 123 { reason.removeLast() }
-        return reason
     }
 }
 

@@ -55,6 +55,14 @@ package enum WebSocketFramer {
         }
     }
 
+    /// `text` cut at a character boundary to fit a close frame's reason
+    /// (125 payload bytes less the 2-byte code, RFC 6455 §5.5).
+    package static func closeReason(fitting text: String) -> String {
+        var reason = text
+        while reason.utf8.count > 123 { reason.removeLast() }
+        return reason
+    }
+
     /// A close frame's body (RFC 6455 §5.5.1): the code in network order, then
     /// the reason; empty without a code. Codes outside 16 bits are clamped.
     package static func closePayload(code: Int?, reason: [UInt8]) -> [UInt8] {
