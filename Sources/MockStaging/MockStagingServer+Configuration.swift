@@ -44,7 +44,7 @@ extension MockStagingServer {
             exhaustion: ExchangeMatcher.Options.Exhaustion = .repeatLast, unmatchedStatus: Int = 404,
             verifier: (any JWTSignatureVerifier)? = nil, redactionRules: RedactionRules = .default, maxMessageSize: Int = 1 << 20, maxConnections: Int = 1024,
             idleTimeout: Double = 60, headTimeout: Double = 10, log: (@Sendable (String) -> Void)? = nil,
-            wallClock: @escaping @Sendable () -> Double = MockStagingServer.systemClock
+            wallClock: @escaping @Sendable () -> Double = Timestamp.wallClock
         ) {
             self.host = host
             self.port = port

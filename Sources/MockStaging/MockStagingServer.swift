@@ -27,8 +27,6 @@ public final class MockStagingServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
 
-    public static let systemClock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-
     private init(host: String, port: Int, state: SharedState, group: MultiThreadedEventLoopGroup, channel: Channel) {
         self.host = host
         self.port = port

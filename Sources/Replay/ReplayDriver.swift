@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-public import Glibc
-#endif
 public import NIOCore
 public import NIOHTTP1
 public import NIOPosix
@@ -36,14 +33,7 @@ public struct ReplayOptions: Sendable {
     /// expiry); a longer one is not waited and the session says so.
     public var maxWait: Double = 120
     /// Seconds since the epoch now; the clock time relations are judged on.
-    public var clock: @Sendable () -> Double = ReplayOptions.wallClock
-
-    /// Seconds since the Unix epoch (CLOCK_REALTIME): JWT times are wall-clock times.
-    public static let wallClock: @Sendable () -> Double = {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
+    public var clock: @Sendable () -> Double = Timestamp.wallClock
 
     public init(
         target: ReplayTarget, timeout: Double = defaultTimeout, concurrency: Int = 1, repetitions: Int = 1,

@@ -22,10 +22,15 @@ public enum TimeRelation {
         before request: HTTPRequest, exchange: Int, of session: Session, chain: TokenChain, now: Double,
         locator: CredentialLocator = .default
     ) -> Wait? {
+        // Most steps presented no issued token after its expiry: nothing to locate then.
+        let expiredUses = session.auth.filter {
+            $0.exchange == exchange && $0.role == .presented && $0.issuedBy != nil && ($0.jwt?.expiresIn ?? 0) < 0
+        }
+        guard !expiredUses.isEmpty else { return nil }
         var longest: Wait?
         let presented = locator.presented(in: request)
-        for finding in session.auth where finding.exchange == exchange && finding.role == .presented && finding.issuedBy != nil {
-            guard let expiresIn = finding.jwt?.expiresIn, expiresIn < 0,
+        for finding in expiredUses {
+            guard let expiresIn = finding.jwt?.expiresIn,
                   let recorded = presented.first(where: { $0.location == finding.location })?.value,
                   let live = JWT(chain.apply(recorded)), let exp = live.claims["exp"]?.doubleValue
             else { continue }

@@ -34,7 +34,7 @@ final class RecordingProxyTests: XCTestCase {
             listenHost: "127.0.0.1", listenPort: 0, upstream: UpstreamTarget(scheme: scheme, host: "127.0.0.1", port: upstreamPort),
             upstreamTLS: tls, connectTimeout: connectTimeout, tool: "authreplay tests"
         )
-        return try await RecordingProxy.start(configuration: configuration, clock: RecordingProxy.systemClock)
+        return try await RecordingProxy.start(configuration: configuration, clock: Timestamp.wallClock)
     }
 
     private struct Answer {

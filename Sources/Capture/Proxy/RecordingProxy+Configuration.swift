@@ -1,9 +1,4 @@
 public import TrafficModel
-#if canImport(Glibc)
-public import Glibc
-#elseif canImport(Darwin)
-public import Darwin
-#endif
 
 extension RecordingProxy {
     public struct Configuration: Sendable {
@@ -83,12 +78,5 @@ extension RecordingProxy {
             self.certificateFile = certificateFile
             self.keyFile = keyFile
         }
-    }
-
-    /// Wall-clock seconds since the Unix epoch.
-    public static let systemClock: @Sendable () -> Double = {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
     }
 }

@@ -57,7 +57,7 @@ public final class RecordingProxy: Sendable {
     /// - Parameter output: where finished sessions go as they end (`record`
     ///   streams them to disk); nil keeps them for `recording()` and `stop()`.
     public static func start(
-        configuration: Configuration, output: RecordingOutput? = nil, clock: @escaping @Sendable () -> Double = RecordingProxy.systemClock
+        configuration: Configuration, output: RecordingOutput? = nil, clock: @escaping @Sendable () -> Double = Timestamp.wallClock
     ) async throws -> RecordingProxy {
         guard (0...65535).contains(configuration.listenPort), configuration.connectTimeout > 0, configuration.maxConnections > 0,
               configuration.idleTimeout > 0, configuration.headTimeout > 0, configuration.recordingBudget > 0 else {

@@ -12,6 +12,8 @@ enum SecretEncoding {
 
     /// Text or JSON: inside a JSON string the secret is escaped; elsewhere it goes in as is.
     static func document(_ text: String, _ values: [String: String]) -> String {
+        // Parsing to tell JSON apart only pays where a pseudonym stands.
+        guard text.contains(Pseudonymizer.marker) else { return text }
         let first = text.first { $0 != " " && $0 != "\n" && $0 != "\r" && $0 != "\t" }
         let isJSON = (first == "{" || first == "[") && (try? JSONParser.parse(text)) != nil
         return replace(text, values) { value in
