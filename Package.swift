@@ -91,6 +91,9 @@ let package = Package(
             name: "Replay",
             dependencies: ["TrafficModel", "Wire", "WireNIO", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio")] + nio
         ),
+        // Regression fixtures made from recordings (`minimize`, delta debugging over sessions,
+        // exchanges and client messages): pure reduction, with replays as the caller's test.
+        .target(name: "Fixtures", dependencies: ["TrafficModel"]),
         // The example staging service: a small auth service like our users run.
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
         .executableTarget(
@@ -114,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "authreplay",
             dependencies: [
-                "TrafficModel", "Capture", "MockStaging", "Replay", "Demo",
+                "TrafficModel", "Capture", "MockStaging", "Replay", "Fixtures", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -133,6 +136,7 @@ let package = Package(
             exclude: ["Golden"]  // golden recordings, read by path
         ),
         .testTarget(name: "WireTests", dependencies: ["TestSupport", "Wire", "TrafficModel"]),
+        .testTarget(name: "FixturesTests", dependencies: ["TestSupport", "Fixtures", "TrafficModel"]),
         .testTarget(name: "MockStagingTests", dependencies: ["TestSupport", "CaptureTesting", "MockStaging", "Capture", "Replay", "Wire", "TrafficModel"] + nio + testClients),
         .testTarget(
             name: "ReplayTests",

@@ -1,8 +1,8 @@
 public import NIOCore
-public import NIOHTTP1
+import NIOHTTP1
 public import NIOPosix
-public import NIOWebSocket
-public import Wire
+import NIOWebSocket
+import Wire
 public import TrafficModel
 
 /// How to run a replay.
@@ -151,12 +151,14 @@ public struct ReplayDriver: Sendable {
         let started = ContinuousClock.now
         var run = SessionRun(plan: plan, options: options, group: group)
         await run.execute(chain: &chain)
+        var observed = run.transcript.session
+        if observed.end == nil, !observed.exchanges.isEmpty { observed.end = SessionEnd(kind: .closed, at: run.transcript.now, by: .client) }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return SessionResult(
             name: plan.name, session: plan.session.id, recording: plan.recording, run: 1,
             verdict: run.differences.isEmpty ? .passed : .failed,
-            differences: run.differences, notes: run.notes, seconds: seconds
+            differences: run.differences, notes: run.notes, seconds: seconds, observed: observed
         )
     }
 }
@@ -170,12 +172,15 @@ struct SessionRun {
     var connection: ReplayConnection?
     var differences: [String] = []
     var notes: [String] = []
+    /// What the target did, as a session.
+    var transcript: Transcript
 
     init(plan: SessionPlan, options: ReplayOptions, group: any EventLoopGroup) {
         self.plan = plan
         self.options = options
         self.group = group
         self.comparator = ResponseComparator(options: options.comparison)
+        self.transcript = Transcript(of: plan.session, target: options.target)
     }
 
     var timeout: TimeAmount { .nanoseconds(Int64(options.timeout * 1e9)) }
@@ -239,6 +244,7 @@ struct SessionRun {
     /// Sends a request and waits for its response; nil (reason recorded) on failure.
     mutating func exchange(_ request: HTTPRequest, label: String) async -> HTTPResponse? {
         guard await ensureConnected(label), let connection else { return nil }
+        transcript.sent(request)
         do {
             try await connection.send(request)
         } catch {
@@ -248,12 +254,16 @@ struct SessionRun {
         do {
             while true {
                 switch try await connection.next(deadline: deadline) {
-                case .response(let response): return response
+                case .response(let response):
+                    transcript.received(response)
+                    return response
                 case .message: continue
                 case .closed:
+                    transcript.ended(by: .server)
                     differences.append("\(label): the target closed the connection without answering")
                     return nil
                 case .failed(let reason):
+                    transcript.failed(reason)
                     differences.append("\(label): \(reason)")
                     return nil
                 case nil:
@@ -333,10 +343,12 @@ struct SessionRun {
         var state = LiveWebSocket()
         for item in step.script {
             guard case .send(let message, let after) = item else { continue }
-            await state.receive(from: connection, until: after, deadline: deadline)
+            await state.receive(from: connection, until: after, deadline: deadline, transcript: &transcript)
             if state.ended || state.sentClose { continue }
             do {
-                try await connection.send(chain.apply(to: message))
+                let live = chain.apply(to: message)
+                transcript.message(live)
+                try await connection.send(live)
                 if message.opcode == .close {
                     state.sentClose = true
                     if state.close == nil { state.close = CloseOutcome(code: message.closeCode, by: .client, frame: true) }
@@ -347,15 +359,17 @@ struct SessionRun {
             }
         }
         let expected = step.expectedServerMessages
-        await state.receive(from: connection, until: expected.count, deadline: deadline)
+        await state.receive(from: connection, until: expected.count, deadline: deadline, transcript: &transcript)
         if step.expectedClose != nil, !state.ended {
             // Finish the closing handshake: answer a server close, then wait
             // for the connection to end.
             if state.close?.by == .server, !state.sentClose, let code = state.close?.code {
-                try? await connection.send(WebSocketMessage(direction: .client, at: 0, opcode: .close, payload: .text(""), closeCode: code))
+                let answer = WebSocketMessage(direction: .client, at: 0, opcode: .close, payload: .text(""), closeCode: code)
+                transcript.message(answer)
+                try? await connection.send(answer)
                 state.sentClose = true
             }
-            await state.receive(from: connection, until: Int.max, deadline: deadline, pastTheClose: true)
+            await state.receive(from: connection, until: Int.max, deadline: deadline, pastTheClose: true, transcript: &transcript)
         }
         if let failure = state.failure { differences.append("websocket: \(failure)") }
         differences += comparator.compare(expected: expected, actual: state.messages)
@@ -383,7 +397,9 @@ struct LiveWebSocket {
     /// 6455 §5.5.1, and the server is now waiting for the client's answer), the
     /// connection ended, or the deadline passed. `pastTheClose` keeps going
     /// after the close frame, until the connection ends.
-    mutating func receive(from connection: ReplayConnection, until count: Int, deadline: NIODeadline, pastTheClose: Bool = false) async {
+    mutating func receive(
+        from connection: ReplayConnection, until count: Int, deadline: NIODeadline, pastTheClose: Bool = false, transcript: inout Transcript
+    ) async {
         while messages.count < count, !ended, pastTheClose || close?.by != .server {
             let event: ConnectionEvent?
             do {
@@ -396,15 +412,18 @@ struct LiveWebSocket {
             switch event {
             case .message(let m):
                 messages.append(m)
+                transcript.message(m)
                 if m.opcode == .close, close == nil { close = CloseOutcome(code: m.closeCode, by: .server, frame: true) }
             case .response:
                 continue
             case .closed:
                 ended = true
+                transcript.ended(by: close?.by ?? .server)
                 if close == nil { close = CloseOutcome(code: nil, by: .server, frame: false) }
             case .failed(let reason):
                 failure = reason
                 ended = true
+                transcript.failed(reason)
             case nil:
                 return
             }

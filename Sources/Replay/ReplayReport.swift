@@ -18,10 +18,13 @@ public struct SessionResult: Sendable, Hashable {
     /// Things worth knowing that are not failures (a token not chained).
     public var notes: [String]
     public var seconds: Double
+    /// What the target really did in this run, as a session (requests as
+    /// sent, live answers); nil when the session was skipped.
+    public var observed: Session?
 
     public init(
         name: String, session: String, recording: String, run: Int, verdict: Verdict,
-        differences: [String] = [], notes: [String] = [], seconds: Double = 0
+        differences: [String] = [], notes: [String] = [], seconds: Double = 0, observed: Session? = nil
     ) {
         self.name = name
         self.session = session
@@ -31,6 +34,7 @@ public struct SessionResult: Sendable, Hashable {
         self.differences = differences
         self.notes = notes
         self.seconds = seconds
+        self.observed = observed
     }
 }
 

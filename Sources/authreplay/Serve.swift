@@ -75,16 +75,7 @@ struct Serve: AsyncParsableCommand {
         let verifier = try await jwt.verifier()
         var named: [(name: String, recording: Recording)] = []
         for path in recordings { named.append((path, try RecordingFiles.load(path))) }
-        // Live requests are redacted as the recordings were, so they need the same pseudonym key.
-        var rules = try RedactionRulesFiles.load(rulesFile, key: .ifPresent)
-        let keyIDs = Set(named.compactMap { $0.recording.redaction?.enabled == true ? $0.recording.redaction?.pseudonymKeyID ?? "" : nil })
-        if keyIDs == [""] {
-            // Every recording was made with the public default key (the shipped examples, recordings from before project keys).
-            rules.pseudonymizer = Pseudonymizer()
-        }
-        for (name, recording) in named {
-            if let warning = PseudonymKeyCheck.warning(recording: recording, name: name, rules: rules) { Terminal.info(warning) }
-        }
+        let rules = try ServingRules.load(rulesFile, for: named)
         let configuration = MockStagingServer.Configuration(
             host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,

@@ -47,6 +47,27 @@ final class ReplayLiveTests: XCTestCase {
         XCTAssertTrue(diff.contains("close: expected close 1000 by the client, got close 1008 by the server"), diff.joined(separator: "\n"))
     }
 
+    /// Each result carries what the target really did, as a session: the
+    /// requests as sent (the live token chained in), the live answers, the
+    /// messages both ways in order and the close.
+    func testTheObservedSessionIsWhatTheTargetDid() async throws {
+        let server = try await TestStagingServer.start(.contextRegression)
+        defer { Task { await server.stop() } }
+        let report = try await replay(StagingRecordings.loginThenWebSocket, against: server.url)
+        let login = try XCTUnwrap(report.results[0].observed)
+        XCTAssertEqual(login.exchanges.map { $0.response?.status }, [200])
+        let ws = try XCTUnwrap(report.results[1].observed)
+        XCTAssertEqual(ws.exchanges.first?.request.headers.first("Authorization"), "Bearer " + (server.issued.withLock { $0 }.first ?? "?"))
+        XCTAssertEqual(ws.exchanges.first?.response?.status, 101)
+        let messages = try XCTUnwrap(ws.websocket?.messages)
+        XCTAssertEqual(messages.first?.direction, .server)
+        XCTAssertTrue(messages.first?.payload.text?.contains("AUTH_REQUIRED") == true, "\(messages)")
+        XCTAssertEqual(ws.websocket?.close?.code, 1008)
+        XCTAssertEqual(messages.last.map { [$0.direction.rawValue, $0.opcode.rawValue] }, ["client", "close"], "the client answered the close")
+        XCTAssertEqual(messages.map(\.at), messages.map(\.at).sorted(), "in the order they happened")
+        XCTAssertEqual(ws.server.port, UInt16(try ReplayTarget(url: server.url).port))
+    }
+
     /// The regressed server closes (1008) where two more messages were
     /// recorded, then waits for the client's close without dropping the
     /// connection. Nothing can follow a close frame (RFC 6455 §5.5.1): the
