@@ -45,8 +45,7 @@ public struct JWTResigner: Sendable {
 
     /// The `alg` a re-signed `jwt` gets: its own when the key signs with it.
     public func algorithm(for jwt: JWT) -> String {
-        if let own = jwt.algorithm, key.signs(own) { return own }
-        return key.defaultAlgorithm
+        key.algorithm(keeping: jwt.algorithm)
     }
 
     /// `jwt` with every time claim moved by `shift` seconds, `alg` set to
@@ -56,7 +55,7 @@ public struct JWTResigner: Sendable {
         var header = jwt.encodedHeader
         if jwt.algorithm != algorithm, case .object(let members) = jwt.header {
             let updated = members.map { $0.0 == "alg" ? ($0.0, JSONValue.string(algorithm)) : $0 }
-            header = Base64.encode(Array(JSONWriter.compact(.object(updated)).utf8), url: true, padding: false)
+            header = JWT.encode(.object(updated))
         }
         var claims = jwt.encodedClaims
         if case .object(let members) = jwt.claims, members.contains(where: { Self.timeClaims.contains($0.0) }) {
@@ -64,7 +63,7 @@ public struct JWTResigner: Sendable {
                 guard Self.timeClaims.contains(member.0), let seconds = member.1.doubleValue else { return member }
                 return (member.0, .int(Int(seconds.rounded()) + shift))
             }
-            claims = Base64.encode(Array(JSONWriter.compact(.object(shifted)).utf8), url: true, padding: false)
+            claims = JWT.encode(.object(shifted))
         }
         let input = "\(header).\(claims)"
         let signature = key.sign(Array(input.utf8), algorithm: algorithm)
@@ -73,9 +72,12 @@ public struct JWTResigner: Sendable {
 
     /// Recorded JWT → re-signed JWT, for every JWT the planned sessions
     /// present that was not issued within the recordings (issued ones are
-    /// chained to the live values instead). `now` is seconds since the epoch.
+    /// chained to the live values instead). A forged token stays forged: one
+    /// recorded with a signature a key found invalid, and an unsecured one
+    /// (`alg` none), are sent as recorded. `now` is seconds since the epoch.
     public func substitutions(for plan: ReplayPlan, now: Double) -> [String: String] {
-        let issued = Set(plan.issued.map(\.value))
+        var kept = Set(plan.issued.map(\.value))
+        for session in plan.sessions { kept.formUnion(Self.forged(in: session.session)) }
         var result: [String: String] = [:]
         for session in plan.sessions {
             let epoch = session.capturedAt.seconds
@@ -90,13 +92,30 @@ public struct JWTResigner: Sendable {
                 if let text = message.payload.text { uses.append((text, message.at)) }
             }
             for (text, at) in uses {
-                for jwt in JWT.findAll(in: text) where !issued.contains(jwt.compact) && result[jwt.compact] == nil {
+                for jwt in JWT.findAll(in: text) where !kept.contains(jwt.compact) && result[jwt.compact] == nil && jwt.algorithm?.lowercased() != "none" {
                     let shift = Int((now - (epoch + at)).rounded())
                     result[jwt.compact] = resign(jwt, shift: shift)
                 }
             }
         }
         return result
+    }
+}
+
+extension JWTResigner {
+    /// The presented tokens whose recorded signature a key called invalid
+    /// (before redaction, or in an unredacted recording).
+    static func forged(in session: Session, locator: CredentialLocator = .default) -> Set<String> {
+        var found = Set<String>()
+        for finding in session.auth where finding.role == .presented {
+            guard let jwt = finding.jwt, jwt.signature == .invalid || jwt.verifiedBeforeRedaction == .invalid,
+                  session.exchanges.indices.contains(finding.exchange) else { continue }
+            let request = session.exchanges[finding.exchange].request
+            for credential in locator.presented(in: request) where credential.location == finding.location {
+                found.insert(credential.value)
+            }
+        }
+        return found
     }
 }
 

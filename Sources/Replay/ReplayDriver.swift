@@ -34,6 +34,9 @@ public struct ReplayOptions: Sendable {
     public var maxWait: Double = 120
     /// Seconds since the epoch now; the clock time relations are judged on.
     public var clock: @Sendable () -> Double = Timestamp.wallClock
+    /// Changes a request just before it is sent, after tokens were chained
+    /// (`variants` puts a forged or missing credential in one request).
+    public var rewrite: RequestRewrite?
 
     public init(
         target: ReplayTarget, timeout: Double = defaultTimeout, concurrency: Int = 1, repetitions: Int = 1,
@@ -50,6 +53,9 @@ public struct ReplayOptions: Sendable {
         self.maxMessageSize = maxMessageSize
     }
 }
+
+/// `(session name, exchange index, request) → request to send`.
+public typealias RequestRewrite = @Sendable (_ session: String, _ exchange: Int, _ request: HTTPRequest) -> HTTPRequest
 
 /// Runs a plan against the target over real sockets (the I/O edge).
 ///
@@ -149,6 +155,7 @@ public struct ReplayDriver: Sendable {
 
     func runSession(_ plan: SessionPlan, chain: inout TokenChain, options: ReplayOptions) async -> SessionResult {
         let started = ContinuousClock.now
+        let startedAt = options.clock()
         var run = SessionRun(plan: plan, options: options, group: group)
         await run.execute(chain: &chain)
         var observed = run.transcript.session
@@ -158,7 +165,7 @@ public struct ReplayDriver: Sendable {
         return SessionResult(
             name: plan.name, session: plan.session.id, recording: plan.recording, run: 1,
             verdict: run.differences.isEmpty ? .passed : .failed,
-            differences: run.differences, notes: run.notes, seconds: seconds, observed: observed
+            differences: run.differences, notes: run.notes, seconds: seconds, observed: observed, observedAt: startedAt
         )
     }
 }
@@ -277,8 +284,14 @@ struct SessionRun {
         }
     }
 
+    /// The request as sent: tokens chained, then `options.rewrite`.
+    func live(_ recorded: HTTPRequest, exchange: Int, chain: TokenChain) -> HTTPRequest {
+        let chained = chain.apply(to: recorded)
+        return options.rewrite.map { $0(plan.name, exchange, chained) } ?? chained
+    }
+
     mutating func http(_ step: HTTPStep, chain: inout TokenChain) async -> Bool {
-        let request = chain.apply(to: step.request)
+        let request = live(step.request, exchange: step.exchange, chain: chain)
         let label = "exchange \(step.exchange + 1) (\(Self.label(request)))"
         guard let response = await exchange(request, label: label) else { return false }
         differences += comparator.compare(expected: step.expectedResponse, actual: response).map { "\(label): \($0)" }
@@ -291,7 +304,7 @@ struct SessionRun {
     }
 
     mutating func webSocket(_ step: WebSocketStep, chain: inout TokenChain) async -> Bool {
-        var request = chain.apply(to: step.handshake)
+        var request = live(step.handshake, exchange: step.exchange, chain: chain)
         let key = NIOWebSocketClientUpgrader.randomRequestKey()
         // A fresh key in the recorded key's place; permessage-deflate is
         // offered only when the recorded server accepted it.

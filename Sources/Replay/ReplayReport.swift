@@ -21,10 +21,12 @@ public struct SessionResult: Sendable, Hashable {
     /// What the target really did in this run, as a session (requests as
     /// sent, live answers); nil when the session was skipped.
     public var observed: Session?
+    /// When the observed session started, in seconds since the epoch.
+    public var observedAt: Double?
 
     public init(
         name: String, session: String, recording: String, run: Int, verdict: Verdict,
-        differences: [String] = [], notes: [String] = [], seconds: Double = 0, observed: Session? = nil
+        differences: [String] = [], notes: [String] = [], seconds: Double = 0, observed: Session? = nil, observedAt: Double? = nil
     ) {
         self.name = name
         self.session = session
@@ -35,6 +37,7 @@ public struct SessionResult: Sendable, Hashable {
         self.notes = notes
         self.seconds = seconds
         self.observed = observed
+        self.observedAt = observedAt
     }
 }
 

@@ -68,14 +68,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Compare bodies and payloads byte for byte.")
     var exact = false
 
-    @Option(name: .customLong("resign-jwt"), help: "ALG:SECRET (HS256, HS384, HS512): re-sign recorded JWTs not issued within the recording.")
-    var resignJWT: String?
-
-    @Option(
-        name: .customLong("resign-jwt-key"),
-        help: ArgumentHelp("A PEM private key (RSA, EC P-256/384/521, Ed25519): re-sign recorded JWTs not issued within the recording.", valueName: "pem")
-    )
-    var resignJWTKey: String?
+    /// Re-signs recorded JWTs not issued within the recording with the key the target trusts.
+    @OptionGroup var signing: ResignKeyOptions
 
     @Option(
         name: .customLong("secret"),
@@ -109,16 +103,12 @@ struct ReplayCommand: AsyncParsableCommand {
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
         guard ReplayPace(argument: pace) != nil else { throw ValidationError("--pace must be fast, recorded or a non-negative factor, not \(pace)") }
         guard maxWait >= 0, maxWait.isFinite else { throw ValidationError("--max-wait must be a non-negative number of seconds") }
-        if resignJWT != nil, resignJWTKey != nil {
-            throw ValidationError("--resign-jwt and --resign-jwt-key exclude each other: re-sign with one key")
-        }
         for path in ignoredPaths where !path.hasPrefix("$") {
             throw ValidationError("--ignore takes a JSON path starting with $, e.g. $.timestamp (got \"\(path)\")")
         }
         let replayTarget: ReplayTarget
         do {
             replayTarget = try ReplayTarget(url: target)
-            if let resignJWT { _ = try JWTResigner(spec: resignJWT) }
         } catch {
             throw ValidationError("\(error)")
         }
@@ -128,15 +118,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var resigner: JWTResigner?
-        if let resignJWTKey {
-            do {
-                resigner = JWTResigner(key: try await JWTKeyFile.load(resignJWTKey, signing: true))
-            } catch {
-                Terminal.error("--resign-jwt-key \(error)")
-                throw CommandFailure(code: Exit.usage)
-            }
-        }
+        let resigner = try await signing.key().map(JWTResigner.init(key:))
         let bindings = try SecretOptions.bindings(secrets, file: secretsFile)
         let rules = try RedactionRulesFiles.load(rulesFile, key: .ifPresent)
         var inputs: [ReplayPlan.Input] = []
@@ -154,7 +136,7 @@ struct ReplayCommand: AsyncParsableCommand {
             var configured = ReplayOptions(
                 target: replayTarget, timeout: timeout, concurrency: concurrency, repetitions: repetitions,
                 comparison: ComparisonOptions(exact: exact, ignoredPaths: ignoredPaths),
-                resigner: try resignJWT.map { try JWTResigner(spec: $0) } ?? resigner,
+                resigner: resigner,
                 tls: replayTarget.tls ? try ReplayTLS(caFile: caFile, insecure: insecure) : nil
             )
             configured.pace = ReplayPace(argument: pace) ?? .fast

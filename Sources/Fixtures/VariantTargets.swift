@@ -1,0 +1,115 @@
+public import TrafficModel
+
+/// Where a recording presents credentials, and which variants each gets:
+/// the first use of each credential location in each session. Pure.
+public struct VariantTarget: Sendable, Hashable {
+    public var session: String
+    public var exchange: Int
+    public var location: String
+    public var scheme: AuthFinding.Scheme
+    public var variants: [CredentialVariant]
+    /// Variants left out because they need a signing key.
+    public var needingKey: [CredentialVariant]
+
+    public static func all(in recording: Recording, withKey: Bool) -> [VariantTarget] {
+        var targets: [VariantTarget] = []
+        for session in recording.sessions {
+            var seen = Set<String>()
+            for finding in session.auth where finding.role == .presented && !seen.contains(finding.location) {
+                seen.insert(finding.location)
+                // A Bearer token is a JWT when it decodes as one (the finding says so).
+                let scheme: AuthFinding.Scheme = finding.jwt != nil ? .jwt : finding.scheme
+                let all = CredentialVariant.applicable(to: scheme, withKey: true)
+                let usable = CredentialVariant.applicable(to: scheme, withKey: withKey)
+                targets.append(VariantTarget(
+                    session: session.id, exchange: finding.exchange, location: finding.location, scheme: scheme,
+                    variants: usable, needingKey: all.filter { !usable.contains($0) }
+                ))
+            }
+        }
+        return targets
+    }
+}
+
+/// What a target answered to one variant, for the summary table.
+public struct VariantAnswer: Sendable, Hashable {
+    /// The status of the response to the request that carried the variant.
+    public var status: Int?
+    /// The first `error_code` the server sent after it (a message or a body).
+    public var errorCode: String?
+    /// The WebSocket close code, when there was a WebSocket.
+    public var close: Int?
+
+    public init(observed session: Session, exchange: Int) {
+        let response = session.exchanges.indices.contains(exchange) ? session.exchanges[exchange].response : nil
+        status = response?.status
+        let bodies = (response?.body.map { [$0] } ?? []) + (session.websocket?.messages.filter { $0.direction == .server }.map(\.payload) ?? [])
+        errorCode = bodies.lazy.compactMap { Self.errorCode(in: $0) }.first
+        close = session.websocket?.close?.code
+    }
+
+    static func errorCode(in body: Body) -> String? {
+        guard let text = body.text, text.contains("error_code"), let json = try? JSONParser.parse(text) else { return nil }
+        return Self.find("error_code", in: json)
+    }
+
+    static func find(_ name: String, in json: JSONValue) -> String? {
+        switch json {
+        case .object(let members):
+            for (key, value) in members {
+                if key == name, let text = value.stringValue { return text }
+                if let inner = find(name, in: value) { return inner }
+            }
+            return nil
+        case .array(let items):
+            return items.lazy.compactMap { find(name, in: $0) }.first
+        default:
+            return nil
+        }
+    }
+}
+
+/// A recording of what a target did, from replayed sessions and when each
+/// started (seconds since the epoch): the fixture `variants` writes. Auth
+/// findings are derived again, signatures checked with `verifier` (so a
+/// forged token is recorded as such and replay sends it unchanged);
+/// redaction is the caller's (with its rules).
+public enum ObservedRecording {
+    public static func make(
+        _ sessions: [(session: Session, startedAt: Double)], name: String, verifier: (any JWTSignatureVerifier)? = nil
+    ) -> Recording {
+        let epoch = sessions.map(\.startedAt).min() ?? 0
+        let captured = Timestamp(seconds: epoch)
+        let placed = sessions.map { item -> Session in
+            var s = item.session
+            let offset = ((item.startedAt - captured.seconds) * 1e6).rounded() / 1e6
+            s.start = offset
+            s.exchanges = s.exchanges.map { exchange in
+                var e = exchange
+                e.request.at += offset
+                e.response?.at += offset
+                return e
+            }
+            if var ws = s.websocket {
+                ws.messages = ws.messages.map { m in
+                    var m = m
+                    m.at += offset
+                    return m
+                }
+                s.websocket = ws
+            }
+            if var end = s.end {
+                end.at += offset
+                s.end = end
+            }
+            s.anomalies = s.anomalies.map { a in
+                var a = a
+                a.at = a.at.map { $0 + offset }
+                return a
+            }
+            return s
+        }
+        let recording = Recording(source: .init(kind: .live, name: name, tool: "authreplay variants"), capturedAt: captured, sessions: placed)
+        return AuthAnalyzer(verifier: verifier).analyze(recording)
+    }
+}

@@ -1,0 +1,112 @@
+import Fixtures
+import TrafficModel
+import XCTest
+
+final class CredentialVariantTests: XCTestCase {
+    let secret = Array("a-test-secret-of-at-least-32-bytes!".utf8)
+    let now = 1_800_000_000.0
+    var key: HMACKey { HMACKey(secret: secret) }
+    var verifier: HMACJWTVerifier { HMACJWTVerifier(secret: secret) }
+
+    /// A valid HS256 token, live for an hour from `now - 60`.
+    var token: String {
+        JWT.signed(
+            header: .object([("alg", .string("HS256")), ("typ", .string("JWT"))]),
+            claims: .object([("sub", .string("alice")), ("aud", .string("api")), ("iss", .string("staging-auth")), ("iat", .int(Int(now) - 60)), ("exp", .int(Int(now) + 3600))]),
+            key: key
+        )
+    }
+
+    func variant(_ v: CredentialVariant) throws -> JWT {
+        try XCTUnwrap(JWT(try XCTUnwrap(v.value(replacing: token, key: key, now: now))), "\(v)")
+    }
+
+    func testSignedClaimVariantsAreValidlySignedAndWrongOnlyInTheirClaim() throws {
+        XCTAssertEqual(verifier.verify(try XCTUnwrap(JWT(token))), .valid)
+        let expired = try variant(.expired)
+        XCTAssertEqual(verifier.verify(expired), .valid)
+        XCTAssertLessThan(try XCTUnwrap(expired.numericDate("exp")), now)
+        XCTAssertLessThan(try XCTUnwrap(expired.numericDate("iat")), try XCTUnwrap(expired.numericDate("exp")))
+
+        let early = try variant(.notYetValid)
+        XCTAssertEqual(verifier.verify(early), .valid)
+        XCTAssertGreaterThan(try XCTUnwrap(early.numericDate("nbf")), now)
+        XCTAssertGreaterThan(try XCTUnwrap(early.numericDate("exp")), try XCTUnwrap(early.numericDate("nbf")))
+
+        let aud = try variant(.wrongAudience)
+        XCTAssertEqual(aud.claims["aud"]?.stringValue, CredentialVariant.wrongAudienceValue)
+        XCTAssertEqual(aud.claims["sub"]?.stringValue, "alice", "other claims kept")
+        XCTAssertEqual(verifier.verify(aud), .valid)
+        XCTAssertEqual(try variant(.wrongIssuer).claims["iss"]?.stringValue, CredentialVariant.wrongIssuerValue)
+        XCTAssertEqual(try variant(.otherSubject).claims["sub"]?.stringValue, CredentialVariant.otherSubjectValue)
+        XCTAssertEqual(try variant(.otherSubject).header["typ"]?.stringValue, "JWT", "header members kept")
+    }
+
+    func testUnsignedVariantsNeedNoKey() throws {
+        let original = try XCTUnwrap(JWT(token))
+        let bad = try XCTUnwrap(JWT(try XCTUnwrap(CredentialVariant.badSignature.value(replacing: token, key: nil, now: now))))
+        XCTAssertEqual(bad.signingInput, original.signingInput)
+        XCTAssertEqual(bad.encodedSignature.count, original.encodedSignature.count)
+        XCTAssertEqual(verifier.verify(bad), .invalid)
+
+        let none = try XCTUnwrap(JWT(try XCTUnwrap(CredentialVariant.algNone.value(replacing: token, key: nil, now: now))))
+        XCTAssertEqual(none.algorithm, "none")
+        XCTAssertEqual(none.encodedSignature, "")
+        XCTAssertEqual(none.claims, original.claims)
+
+        let malformed = try XCTUnwrap(CredentialVariant.malformed.value(replacing: token, key: nil, now: now))
+        XCTAssertNil(JWT(malformed))
+        XCTAssertNil(CredentialVariant.missing.value(replacing: token, key: key, now: now))
+        XCTAssertNil(CredentialVariant.expired.value(replacing: token, key: nil, now: now), "signed variants need the key")
+        XCTAssertNil(CredentialVariant.expired.value(replacing: "not-a-jwt", key: key, now: now))
+    }
+
+    func testApplicableVariants() {
+        XCTAssertEqual(CredentialVariant.applicable(to: .jwt, withKey: true), CredentialVariant.allCases)
+        XCTAssertEqual(CredentialVariant.applicable(to: .jwt, withKey: false), [.badSignature, .algNone, .missing, .malformed])
+        XCTAssertEqual(CredentialVariant.applicable(to: .cookie, withKey: true), [.missing, .malformed])
+    }
+
+    func request(_ headers: [HeaderField], target: String = "/ws") -> HTTPRequest {
+        HTTPRequest(at: 0, method: "GET", target: target, version: "HTTP/1.1", headers: headers)
+    }
+
+    func testEditsEachLocation() throws {
+        let edit = CredentialEdit()
+        let bearer = request([HeaderField("Host", "x"), HeaderField("Authorization", "Bearer \(token)")])
+        let expired = try XCTUnwrap(edit.apply(.expired, at: "header:Authorization", to: bearer, key: key, now: now))
+        let sent = try XCTUnwrap(expired.headers.first("Authorization"))
+        XCTAssertTrue(sent.hasPrefix("Bearer "))
+        XCTAssertLessThan(try XCTUnwrap(JWT(sent.dropFirst(7))?.numericDate("exp")), now)
+        let missing = try XCTUnwrap(edit.apply(.missing, at: "header:Authorization", to: bearer, key: nil, now: now))
+        XCTAssertNil(missing.headers.first("Authorization"))
+        XCTAssertEqual(missing.headers.first("Host"), "x")
+        XCTAssertNil(edit.apply(.missing, at: "header:X-Api-Key", to: bearer, key: nil, now: now), "nothing presented there")
+
+        let cookies = request([HeaderField("Cookie", "theme=dark; session=\(token)")])
+        let noSession = try XCTUnwrap(edit.apply(.missing, at: "cookie:session", to: cookies, key: nil, now: now))
+        XCTAssertEqual(noSession.headers.first("Cookie"), "theme=dark")
+
+        let query = request([], target: "/ws?room=1&token=\(token)")
+        let none = try XCTUnwrap(edit.apply(.algNone, at: "query:token", to: query, key: nil, now: now))
+        XCTAssertTrue(none.target.hasPrefix("/ws?room=1&token="))
+        XCTAssertEqual(JWT(String(none.target.split(separator: "=").last ?? ""))?.algorithm, "none")
+        XCTAssertEqual(try XCTUnwrap(edit.apply(.missing, at: "query:token", to: query, key: nil, now: now)).target, "/ws?room=1")
+
+        let subprotocol = request([HeaderField("Sec-WebSocket-Protocol", "chat, \(token)")])
+        XCTAssertEqual(try XCTUnwrap(edit.apply(.missing, at: "header:Sec-WebSocket-Protocol", to: subprotocol, key: nil, now: now)).headers.first("Sec-WebSocket-Protocol"), "chat")
+
+        let basic = request([HeaderField("Authorization", "Basic YWxpY2U6c2VjcmV0")])
+        let garbled = try XCTUnwrap(edit.apply(.malformed, at: "header:Authorization", to: basic, key: nil, now: now))
+        XCTAssertTrue(try XCTUnwrap(garbled.headers.first("Authorization")).hasPrefix("Basic "))
+        XCTAssertNotEqual(garbled.headers.first("Authorization"), "Basic YWxpY2U6c2VjcmV0")
+    }
+}
+
+/// An HS256 key for the tests (the CLI's is `HMACSigningKey` in Replay).
+struct HMACKey: JWTSigningKey {
+    var secret: [UInt8]
+    var defaultAlgorithm: String { "HS256" }
+    func signs(_ algorithm: String) -> Bool { algorithm == "HS256" }
+    func sign(_ input: [UInt8], algorithm: String) -> [UInt8] { HMACAlgorithm.hs256.authenticationCode(input, key: secret) }
+}
