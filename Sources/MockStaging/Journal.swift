@@ -15,6 +15,8 @@ public enum JournalEntry: Hashable, Sendable {
     case webSocketChosen(reference: RecordedReference, released: RecordedReference?, remaining: Int)
     /// A WebSocket session that ended (`how`: finished, cut, closed by the client, …).
     case sessionEnded(reference: RecordedReference, how: String)
+    /// A `--fault` the mock performed on this exchange or session.
+    case fault(reference: RecordedReference, fault: String)
 
     public var json: JSONValue {
         switch self {
@@ -46,6 +48,8 @@ public enum JournalEntry: Hashable, Sendable {
             ])
         case .sessionEnded(let reference, let how):
             return .object([("event", .string("session-ended")), ("recorded", reference.json), ("how", .string(how))])
+        case .fault(let reference, let fault):
+            return .object([("event", .string("fault")), ("recorded", reference.json), ("fault", .string(fault))])
         }
     }
 
@@ -66,6 +70,8 @@ public enum JournalEntry: Hashable, Sendable {
             return "websocket: the client's messages chose \(reference)\(instead) (\(remaining) candidate\(remaining == 1 ? "" : "s") left)"
         case .sessionEnded(let reference, let how):
             return "websocket \(reference) ended: \(how)"
+        case .fault(let reference, let fault):
+            return "fault \(fault) on \(reference)"
         }
     }
 }

@@ -15,12 +15,18 @@ public struct MockReplay: Sendable {
         public var exactPayloads: Bool
         /// The status of the answer to an unmatched request.
         public var unmatchedStatus: Int
+        /// Misbehaviours on cue (`--fault`).
+        public var faults: FaultPlan
 
-        public init(pacing: Pacing = .fast, mismatchPolicy: MismatchPolicy = .strict, exactPayloads: Bool = false, unmatchedStatus: Int = 404) {
+        public init(
+            pacing: Pacing = .fast, mismatchPolicy: MismatchPolicy = .strict, exactPayloads: Bool = false, unmatchedStatus: Int = 404,
+            faults: FaultPlan = FaultPlan()
+        ) {
             self.pacing = pacing
             self.mismatchPolicy = mismatchPolicy
             self.exactPayloads = exactPayloads
             self.unmatchedStatus = unmatchedStatus
+            self.faults = faults
         }
     }
 
@@ -74,6 +80,13 @@ public struct MockReplay: Sendable {
                 request: line, reference: match.reference, status: match.response.status,
                 authClass: match.authClass, serving: match.serving, repeated: match.repeated
             ))
+            let faults = settings.faults.isEmpty ? FaultPlan.HTTPFaults() : settings.faults.http(match.reference, path: match.exchange.request.path)
+            if let status = faults.status {
+                for fault in faults.applied { journal.append(.fault(reference: match.reference, fault: fault.spec)) }
+                return .respond(.json(status: status, reason: Self.reason(status), .object([
+                    ("error", .string("fault injected")), ("fault", .string(faults.applied.first { if case .status = $0.action { true } else { false } }?.spec ?? "")),
+                ])), delay: faults.delay)
+            }
             if match.exchange.isWebSocketUpgrade || match.response.status == 101 {
                 guard canUpgrade else {
                     return .respond(.json(status: 400, reason: "Bad Request", .object([
@@ -96,9 +109,11 @@ public struct MockReplay: Sendable {
                     script: script, deflate: deflate
                 )
             }
+            // A delay on an upgrade is the WebSocket's (its messages), journaled there.
+            for fault in faults.applied { journal.append(.fault(reference: match.reference, fault: fault.spec)) }
             return .respond(
                 ReplayedResponse(recorded: match.response, method: request.method),
-                delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at)
+                delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at) + faults.delay
             )
         case .unmatched(let authClass, let nearMisses):
             journal.append(.unmatched(request: line, authClass: authClass, nearMisses: nearMisses))
@@ -116,6 +131,23 @@ public struct MockReplay: Sendable {
                 ("recorded", reference.json),
                 ("served", .int(served)),
             ])), delay: 0)
+        }
+    }
+
+    /// A reason phrase for a status the mock makes up (RFC 9110 §15).
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 408: "Request Timeout"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Fault"
         }
     }
 

@@ -20,6 +20,7 @@ extension MockStagingError {
         fileprivate enum Base: Hashable, Sendable {
             case invalidConfiguration
             case bindFailed
+            case invalidFault
         }
 
         fileprivate let base: Base
@@ -29,6 +30,8 @@ extension MockStagingError {
         public static let invalidConfiguration = Code(.invalidConfiguration)
         /// The listening socket could not be bound.
         public static let bindFailed = Code(.bindFailed)
+        /// A `--fault` spec is not one the mock understands.
+        public static let invalidFault = Code(.invalidFault)
 
         public var description: String { String(describing: base) }
     }

@@ -37,6 +37,8 @@ extension MockStagingServer {
         public var log: (@Sendable (String) -> Void)?
         /// The wall clock, in seconds since the epoch; used only with `clock == .now`.
         public var wallClock: @Sendable () -> Double
+        /// Misbehaviours on cue (`--fault`), for client resilience tests.
+        public var faults = FaultPlan()
 
         public init(
             host: String = "127.0.0.1", port: Int = 0, pacing: Pacing = .fast, mismatchPolicy: MismatchPolicy = .strict,
@@ -65,7 +67,7 @@ extension MockStagingServer {
         }
 
         var settings: MockReplay.Settings {
-            MockReplay.Settings(pacing: pacing, mismatchPolicy: mismatchPolicy, exactPayloads: exactPayloads, unmatchedStatus: unmatchedStatus)
+            MockReplay.Settings(pacing: pacing, mismatchPolicy: mismatchPolicy, exactPayloads: exactPayloads, unmatchedStatus: unmatchedStatus, faults: faults)
         }
 
         var matcherOptions: ExchangeMatcher.Options {

@@ -34,12 +34,17 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     private var pendingSend: Scheduled<Void>?
     private var closeTimer: Scheduled<Void>?
     private var done = false
+    /// The `--fault`s on the session the client is in (they follow its choice).
+    private var faults: FaultPlan.WebSocketFaults
+    /// Server messages sent or dropped so far (data and close frames, as replay counts them).
+    private var serverMessages = 0
 
     init(script: SessionTree, reference: RecordedReference, deflate: PerMessageDeflateAgreement?, state: SharedState) {
         self.script = script
         self.reference = reference
         self.state = state
         self.deflate = deflate
+        faults = state.configuration.faults.webSocket(reference)
         if let deflate {
             let parameters = deflate.parameters
             deflater = deflate.serverCanCompress
@@ -56,6 +61,8 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
         let candidates = script.candidates.count
         let shared = candidates > 1 ? ", \(candidates) recorded sessions share the handshake" : ""
         state.configuration.log?("websocket \(reference) upgraded, \(script.leadingSteps) steps\(shared)\(compression)")
+        for fault in faults.shaping { state.record(.fault(reference: reference, fault: fault.spec)) }
+        if endsByFault(context: context) { return }
         perform(script.next(), context: context)
     }
 
@@ -110,17 +117,22 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
         var action = first
         while !done {
             switch action {
-            case .send(let message, let delay):
+            case .send(let message, let recordedDelay):
+                if dropsByFault(message) {
+                    action = script.next()
+                    continue
+                }
+                let delay = recordedDelay + faults.delay
                 if delay > 0 {
                     context.flush()
                     pendingSend = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) {
                         self.pendingSend = nil
-                        self.send(message, context: context)
+                        if self.send(message, context: context) { return }
                         self.perform(self.script.next(), context: context)
                     }
                     return
                 }
-                send(message, context: context)
+                if send(message, context: context) { return }
                 action = script.next()
             case .awaitClient:
                 context.flush()
@@ -140,6 +152,8 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             case .chose(let chosen, let released, let remaining):
                 state.chose(chosen, released: released, remaining: remaining)
                 reference = chosen
+                faults = state.configuration.faults.webSocket(chosen)
+                for fault in faults.shaping { state.record(.fault(reference: chosen, fault: fault.spec)) }
                 action = script.next()
             case .rejected(let differences, let rejecting):
                 reference = rejecting
@@ -175,9 +189,44 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
         }
     }
 
-    private func send(_ message: WebSocketMessage, context: ChannelHandlerContext) {
-        for frame in Self.frames(for: message, deflater: deflater, allocator: context.channel.allocator) { write(frame, context: context) }
+    /// Sends a server message; true when a `close=` fault then ended the session.
+    private func send(_ message: WebSocketMessage, context: ChannelHandlerContext) -> Bool {
+        let frames = Self.frames(for: message, deflater: deflater, maxFrameSize: faults.fragment, allocator: context.channel.allocator)
+        for frame in frames { write(frame, context: context) }
         if message.opcode == .close { startCloseTimer(context: context) }
+        guard Self.counts(message) else { return false }
+        serverMessages += 1
+        return endsByFault(context: context)
+    }
+
+    /// Pings and pongs are not numbered: replay's "server message N" counts data and close frames.
+    static func counts(_ message: WebSocketMessage) -> Bool { message.opcode != .ping && message.opcode != .pong }
+
+    /// A `drop=server-message-N` fault on this message: it is counted, journaled and not sent.
+    private func dropsByFault(_ message: WebSocketMessage) -> Bool {
+        guard Self.counts(message), faults.drop.contains(serverMessages + 1) else { return false }
+        serverMessages += 1
+        state.record(.fault(reference: reference, fault: "drop=server-message-\(serverMessages)"))
+        return true
+    }
+
+    /// Performs a `close=` fault once its server messages were sent: a close
+    /// frame with the code, or for 1006 the TCP connection dropped without one.
+    private func endsByFault(context: ChannelHandlerContext) -> Bool {
+        guard !done, let end = faults.end, serverMessages >= end.afterServerMessages else { return false }
+        done = true
+        pendingSend?.cancel()
+        state.record(.fault(reference: reference, fault: end.fault.spec))
+        if end.code == 1006 {
+            state.record(.sessionEnded(reference: reference, how: "cut without a close frame by --fault \(end.fault.spec)"))
+            context.flush()
+            context.close(promise: nil)
+        } else {
+            state.record(.sessionEnded(reference: reference, how: "closed \(end.code) by --fault \(end.fault.spec)"))
+            context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code: end.code, reason: "fault injected", allocator: context.channel.allocator)), promise: nil)
+            startCloseTimer(context: context)
+        }
+        return true
     }
 
     private func write(_ frame: NIOWebSocket.WebSocketFrame, context: ChannelHandlerContext) {
@@ -208,7 +257,9 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
 
     /// The frames of a recorded server message (Wire's framer: recorded
     /// fragmentation, RSV1 on the first frame when compressed by `deflater`).
-    static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?, allocator: ByteBufferAllocator) -> [NIOWebSocket.WebSocketFrame] {
-        WebSocketFramer.frames(for: message, deflater: deflater).map { NIOWebSocket.WebSocketFrame($0, maskKey: nil, allocator: allocator) }
+    static func frames(
+        for message: WebSocketMessage, deflater: PerMessageDeflater?, maxFrameSize: Int? = nil, allocator: ByteBufferAllocator
+    ) -> [NIOWebSocket.WebSocketFrame] {
+        WebSocketFramer.frames(for: message, deflater: deflater, maxFrameSize: maxFrameSize).map { NIOWebSocket.WebSocketFrame($0, maskKey: nil, allocator: allocator) }
     }
 }

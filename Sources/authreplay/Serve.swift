@@ -61,6 +61,11 @@ struct Serve: AsyncParsableCommand {
     /// With --jwt-secret / --jwt-key, tokens with a bad signature get the auth class invalid-signature.
     @OptionGroup var jwt: JWTVerificationOptions
 
+    @Option(name: .customLong("fault"), help: ArgumentHelp(
+        "A misbehaviour on cue, for client resilience tests (repeatable): close=CODE[,after=N] (1006: no close frame), delay=500ms, drop=server-message-N, fragment=BYTES, status=CODE; scoped by session=ID, exchange=N, path=/P. Each one is journaled.",
+        valueName: "spec"))
+    var faults: [String] = []
+
     func validate() throws {
         guard Pacing(argument: pace) != nil else {
             throw ValidationError("--pace must be fast, recorded or a non-negative number, not \(pace)")
@@ -69,6 +74,9 @@ struct Serve: AsyncParsableCommand {
         guard maxConnections > 0, idleTimeout > 0, headTimeout > 0 else {
             throw ValidationError("--max-connections, --idle-timeout and --head-timeout must be positive")
         }
+        for spec in faults {
+            do { _ = try Fault(parsing: spec) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() async throws {
@@ -76,12 +84,13 @@ struct Serve: AsyncParsableCommand {
         var named: [(name: String, recording: Recording)] = []
         for path in recordings { named.append((path, try RecordingFiles.load(path))) }
         let rules = try ServingRules.load(rulesFile, for: named)
-        let configuration = MockStagingServer.Configuration(
+        var configuration = MockStagingServer.Configuration(
             host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
             verifier: verifier, redactionRules: rules, maxConnections: maxConnections,
             idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) }
         )
+        configuration.faults = FaultPlan(try faults.map { try Fault(parsing: $0) })
         let server: MockStagingServer
         do {
             server = try await MockStagingServer.start(named: named, configuration: configuration)

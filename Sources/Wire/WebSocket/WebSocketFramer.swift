@@ -26,9 +26,13 @@ package struct OutboundWebSocketFrame: Hashable, Sendable {
 /// is kept and the bytes are split in the recorded proportions, so a client
 /// still sees a fragmented message where the recording had one.
 package enum WebSocketFramer {
-    /// - Parameter deflater: compresses messages recorded compressed; nil
-    ///   when permessage-deflate was not agreed (they then go uncompressed).
-    package static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?) -> [OutboundWebSocketFrame] {
+    /// - Parameters:
+    ///   - deflater: compresses messages recorded compressed; nil when
+    ///     permessage-deflate was not agreed (they then go uncompressed).
+    ///   - maxFrameSize: a data message goes out in frames of at most this
+    ///     many payload bytes instead of its recorded fragmentation (the
+    ///     mock's `--fault fragment=N`); control frames are never split (§5.5).
+    package static func frames(for message: WebSocketMessage, deflater: PerMessageDeflater?, maxFrameSize: Int? = nil) -> [OutboundWebSocketFrame] {
         switch message.opcode {
         case .close:
             return [OutboundWebSocketFrame(fin: true, opcode: .close, payload: closePayload(code: message.closeCode, reason: message.payload.bytes)[...])]
@@ -40,7 +44,7 @@ package enum WebSocketFramer {
             var payload = message.payload.bytes
             let compress = message.compressed && deflater != nil
             if compress, let deflater { payload = deflater.compress(payload) }
-            let lengths = frameLengths(recorded: message.frames?.map(\.length) ?? [], total: payload.count)
+            let lengths = maxFrameSize.map { limit(payload.count, to: $0) } ?? frameLengths(recorded: message.frames?.map(\.length) ?? [], total: payload.count)
             var frames: [OutboundWebSocketFrame] = []
             frames.reserveCapacity(lengths.count)
             var offset = 0
@@ -53,6 +57,12 @@ package enum WebSocketFramer {
             }
             return frames
         }
+    }
+
+    /// `total` bytes in frames of `size` (the last one shorter); one empty frame for none.
+    static func limit(_ total: Int, to size: Int) -> [Int] {
+        guard total > 0, size > 0 else { return [total] }
+        return stride(from: 0, to: total, by: size).map { min(size, total - $0) }
     }
 
     /// `text` cut at a character boundary to fit a close frame's reason
