@@ -60,6 +60,33 @@ public struct CredentialEdit: Sendable {
         return out
     }
 
+    /// The client message with `variant` in place of the credential at
+    /// `location` (`message:$.token`, `message:40$.token`); nil when the
+    /// message carries nothing there. `missing` removes the member.
+    public func apply(
+        _ variant: CredentialVariant, at location: String, to message: WebSocketMessage, key: (any JWTSigningKey)?, now: Double
+    ) -> WebSocketMessage? {
+        guard case .text(let text) = message.payload,
+              let found = locator.presented(inMessage: message.payload).first(where: { $0.credential.location == location })
+        else { return nil }
+        var out = message
+        out.frames = nil  // the length changes: one plain frame
+        if let replacement = variant.value(replacing: found.credential.value, key: key, now: now) {
+            out.payload = .text(text.replacingOccurrences(of: found.credential.value, with: replacement))
+            return out
+        }
+        guard variant == .missing, let (prefix, json) = CredentialLocator.messageDocument(message.payload) else { return nil }
+        out.payload = .text(prefix + JSONWriter.compact(Self.removing(found.path, from: json)))
+        return out
+    }
+
+    /// `json` without the member at `path`.
+    static func removing(_ path: [String], from json: JSONValue) -> JSONValue {
+        guard let first = path.first, case .object(let members) = json else { return json }
+        if path.count == 1 { return .object(members.filter { $0.0 != first }) }
+        return .object(members.map { $0.0 == first ? ($0.0, removing(Array(path.dropFirst()), from: $0.1)) : $0 })
+    }
+
     /// `header:Authorization` → ("header", "Authorization").
     static func split(_ location: String) -> (String, String) {
         guard let colon = location.firstIndex(of: ":") else { return (location, "") }

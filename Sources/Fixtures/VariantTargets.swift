@@ -4,7 +4,11 @@ public import TrafficModel
 /// the first use of each credential location in each session. Pure.
 public struct VariantTarget: Sendable, Hashable {
     public var session: String
+    /// The exchange that carries the credential; for a message, the upgrade.
     public var exchange: Int
+    /// For a credential inside a WebSocket message: the client message's
+    /// number (0-based, pings and pongs not counted, as replay sends them).
+    public var clientMessage: Int?
     public var location: String
     public var scheme: AuthFinding.Scheme
     public var variants: [CredentialVariant]
@@ -22,7 +26,31 @@ public struct VariantTarget: Sendable, Hashable {
                 let all = CredentialVariant.applicable(to: scheme, withKey: true)
                 let usable = CredentialVariant.applicable(to: scheme, withKey: withKey)
                 targets.append(VariantTarget(
-                    session: session.id, exchange: finding.exchange, location: finding.location, scheme: scheme,
+                    session: session.id, exchange: finding.exchange, clientMessage: nil, location: finding.location, scheme: scheme,
+                    variants: usable, needingKey: all.filter { !usable.contains($0) }
+                ))
+            }
+            targets += messageTargets(in: session, withKey: withKey, seen: &seen)
+        }
+        return targets
+    }
+
+    /// Credentials inside client messages (an auth message, graphql-ws
+    /// `connection_init`, a Socket.IO CONNECT): the first use of each location.
+    static func messageTargets(in session: Session, withKey: Bool, seen: inout Set<String>) -> [VariantTarget] {
+        guard let messages = session.websocket?.messages,
+              let upgrade = session.exchanges.lastIndex(where: { $0.isWebSocketUpgrade })
+        else { return [] }
+        var targets: [VariantTarget] = []
+        let sent = messages.filter { $0.direction == .client && $0.opcode != .ping && $0.opcode != .pong }
+        for (number, message) in sent.enumerated() {
+            for found in CredentialLocator.default.presented(inMessage: message.payload) where !seen.contains(found.credential.location) {
+                seen.insert(found.credential.location)
+                let scheme: AuthFinding.Scheme = JWT(found.credential.value) != nil ? .jwt : found.credential.scheme
+                let all = CredentialVariant.applicable(to: scheme, withKey: true)
+                let usable = CredentialVariant.applicable(to: scheme, withKey: withKey)
+                targets.append(VariantTarget(
+                    session: session.id, exchange: upgrade, clientMessage: number, location: found.credential.location, scheme: scheme,
                     variants: usable, needingKey: all.filter { !usable.contains($0) }
                 ))
             }
@@ -37,7 +65,7 @@ public struct VariantAnswer: Sendable, Hashable {
     public var status: Int?
     /// The first `error_code` the server sent after it (a message or a body).
     public var errorCode: String?
-    /// The WebSocket close code, when there was a WebSocket.
+    /// The server's WebSocket close code (1006: the connection dropped without one).
     public var close: Int?
 
     public init(observed session: Session, exchange: Int) {
@@ -45,7 +73,10 @@ public struct VariantAnswer: Sendable, Hashable {
         status = response?.status
         let bodies = (response?.body.map { [$0] } ?? []) + (session.websocket?.messages.filter { $0.direction == .server }.map(\.payload) ?? [])
         errorCode = bodies.lazy.compactMap { Self.errorCode(in: $0) }.first
-        close = session.websocket?.close?.code
+        // The server's close: the client's scripted close may go first, but the answer is the server's.
+        if let ws = session.websocket {
+            close = ws.messages.first { $0.direction == .server && $0.opcode == .close }?.closeCode ?? (session.end != nil ? 1006 : nil)
+        }
     }
 
     static func errorCode(in body: Body) -> String? {

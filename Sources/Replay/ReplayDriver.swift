@@ -37,6 +37,8 @@ public struct ReplayOptions: Sendable {
     /// Changes a request just before it is sent, after tokens were chained
     /// (`variants` puts a forged or missing credential in one request).
     public var rewrite: RequestRewrite?
+    /// The same for a client WebSocket message.
+    public var rewriteMessage: MessageRewrite?
 
     public init(
         target: ReplayTarget, timeout: Double = defaultTimeout, concurrency: Int = 1, repetitions: Int = 1,
@@ -56,6 +58,8 @@ public struct ReplayOptions: Sendable {
 
 /// `(session name, exchange index, request) → request to send`.
 public typealias RequestRewrite = @Sendable (_ session: String, _ exchange: Int, _ request: HTTPRequest) -> HTTPRequest
+/// `(session name, client message number (0-based, pings and pongs not counted), message) → message to send`.
+public typealias MessageRewrite = @Sendable (_ session: String, _ clientMessage: Int, _ message: WebSocketMessage) -> WebSocketMessage
 
 /// Runs a plan against the target over real sockets (the I/O edge).
 ///
@@ -354,12 +358,15 @@ struct SessionRun {
     mutating func script(_ step: WebSocketStep, chain: TokenChain) async {
         guard let connection else { return }
         var state = LiveWebSocket()
+        var clientMessages = 0
         for item in step.script {
             guard case .send(let message, let after) = item else { continue }
+            defer { clientMessages += 1 }
             await state.receive(from: connection, until: after, deadline: deadline, transcript: &transcript)
             if state.ended || state.sentClose { continue }
             do {
-                let live = chain.apply(to: message)
+                let chained = chain.apply(to: message)
+                let live = options.rewriteMessage.map { $0(plan.name, clientMessages, chained) } ?? chained
                 transcript.message(live)
                 try await connection.send(live)
                 if message.opcode == .close {

@@ -9,7 +9,7 @@ struct Variants: AsyncParsableCommand {
         abstract: "Record a target's real answers to negative variants of every credential a recording presents.",
         discussion: """
         For each session's first use of each credential (Authorization, a token header, \
-        Sec-WebSocket-Protocol, a cookie, a query token), the session is replayed against the \
+        Sec-WebSocket-Protocol, a cookie, a query token, a token inside a client WebSocket message), the session is replayed against the \
         target (with the sessions that issued its tokens first, tokens chained) once per \
         variant, the credential as sent changed to:
 
@@ -131,9 +131,16 @@ struct Variants: AsyncParsableCommand {
                 if let variant {
                     let (session, exchange, location) = (t.session, t.exchange, t.location)
                     let clock = options.clock
-                    runOptions.rewrite = { name, index, request in
-                        guard name == session, index == exchange else { return request }
-                        return edit.apply(variant, at: location, to: request, key: key, now: clock()) ?? request
+                    if let number = t.clientMessage {
+                        runOptions.rewriteMessage = { name, index, message in
+                            guard name == session, index == number else { return message }
+                            return edit.apply(variant, at: location, to: message, key: key, now: clock()) ?? message
+                        }
+                    } else {
+                        runOptions.rewrite = { name, index, request in
+                            guard name == session, index == exchange else { return request }
+                            return edit.apply(variant, at: location, to: request, key: key, now: clock()) ?? request
+                        }
                     }
                 }
                 let report = await ReplayDriver().run(plan, options: runOptions, now: Timestamp.wallClock())

@@ -103,6 +103,26 @@ final class CredentialVariantTests: XCTestCase {
     }
 }
 
+extension CredentialVariantTests {
+    func testEditsACredentialInsideAMessage() throws {
+        let edit = CredentialEdit()
+        let auth = WebSocketMessage(direction: .client, at: 0, opcode: .text, payload: .text(#"{"type":"auth","token":"\#(token)","room":1}"#))
+        let none = try XCTUnwrap(edit.apply(.algNone, at: "message:$.token", to: auth, key: nil, now: now))
+        let sent = try XCTUnwrap(JSONParser.parse(try XCTUnwrap(none.payload.text))["token"]?.stringValue)
+        XCTAssertEqual(JWT(sent)?.algorithm, "none")
+        let missing = try XCTUnwrap(edit.apply(.missing, at: "message:$.token", to: auth, key: nil, now: now))
+        XCTAssertEqual(missing.payload.text, #"{"type":"auth","room":1}"#)
+        XCTAssertNil(missing.frames, "one plain frame: the length changed")
+
+        let init_ = WebSocketMessage(direction: .client, at: 0, opcode: .text, payload: .text(#"{"type":"connection_init","payload":{"authorization":"Bearer \#(token)"}}"#))
+        let gone = try XCTUnwrap(edit.apply(.missing, at: "message:$.payload.authorization", to: init_, key: nil, now: now))
+        XCTAssertEqual(gone.payload.text, #"{"type":"connection_init","payload":{}}"#)
+        let socketIO = WebSocketMessage(direction: .client, at: 0, opcode: .text, payload: .text(#"40{"token":"\#(token)"}"#))
+        XCTAssertEqual(try XCTUnwrap(edit.apply(.missing, at: "message:40$.token", to: socketIO, key: nil, now: now)).payload.text, "40{}")
+        XCTAssertNil(edit.apply(.missing, at: "message:$.jwt", to: auth, key: nil, now: now), "nothing there")
+    }
+}
+
 /// An HS256 key for the tests (the CLI's is `HMACSigningKey` in Replay).
 struct HMACKey: JWTSigningKey {
     var secret: [UInt8]
