@@ -15,7 +15,7 @@ extension Serve {
             status = try await ChildProcess.run(command, environment: environment, stopSignals: stopSignals)
         } catch {
             try await server.stop()
-            Terminal.error("cannot run \(command[0]): \(error.localizedDescription)")
+            Terminal.error("cannot run \(command[0]): \(error)")
             throw CommandFailure(code: ChildProcess.cannotRun)
         }
         let journal = server.journal
@@ -58,30 +58,61 @@ extension Serve {
     }
 }
 
-/// One child process with inherited stdin/stdout/stderr, found on PATH (by
-/// /usr/bin/env, which also gives the shell's 127 for a missing command).
+/// One child process with inherited stdin/stdout/stderr, found on PATH.
+///
+/// Spawned with posix_spawnp rather than Foundation's Process, because the
+/// child must start with every signal at its default action and none
+/// blocked: this process ignores SIGPIPE (NIO) and others, and an ignored
+/// disposition survives exec, so a test command's `… | head` would no longer
+/// end on SIGPIPE.
 enum ChildProcess {
     /// The status when the child cannot be started at all (a shell's "command not found").
     static let cannotRun: Int32 = 127
 
-    /// Runs `argv` to its end; SIGINT/SIGTERM meanwhile are passed on to it.
-    /// Its exit status, or 128+N when signal N ended it (as a shell reports it).
+    struct SpawnError: Error, CustomStringConvertible {
+        var errno: Int32
+        var description: String { String(cString: strerror(errno)) }
+    }
+
+    /// Runs `argv` to its end; SIGINT/SIGTERM meanwhile are passed on to it
+    /// (as SIGTERM). Its exit status, or 128+N when signal N ended it (as a
+    /// shell reports it). Throws when it cannot be started (not found, not executable).
     static func run(_ argv: [String], environment: [String: String], stopSignals: StopSignals) async throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["--"] + argv
-        process.environment = environment
-        let exited = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { finished in
-            let status = finished.terminationReason == .uncaughtSignal ? 128 + finished.terminationStatus : finished.terminationStatus
-            exited.continuation.yield(status)
-            exited.continuation.finish()
-        }
-        try process.run()
-        let pid = process.processIdentifier
+        let pid = try spawn(argv, environment: environment)
         let forwarding = stopSignals.onEach { kill(pid, SIGTERM) }
         defer { forwarding.cancel() }
-        for await status in exited.stream { return status }
-        return Int32(Exit.failure)
+        return await withCheckedContinuation { continuation in
+            // waitpid blocks: on a thread of its own, not on the cooperative pool.
+            Thread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+                let signal = status & 0x7F
+                continuation.resume(returning: signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
+            }.start()
+        }
+    }
+
+    private static func spawn(_ argv: [String], environment: [String: String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let cArguments = argv.map { strdup($0) } + [nil]
+        let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in cArguments { free(pointer) }
+            for pointer in cEnvironment { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, argv[0], nil, &attributes, cArguments, cEnvironment)
+        guard result == 0 else { throw SpawnError(errno: result) }
+        return pid
     }
 }

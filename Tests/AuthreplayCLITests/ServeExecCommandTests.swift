@@ -113,6 +113,18 @@ final class ServeExecCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("authreplay-no-such-command"), r.stderr)
     }
 
+    func testStopSignalsReachTheCommandWhichStartsWithDefaultSignals() async throws {
+        // The command's first line (stdout passes through) says it runs, and what it ignores.
+        let script = "echo \"ready $(grep SigIgn /proc/self/status)\"; exec sleep 600"
+        let run = try await ServerProcess.start(executable: CLI.executable, ["serve", "\(CLI.repositoryRoot)/\(Self.recording)", "--exec", "--", "sh", "-c", script])
+        let ignored = try XCTUnwrap(UInt64(run.firstLine.split(separator: "\t").last ?? "", radix: 16), run.firstLine)
+        XCTAssertEqual(ignored & (1 << (UInt64(SIGPIPE) - 1)), 0, "SIGPIPE at its default action in the command: \(run.firstLine)")
+        XCTAssertEqual(ignored & (1 << (UInt64(SIGINT) - 1)), 0, run.firstLine)
+        // SIGTERM to authreplay ends the command, whose status (128+15) is authreplay's.
+        let status = try await run.stop(signal: SIGTERM, timeout: 30)
+        XCTAssertEqual(status, 128 + SIGTERM)
+    }
+
     func testUsageErrors() throws {
         let bare = try CLI.run(["serve", Self.recording, "--exec"])
         XCTAssertEqual(bare.status, 2)
