@@ -9,6 +9,13 @@ public struct RecordedReference: Hashable, Sendable, CustomStringConvertible {
     public var session: String
     public var exchange: Int
 
+    public init(recording: Int, recordingName: String, session: String, exchange: Int) {
+        self.recording = recording
+        self.recordingName = recordingName
+        self.session = session
+        self.exchange = exchange
+    }
+
     public var description: String { "\(recordingName) session \(session) exchange \(exchange)" }
 
     public var json: JSONValue {

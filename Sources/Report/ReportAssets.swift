@@ -60,6 +60,7 @@ enum ReportAssets {
 
     /// The filter buttons: all sessions, those with errors/anomalies/failures, failed replays.
     static let js = """
+    document.documentElement.classList.add('js');
     document.querySelectorAll('.filters button').forEach(function (b) {
       b.addEventListener('click', function () {
         document.querySelectorAll('.filters button').forEach(function (o) { o.classList.toggle('on', o === b); });

@@ -33,6 +33,7 @@ final class ReportInBrowserTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
 
         let dom = try Chromium.dumpDOM(html, scratch: dir)
+        XCTAssertTrue(dom.contains("<html lang=\"en\" class=\"js\">"), "the page's inline script ran (allowed by its Content-Security-Policy)")
         XCTAssertTrue(dom.contains("<section class=\"session session-row\" id=\"r0-s0\">"), "session s1 (the login)")
         XCTAssertTrue(dom.contains("<section class=\"session session-row problem\" id=\"r0-s1\">"), "session s2 (the WebSocket), marked as a problem")
         // The AUTH_REQUIRED error frame: its own highlighted row in the server lane.
