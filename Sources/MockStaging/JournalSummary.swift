@@ -77,6 +77,15 @@ public struct JournalSummary: Sendable {
     /// test reports "0 passed, 0 failed" and looks green.
     public static let noRequest = "the command sent no request: did its tests run?"
 
+    /// `serve --exec`'s exit status: the command's when non-zero; else 1 when
+    /// it sent no request, or anything unmatched (unless allowed); else 0.
+    public func exitStatus(commandStatus: Int32, allowUnmatched: Bool) -> Int32 {
+        if commandStatus != 0 { return commandStatus }
+        if sawNoRequest { return 1 }
+        if !allowUnmatched, !unmatched.isEmpty || !webSocketMismatches.isEmpty { return 1 }
+        return 0
+    }
+
     /// The mock's view as JUnit: one testcase per recorded session (used:
     /// passed, or failed with its mismatches; unused: skipped), and one
     /// failed testcase per unmatched request (skipped when they are allowed).

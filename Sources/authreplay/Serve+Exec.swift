@@ -33,28 +33,20 @@ extension Serve {
                 throw CommandFailure(code: Exit.failure)
             }
         }
-        let code = Self.exitCode(commandStatus: status, summary: summary, allowUnmatched: allowUnmatched)
-        if status != 0 {
-            Terminal.error("\(command[0]) exited with status \(status)")
-        } else if summary.sawNoRequest {
+        let code = summary.exitStatus(commandStatus: status, allowUnmatched: allowUnmatched)
+        if summary.sawNoRequest {
             // Framed, so it stands out in a CI log full of the command's output.
             let rule = String(repeating: "!", count: JournalSummary.noRequest.count + 7)
             Terminal.info(rule)
             Terminal.error(JournalSummary.noRequest)
             Terminal.info(rule)
-        } else if code != Exit.ok {
+        }
+        if status != 0 {
+            Terminal.error("\(command[0]) exited with status \(status)")
+        } else if code != Exit.ok, !summary.sawNoRequest {
             Terminal.error("\(summary.unmatched.count + summary.webSocketMismatches.count) unmatched: the command sent what no recording answers (--allow-unmatched accepts that)")
         }
         if code != Exit.ok { throw CommandFailure(code: code) }
-    }
-
-    /// The command's status when non-zero; else 1 when it sent nothing, or
-    /// sent anything unmatched (unless allowed); else 0.
-    static func exitCode(commandStatus: Int32, summary: JournalSummary, allowUnmatched: Bool) -> Int32 {
-        if commandStatus != 0 { return commandStatus }
-        if summary.sawNoRequest { return Exit.failure }
-        if !allowUnmatched, !summary.unmatched.isEmpty || !summary.webSocketMismatches.isEmpty { return Exit.failure }
-        return Exit.ok
     }
 }
 

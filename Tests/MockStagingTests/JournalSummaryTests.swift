@@ -34,6 +34,10 @@ final class JournalSummaryTests: XCTestCase {
         XCTAssertFalse(summary.sawNoRequest)
         XCTAssertEqual(summary.line, "mock: 2 requests served, 2 unmatched, 1 WebSocket mismatch; 2 of 3 recorded sessions used")
 
+        XCTAssertEqual(summary.exitStatus(commandStatus: 0, allowUnmatched: false), 1)
+        XCTAssertEqual(summary.exitStatus(commandStatus: 0, allowUnmatched: true), 0)
+        XCTAssertEqual(summary.exitStatus(commandStatus: 22, allowUnmatched: true), 22, "the command's failure wins")
+
         let xml = summary.junit(allowUnmatched: false).render()
         XCTAssertTrue(xml.contains("<testsuite name=\"authreplay serve\" tests=\"5\" failures=\"3\" errors=\"0\" skipped=\"1\""), xml)
         XCTAssertTrue(xml.contains("name=\"session s2\" time=\"0.000\">\n      <skipped message=\"not used"), xml)
@@ -43,6 +47,7 @@ final class JournalSummaryTests: XCTestCase {
     func testNoRequestIsAFailureOfItsOwn() {
         let summary = JournalSummary(journal: [], recordings: recordings)
         XCTAssertTrue(summary.sawNoRequest)
+        XCTAssertEqual(summary.exitStatus(commandStatus: 0, allowUnmatched: true), 1, "nothing sent fails even when unmatched is allowed")
         let xml = summary.junit(allowUnmatched: true).render()
         XCTAssertTrue(xml.contains("<failure message=\"the command sent no request: did its tests run?\""), xml)
         XCTAssertTrue(xml.contains("skipped=\"3\""), xml)
