@@ -8,6 +8,8 @@ import XCTest
 /// runs on a busy machine do not share state.
 enum Chromium {
     static let path = "/usr/bin/chromium"
+    /// Seconds one browser run may take; a page loads in about one.
+    static let timeout: Double = 120
 
     static func require() throws {
         try requireOrSkip(FileManager.default.isExecutableFile(atPath: path), "\(path) is not installed (apt-get install chromium): the report is tested in a real browser")
@@ -32,10 +34,14 @@ enum Chromium {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
+        // A browser that hangs (a busy machine, a broken install) is stopped, not waited on forever.
+        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+        defer { watchdog.cancel() }
         // Read to the end first (a DOM larger than the pipe would block the browser), then reap.
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "chromium \(arguments) failed")
+        XCTAssertEqual(process.terminationStatus, 0, "chromium \(arguments) failed (or took over \(Int(timeout)) s)")
         return String(decoding: data, as: UTF8.self)
     }
 }
