@@ -21,13 +21,15 @@ public struct JournalSummary: Sendable {
     public var unmatched: [String] = []
     /// Client WebSocket messages the recording did not expect, one line each.
     public var webSocketMismatches: [String] = []
-    /// Every recorded session, in the order the recordings list them.
+    /// Every recorded session, recording by recording, in the order they started.
     public var sessions: [SessionUse] = []
 
     public init(journal: [JournalEntry], recordings: [(name: String, recording: Recording)]) {
         var index: [String: Int] = [:]
         for (r, named) in recordings.enumerated() {
-            for session in named.recording.sessions {
+            // In the order the sessions started, as `inspect` and the report list them (files list them as they ended).
+            let byStart = named.recording.sessions.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
+            for session in byStart {
                 index[Self.key(r, session.id)] = sessions.count
                 sessions.append(SessionUse(recording: named.name, session: session.id, served: 0, mismatches: []))
             }
