@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "MockStaging", targets: ["MockStaging"]),
         .library(name: "Replay", targets: ["Replay"]),
+        .library(name: "Report", targets: ["Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -94,6 +95,9 @@ let package = Package(
         // Regression fixtures made from recordings (`minimize`, delta debugging over sessions,
         // exchanges and client messages): pure reduction, with replays as the caller's test.
         .target(name: "Fixtures", dependencies: ["TrafficModel"]),
+        // The HTML report (`authreplay report`, `replay --html`): recordings and a replay result in, one
+        // self-contained page out. Pure, and apart from Replay: it reads the replay's JSON result.
+        .target(name: "Report", dependencies: ["TrafficModel"]),
         // The example staging service: a small auth service like our users run.
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
         .executableTarget(
@@ -117,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "authreplay",
             dependencies: [
-                "TrafficModel", "Capture", "MockStaging", "Replay", "Fixtures", "Demo",
+                "TrafficModel", "Capture", "MockStaging", "Replay", "Fixtures", "Report", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -148,6 +152,8 @@ let package = Package(
             // CaptureTesting: synthetic pcaps. JWTKit: minting tokens and a verifying test server, independent of our adapter.
             dependencies: ["TestSupport", "CaptureTesting", "TrafficModel", "Capture", .product(name: "JWTKit", package: "jwt-kit")] + nio
         ),
+        // The HTML report: its content unit-tested, and the page loaded in headless Chromium.
+        .testTarget(name: "ReportTests", dependencies: ["TestSupport", "Report", "TrafficModel"]),
         // The demo's scripted client against the example service, and the demo's checks.
         .testTarget(name: "DemoTests", dependencies: ["TestSupport", "Demo", "ExampleStagingService", "TrafficModel"] + nio),
         // authreplay against peers on other stacks (Tests/Peers: aiohttp and Node `ws` services, each

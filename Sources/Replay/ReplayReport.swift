@@ -113,49 +113,14 @@ public struct ReplayReport: Sendable {
     /// JUnit XML: one testsuite, one testcase per session run; a failed
     /// session's failure text is its diff, a skipped one is `<skipped/>`.
     public func junitXML(suite: String = "authreplay replay") -> String {
-        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        let total = results.reduce(0) { $0 + $1.seconds }
-        x += "<testsuites tests=\"\(results.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" time=\"\(formatFixed(total, decimals: 3))\">\n"
-        x += "  <testsuite name=\"\(Self.escape(suite))\" tests=\"\(results.count)\" failures=\"\(failed)\" errors=\"0\" skipped=\"\(skipped)\" time=\"\(formatFixed(total, decimals: 3))\">\n"
-        for r in results {
-            let open = "    <testcase classname=\"\(Self.escape(r.recording))\" name=\"\(Self.escape(r.name))\" time=\"\(formatFixed(r.seconds, decimals: 3))\""
+        JUnitXML(suite: suite, testcases: results.map { r in
+            let outcome: JUnitXML.TestCase.Outcome
             switch r.verdict {
-            case .passed:
-                x += open + "/>\n"
-            case .failed:
-                let first = r.differences.first ?? "failed"
-                x += open + ">\n"
-                x += "      <failure message=\"\(Self.escape(first))\">\(Self.escape(Self.diffText(r)))</failure>\n"
-                x += "    </testcase>\n"
-            case .skipped:
-                x += open + ">\n      <skipped message=\"\(Self.escape(r.notes.first ?? "skipped"))\"/>\n    </testcase>\n"
+            case .passed: outcome = .passed
+            case .failed: outcome = .failed(message: r.differences.first ?? "failed", text: Self.diffText(r))
+            case .skipped: outcome = .skipped(message: r.notes.first ?? "skipped")
             }
-        }
-        x += "  </testsuite>\n</testsuites>\n"
-        return x
-    }
-
-    /// XML 1.0 text/attribute escaping; characters XML cannot carry at all
-    /// (most C0 controls) become U+FFFD.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n": out += "&#10;"
-            case "\t", "\r": out += "&#\(scalar.value);"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
-                    out += "\u{FFFD}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
+            return JUnitXML.TestCase(classname: r.recording, name: r.name, seconds: r.seconds, outcome: outcome)
+        }).render()
     }
 }

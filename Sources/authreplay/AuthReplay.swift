@@ -13,7 +13,10 @@ struct AuthReplay: AsyncParsableCommand {
         failed replay), 2 usage error.
         """,
         version: version,
-        subcommands: [Inspect.self, Import.self, CaptureCommand.self, Record.self, Serve.self, ReplayCommand.self, Redact.self, Lint.self, Minimize.self, Variants.self, DemoCommand.self]
+        subcommands: [
+            Inspect.self, Import.self, CaptureCommand.self, Record.self, Serve.self, ReplayCommand.self, ReportCommand.self,
+            Variants.self, Minimize.self, Redact.self, Lint.self, DemoCommand.self,
+        ]
     )
 }
 

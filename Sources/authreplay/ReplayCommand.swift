@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Replay
+import Report
 import TrafficModel
 
 struct ReplayCommand: AsyncParsableCommand {
@@ -34,6 +35,7 @@ struct ReplayCommand: AsyncParsableCommand {
         Example:
           authreplay replay recordings/auth-required.json --target http://127.0.0.1:8000
           authreplay replay rec.json --target http://localhost:8000 --session s2 --junit replay.xml
+          authreplay replay rec.json --target http://localhost:8000 --html replay.html
           authreplay replay rec.json --target https://staging.internal:8443 --ca-file staging-ca.pem
         """
     )
@@ -94,6 +96,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Also write a JUnit XML report to this file (one testcase per session).")
     var junit: String?
 
+    @Option(help: ArgumentHelp("Also write the recordings and this run's differences as one self-contained HTML page (see `authreplay report`).", valueName: "file"))
+    var html: String?
+
     @Flag(help: "Print the full result as JSON (the summary line goes to stderr).")
     var json = false
 
@@ -122,9 +127,11 @@ struct ReplayCommand: AsyncParsableCommand {
         let bindings = try SecretOptions.bindings(secrets, file: secretsFile)
         let rules = try RedactionRulesFiles.load(rulesFile, key: .ifPresent)
         var inputs: [ReplayPlan.Input] = []
+        var recorded: [(name: String, recording: Recording)] = []  // as on disk, secrets unbound, for --html
         var unbound: [String: [String: [String]]] = [:]  // recording → session → redacted values sent
         for path in recordings {
             let recording = try RecordingFiles.load(path)
+            recorded.append((path, recording))
             let (bound, left) = try SecretOptions.bind(bindings, in: recording, name: path, rules: rules)
             inputs.append(ReplayPlan.Input(name: path, recording: bound))
             unbound[path] = left
@@ -171,6 +178,13 @@ struct ReplayCommand: AsyncParsableCommand {
                 Terminal.error("\(junit): cannot write the JUnit report: \(error.localizedDescription)")
                 throw CommandFailure(code: Exit.failure)
             }
+        }
+        if let html {
+            // From the JSON result, as `report --replay` reads it; bound secrets never reach the page.
+            var outcome = try ReplayOutcome(json: report.json).scrubbing(bindings.map(\.value))
+            outcome.ignoredPaths = ignoredPaths
+            outcome.exact = exact
+            try ReportCommand.write(HTMLReport.render(recordings: recorded, replay: outcome, title: "authreplay replay against \(target)"), to: html)
         }
         if report.executed == 0 { Terminal.error(ReplayReport.nothingExecuted) }
         if report.exitCode != Exit.ok { throw CommandFailure(code: report.exitCode) }

@@ -17,8 +17,11 @@ struct Serve: AsyncParsableCommand {
         session goes to stderr. Admin endpoints: GET /__authreplay/health, GET /__authreplay/journal, \
         POST /__authreplay/reset. SIGINT or SIGTERM stops the server.
 
+        With --exec -- CMD ARGS…, a CI wrapper: the mock starts (on a free port unless --port),         CMD runs with AUTHREPLAY_URL (http://HOST:PORT) and AUTHREPLAY_WS_URL (ws://HOST:PORT)         in its environment, the mock stops when CMD exits, and a summary goes to stderr         (requests served, unmatched, WebSocket mismatches, recorded sessions used). Exit status:         CMD's when non-zero (128+N when a signal N ended it, 127 when it cannot be started);         else 1 when CMD sent no request at all, or when anything was unmatched (unless         --allow-unmatched); else 0. --junit FILE writes the mock's view: one testcase per         recorded session (used or skipped as unused), one per unmatched request.
+
         Example:
           authreplay serve recordings/auth-required.json --port 0
+          authreplay serve recordings/*.json --junit mock.xml --exec -- npm test
         """
     )
 
@@ -28,8 +31,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on (0 picks a free one).")
-    var port = 8080
+    @Option(help: "Port to listen on (0 picks a free one; default 8080, with --exec 0).")
+    var port: Int?
 
     @Option(help: "fast (default), recorded (keep recorded gaps), or a factor scaling the recorded gaps.")
     var pace = "fast"
@@ -65,12 +68,34 @@ struct Serve: AsyncParsableCommand {
         "A misbehaviour on cue, for client resilience tests (repeatable): close=CODE[,after=N] (1006: no close frame), delay=500ms, drop=server-message-N, fragment=BYTES, status=CODE; scoped by session=ID, exchange=N, path=/P. Each one is journaled.",
         valueName: "spec"))
     var faults: [String] = []
+    /// `--exec -- CMD ARGS…`: everything after --exec (the `--` dropped) is the command.
+    @Option(
+        name: .customLong("exec"), parsing: .remaining,
+        help: ArgumentHelp("-- CMD ARGS…: run CMD against the mock, then stop and exit with a verdict (a CI wrapper). Last on the line.", valueName: "command")
+    )
+    var execArguments: [String] = []
+
+    @Flag(help: "With --exec: unmatched requests and WebSocket mismatches do not fail the run.")
+    var allowUnmatched = false
+
+    @Option(help: ArgumentHelp("With --exec: write the mock's view as JUnit XML (one testcase per recorded session).", valueName: "file"))
+    var junit: String?
+
+    var exec: Bool { !execArguments.isEmpty }
+    var command: [String] { execArguments.first == "--" ? Array(execArguments.dropFirst()) : execArguments }
 
     func validate() throws {
         guard Pacing(argument: pace) != nil else {
             throw ValidationError("--pace must be fast, recorded or a non-negative number, not \(pace)")
         }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard (0...65535).contains(port ?? 0) else { throw ValidationError("--port must be 0…65535") }
+        // `.remaining` gives [] for a bare --exec, as for none: look at the line itself.
+        if command.isEmpty, CommandLine.arguments.contains("--exec") {
+            throw ValidationError("--exec needs a command after --, e.g. --exec -- npm test")
+        }
+        if !exec, allowUnmatched || junit != nil {
+            throw ValidationError("--allow-unmatched and --junit go with --exec -- CMD ARGS…")
+        }
         guard maxConnections > 0, idleTimeout > 0, headTimeout > 0 else {
             throw ValidationError("--max-connections, --idle-timeout and --head-timeout must be positive")
         }
@@ -85,7 +110,7 @@ struct Serve: AsyncParsableCommand {
         for path in recordings { named.append((path, try RecordingFiles.load(path))) }
         let rules = try ServingRules.load(rulesFile, for: named)
         var configuration = MockStagingServer.Configuration(
-            host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
+            host: host, port: port ?? (exec ? 0 : 8080), pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
             verifier: verifier, redactionRules: rules, maxConnections: maxConnections,
             idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) }
@@ -98,8 +123,12 @@ struct Serve: AsyncParsableCommand {
             Terminal.error("\(error)")
             throw CommandFailure(code: Exit.failure)
         }
-        // Unbuffered, so a script waiting for this line sees it at once.
         let stopSignals = await StopSignals.trap()
+        if exec {
+            try await runCommand(against: server, recordings: named, stopSignals: stopSignals)
+            return
+        }
+        // Unbuffered, so a script waiting for this line sees it at once.
         FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\n".utf8))
         let signal = await stopSignals.next()
         Terminal.info("received \(signal), stopping")

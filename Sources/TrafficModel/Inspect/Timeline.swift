@@ -84,7 +84,7 @@ public enum Timeline {
         return text.count >= 9 ? text : String(repeating: " ", count: 9 - text.count) + text
     }
 
-    static func describe(_ message: WebSocketMessage) -> String {
+    public static func describe(_ message: WebSocketMessage) -> String {
         var text = message.opcode.rawValue
         if message.compressed { text += " (deflate)" }
         switch message.opcode {
@@ -98,7 +98,7 @@ public enum Timeline {
         return text
     }
 
-    static func preview(_ body: Body) -> String {
+    public static func preview(_ body: Body) -> String {
         switch body {
         case .text(let s):
             let flat = s.replacingNewlines()
@@ -108,7 +108,7 @@ public enum Timeline {
         }
     }
 
-    static func describe(_ finding: AuthFinding) -> String {
+    public static func describe(_ finding: AuthFinding) -> String {
         let (kind, name) = splitLocation(finding.location)
         var value: String
         if let jwt = finding.jwt {
