@@ -91,6 +91,9 @@ let package = Package(
             name: "Replay",
             dependencies: ["TrafficModel", "Wire", "WireNIO", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio")] + nio
         ),
+        // Recordings to other tools' formats: HAR 1.2 (Chrome's shape) and k6 scripts. Pure (a
+        // recording in, a document or script text out); Replay for its plan and token chaining.
+        .target(name: "Export", dependencies: ["TrafficModel", "Replay"]),
         // The example staging service: a small auth service like our users run.
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
         .executableTarget(
@@ -114,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "authreplay",
             dependencies: [
-                "TrafficModel", "Capture", "MockStaging", "Replay", "Demo",
+                "TrafficModel", "Capture", "MockStaging", "Replay", "Demo", "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -149,6 +152,8 @@ let package = Package(
         // authreplay against peers on other stacks (Tests/Peers: aiohttp and Node `ws` services, each
         // driven by a client on the other library): capture, serve, replay, transcripts compared.
         .testTarget(name: "DifferentialTests", dependencies: ["TestSupport"]),
+        // HAR export round trips through the importer; k6 scripts run by the real k6 against the example service.
+        .testTarget(name: "ExportTests", dependencies: ["TestSupport", "Export", "Capture", "Replay", "TrafficModel"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["TestSupport", "ExampleStagingService", "Capture", "MockStaging", "Replay", "TrafficModel"] + nio + testClients

@@ -13,7 +13,7 @@ struct AuthReplay: AsyncParsableCommand {
         failed replay), 2 usage error.
         """,
         version: version,
-        subcommands: [Inspect.self, Import.self, CaptureCommand.self, Record.self, Serve.self, ReplayCommand.self, Redact.self, Lint.self, DemoCommand.self]
+        subcommands: [Inspect.self, Import.self, CaptureCommand.self, Record.self, Serve.self, ReplayCommand.self, Redact.self, Lint.self, ExportCommand.self, DemoCommand.self]
     )
 }
 
