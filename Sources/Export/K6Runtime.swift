@@ -121,7 +121,7 @@ function webSocketStep(label, step, chain) {
   let next = 0;  // the next script item to send
   let closedByClient = false;
   let closeCode = null;
-  const res = ws.connect(url, { headers: headersOf(step, chain), tags: { name: label } }, function (socket) {
+  function session(socket) {
     function flush() {
       while (next < step.sends.length && step.sends[next].after <= serverMessages) {
         const item = step.sends[next++];
@@ -143,7 +143,18 @@ function webSocketStep(label, step, chain) {
     socket.on('binaryMessage', () => { received.push({ binary: true }); serverMessages++; flush(); });
     socket.on('close', (code) => { if (closeCode === null) closeCode = code; });
     socket.setTimeout(() => { if (closeCode === null) { closedByClient = true; socket.close(1001); } }, STEP_TIMEOUT_SECONDS * 1000);
-  });
+  }
+  let res;
+  try {
+    res = ws.connect(url, { headers: headersOf(step, chain), tags: { name: label } }, session);
+  } catch (e) {
+    // No connection (refused, reset, TLS): a failed check, so a run cannot pass without the server.
+    const failed = {};
+    failed[`${label}: connects`] = () => false;
+    check(null, failed);
+    console.error(`${label}: ${e}`);
+    return false;
+  }
   const checks = {};
   checks[`${label}: status ${step.status}`] = (r) => r.status === step.status;
   check(res, checks);
