@@ -98,6 +98,9 @@ let package = Package(
         // The HTML report (`authreplay report`, `replay --html`): recordings and a replay result in, one
         // self-contained page out. Pure, and apart from Replay: it reads the replay's JSON result.
         .target(name: "Report", dependencies: ["TrafficModel"]),
+        // Recordings to other tools' formats: HAR 1.2 (Chrome's shape) and k6 scripts. Pure (a
+        // recording in, a document or script text out); Replay for its plan and token chaining.
+        .target(name: "Export", dependencies: ["TrafficModel", "Replay"]),
         // The example staging service: a small auth service like our users run.
         .target(name: "ExampleStagingService", dependencies: ["TrafficModel"] + nio, path: "Examples/StagingService/Sources"),
         .executableTarget(
@@ -121,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "authreplay",
             dependencies: [
-                "TrafficModel", "Capture", "MockStaging", "Replay", "Fixtures", "Report", "Demo",
+                "TrafficModel", "Capture", "MockStaging", "Replay", "Fixtures", "Report", "Export", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -159,6 +162,8 @@ let package = Package(
         // authreplay against peers on other stacks (Tests/Peers: aiohttp and Node `ws` services, each
         // driven by a client on the other library): capture, serve, replay, transcripts compared.
         .testTarget(name: "DifferentialTests", dependencies: ["TestSupport"]),
+        // HAR export round trips through the importer; k6 scripts run by the real k6 against the example service.
+        .testTarget(name: "ExportTests", dependencies: ["TestSupport", "Export", "Capture", "Replay", "TrafficModel"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["TestSupport", "ExampleStagingService", "Capture", "MockStaging", "Replay", "TrafficModel"] + nio + testClients

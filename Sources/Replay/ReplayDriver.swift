@@ -134,7 +134,7 @@ public struct ReplayDriver: Sendable {
     }
 
     /// Plan indices grouped by token dependencies, each group in plan order.
-    static func chainGroups(_ plan: ReplayPlan) -> [[Int]] {
+    public static func chainGroups(_ plan: ReplayPlan) -> [[Int]] {
         var parent = Array(plan.sessions.indices)
         func root(_ i: Int) -> Int {
             var i = i

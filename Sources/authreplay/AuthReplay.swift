@@ -15,7 +15,7 @@ struct AuthReplay: AsyncParsableCommand {
         version: version,
         subcommands: [
             Inspect.self, Import.self, CaptureCommand.self, Record.self, Serve.self, ReplayCommand.self, ReportCommand.self,
-            Variants.self, Minimize.self, Redact.self, Lint.self, DemoCommand.self,
+            ExportCommand.self, Variants.self, Minimize.self, Redact.self, Lint.self, DemoCommand.self,
         ]
     )
 }

@@ -88,7 +88,7 @@ enum RedactionRulesFiles {
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            Terminal.error("\(path): cannot write the recording: \(error)")
+            Terminal.error("\(path): cannot write the file: \(error)")
             throw CommandFailure(code: Exit.failure)
         }
     }

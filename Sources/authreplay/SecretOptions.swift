@@ -8,6 +8,21 @@ enum SecretOptions {
     /// The bindings, `env:NAME` values read from the environment. A usage
     /// error (exit 2) names the binding that cannot be used.
     static func bindings(_ flags: [String], file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [SecretBinding] {
+        try parsed(flags, file: file).map { binding, origin in
+            var binding = binding
+            if let name = environmentName(binding) {
+                guard let value = environment[name] else {
+                    Terminal.error("\(origin): \(binding.name) takes its value from $\(name), which is not set")
+                    throw CommandFailure(code: Exit.usage)
+                }
+                binding.value = value
+            }
+            return binding
+        }
+    }
+
+    /// The bindings as written (`env:NAME` not yet read), each with where it was written.
+    static func parsed(_ flags: [String], file: String?) throws -> [(binding: SecretBinding, origin: String)] {
         var lines: [(text: String, origin: String)] = flags.map { ($0, "--secret") }
         if let file {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -21,20 +36,17 @@ enum SecretOptions {
             }
         }
         return try lines.map { text, origin in
-            guard var binding = SecretBinding(parsing: text) else {
+            guard let binding = SecretBinding(parsing: text) else {
                 Terminal.error("\(origin): \"\(text.prefix { $0 != "=" })…\" is not RULE=VALUE (e.g. body:password=env:STAGING_PASSWORD)")
                 throw CommandFailure(code: Exit.usage)
             }
-            if binding.value.hasPrefix("env:") {
-                let name = String(binding.value.dropFirst(4))
-                guard let value = environment[name] else {
-                    Terminal.error("\(origin): \(binding.name) takes its value from $\(name), which is not set")
-                    throw CommandFailure(code: Exit.usage)
-                }
-                binding.value = value
-            }
-            return binding
+            return (binding, origin)
         }
+    }
+
+    /// `NAME` of a binding whose value is `env:NAME`.
+    static func environmentName(_ binding: SecretBinding) -> String? {
+        binding.value.hasPrefix("env:") ? String(binding.value.dropFirst(4)) : nil
     }
 
     /// Binds the secrets into one recording; a binding that matches nothing

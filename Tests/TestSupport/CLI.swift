@@ -23,6 +23,12 @@ public enum CLI {
 
     @discardableResult
     public static func run(_ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> CLIResult {
+        try run(executable: executable, arguments, environment: environment, timeout: timeout)
+    }
+
+    /// Any executable (a peer tool such as k6), run the same way from the repository root.
+    @discardableResult
+    public static func run(executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 60) throws -> CLIResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -46,7 +52,7 @@ public enum CLI {
         DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
-            XCTFail("authreplay \(arguments) did not finish within \(timeout) s")
+            XCTFail("\(executable.lastPathComponent) \(arguments) did not finish within \(timeout) s")
         }
         process.waitUntilExit()
         return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))

@@ -91,6 +91,11 @@ extension HAREntry {
     static func postData(_ value: JSONValue?) -> Body? {
         guard let value, case .object = value else { return nil }
         if let text = value["text"]?.stringValue {
+            // HAR 1.2 has no encoding for postData; `authreplay export har` writes a
+            // binary body base64 with `encoding` as `content` has it.
+            if value["encoding"]?.stringValue?.lowercased() == "base64", let bytes = Base64.decode(text.filter { !$0.isWhitespace }) {
+                return bytes.isEmpty ? nil : Body(bytes: bytes)
+            }
             return text.isEmpty ? nil : .text(text)
         }
         guard let params = value["params"]?.arrayValue, !params.isEmpty else { return nil }
