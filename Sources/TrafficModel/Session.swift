@@ -11,6 +11,10 @@ public struct Session: Hashable, Sendable {
     public var end: SessionEnd?
     public var anomalies: [Anomaly]
     public var auth: [AuthFinding]
+    /// The tunnels the connection was captured through, outermost first
+    /// (`vxlan vni=42`, `gre > erspan type=2 session=1`); nil for plain traffic.
+    /// Set after init, so sessions built without it stay as they are.
+    public var outerPath: String?
 
     public init(
         id: String, client: Endpoint, server: Endpoint, start: Double,

@@ -25,6 +25,8 @@ struct CaptureOptionsGroup: ParsableArguments {
     @Option(help: "Seconds of packet time after which an idle connection is ended.")
     var idleTimeout = 120.0
 
+    @OptionGroup var decapsulation: DecapsulationOptions
+
     @OptionGroup var jwt: JWTVerificationOptions
 
     @OptionGroup var redaction: RedactionOptions
@@ -35,11 +37,16 @@ struct CaptureOptionsGroup: ParsableArguments {
     func validate() throws {
         guard maxConnectionBufferMiB > 0, maxTotalBufferMiB > 0 else { throw ValidationError("buffer sizes must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        try decapsulation.validate()
     }
 
-    /// `--port` folded into the BPF filter: `tcp port 80 or tcp port 8080`, and the user's filter.
+    /// `--port` folded into the BPF filter, and the user's filter: `tcp port 80 or
+    /// tcp port 8080 or not tcp`. Only plain TCP on other ports is left out in
+    /// the kernel: BPF sees neither into tunnels nor past VLAN tags, nor the
+    /// ports of a non-first fragment, so those reach the processor, which keeps
+    /// the ports on the inner flow.
     var effectiveFilter: String? {
-        let portFilter = ports.map { "tcp port \($0)" }.joined(separator: " or ")
+        let portFilter = ports.isEmpty ? "" : ports.map { "tcp port \($0)" }.joined(separator: " or ") + " or not tcp"
         switch (portFilter.isEmpty, filter) {
         case (true, let f): return f
         case (false, nil): return portFilter
@@ -56,6 +63,7 @@ struct CaptureOptionsGroup: ParsableArguments {
             ),
             verifier: verifier
         )
+        decapsulation.apply(to: &options)
         // Cookie names from the rules file decide which cookies are credentials in the findings.
         options.locator = try RedactionRulesFiles.load(redaction.rulesFile).credentialLocator
         return options

@@ -15,19 +15,23 @@ extension Frame {
         }
         let source = IPAddress.v4(bytes.u32(offset + 12))
         let destination = IPAddress.v4(bytes.u32(offset + 16))
+        let proto = bytes[offset + 9]
         let fragment = bytes.u16(offset + 6)
         let moreFragments = fragment & 0x2000 != 0
         let fragmentOffset = Int(fragment & 0x1FFF) * 8
         if moreFragments || fragmentOffset != 0 {
-            let detail = "IPv4 fragment id \(bytes.u16(offset + 4)) offset \(fragmentOffset)"
-                + (moreFragments ? " (more fragments)" : " (last)")
-            return .ipFragment(source: source, destination: destination, detail: detail)
+            let key = IPFragment.Key(
+                source: source, destination: destination, identification: UInt32(bytes.u16(offset + 4)), proto: proto)
+            // min() drops Ethernet padding beyond the declared length.
+            let end = offset + max(headerLength, min(total, captured))
+            let piece = IPFragment(
+                key: key, offset: fragmentOffset, moreFragments: moreFragments,
+                payload: payload((offset + headerLength)..<end), ipVersion: 4)
+            return DecodedPacket.ipFragment(piece).adding(.ipv4Fragment)
         }
-        guard bytes[offset + 9] == 6 else { return .notTCP }
-        // min() drops Ethernet padding beyond the declared length.
-        return try tcp(
-            at: offset + headerLength, declared: total - headerLength,
-            captured: min(total, captured) - headerLength, source: source, destination: destination)
+        return try transport(
+            proto, at: offset + headerLength, declared: total - headerLength,
+            captured: min(total, captured) - headerLength, source: source, destination: destination, ipVersion: 4)
     }
 
     func ipv6(at offset: Int) throws(CaptureError) -> DecodedPacket {
@@ -39,45 +43,82 @@ extension Frame {
         let captured = bytes.count - offset - 40
         var payloadLength = Int(bytes.u16(offset + 4))
         if payloadLength == 0 { payloadLength = captured }  // jumbogram or TSO capture
-        let end = offset + 40 + payloadLength
-        var next = bytes[offset + 6]
-        var position = offset + 40
+        return try ipv6Payload(
+            next: bytes[offset + 6], at: offset + 40, end: offset + 40 + payloadLength,
+            source: source, destination: destination)
+    }
+
+    /// Walks IPv6 extension headers from `position` to the upper layer; `end`
+    /// is where the payload ends per the IPv6 header (the capture may hold less).
+    func ipv6Payload(
+        next first: UInt8, at start: Int, end: Int, source: IPAddress, destination: IPAddress
+    ) throws(CaptureError) -> DecodedPacket {
+        var next = first
+        var position = start
+        var layers: PacketLayers = []
         while true {
             switch next {
-            case 6:
-                guard position <= end else {
-                    throw .malformed("IPv6 extension headers overrun the payload length \(payloadLength)")
-                }
-                return try tcp(
-                    at: position, declared: end - position, captured: min(end, bytes.count) - position,
-                    source: source, destination: destination)
             case 0, 43, 60:  // hop-by-hop, routing, destination options: (len + 1) * 8
                 try need(2, from: position, "IPv6 extension header \(next)")
                 let length = (Int(bytes[position + 1]) + 1) * 8
                 try need(length, from: position, "IPv6 extension header \(next)")
                 next = bytes[position]
                 position += length
-            case 51:  // authentication header: (len + 2) * 4
+                layers.insert(.ipv6Extension)
+            case 51:  // authentication header (RFC 4302): (len + 2) * 4
                 try need(2, from: position, "IPv6 authentication header")
                 let length = (Int(bytes[position + 1]) + 2) * 4
                 try need(length, from: position, "IPv6 authentication header")
                 next = bytes[position]
                 position += length
+                layers.insert(.ipv6Extension)
             case 44:
                 try need(8, from: position, "IPv6 fragment header")
                 let field = bytes.u16(position + 2)
                 let fragmentOffset = Int(field >> 3) * 8
                 let more = field & 1 != 0
                 if fragmentOffset != 0 || more {
-                    let detail = "IPv6 fragment id \(bytes.u32(position + 4)) offset \(fragmentOffset)"
-                        + (more ? " (more fragments)" : " (last)")
-                    return .ipFragment(source: source, destination: destination, detail: detail)
+                    let key = IPFragment.Key(
+                        source: source, destination: destination, identification: bytes.u32(position + 4),
+                        proto: bytes[position])
+                    let piece = IPFragment(
+                        key: key, offset: fragmentOffset, moreFragments: more,
+                        payload: payload((position + 8)..<max(position + 8, min(end, bytes.count))), ipVersion: 6)
+                    return DecodedPacket.ipFragment(piece).adding(layers.union(.ipv6Fragment))
                 }
                 next = bytes[position]  // atomic fragment: the whole packet is here
                 position += 8
-            default:  // 59 no next header, UDP, ICMPv6, ESP, ...
-                return .notTCP
+                layers.insert(.ipv6Extension)
+            default:  // the upper layer, or 59 no next header, ESP, ...
+                guard position <= end else {
+                    throw .malformed("IPv6 extension headers overrun the payload length \(end - start)")
+                }
+                return try transport(
+                    next, at: position, declared: end - position, captured: max(0, min(end, bytes.count) - position),
+                    source: source, destination: destination, ipVersion: 6
+                ).adding(layers)
             }
+        }
+    }
+
+    /// The upper layer of an IP packet: TCP, or a tunnel carrying more IP.
+    func transport(
+        _ proto: UInt8, at offset: Int, declared: Int, captured: Int, source: IPAddress, destination: IPAddress,
+        ipVersion: Int
+    ) throws(CaptureError) -> DecodedPacket {
+        switch proto {
+        case 6:
+            return try tcp(at: offset, declared: declared, captured: captured, source: source, destination: destination)
+        case 17:
+            return try udp(at: offset, end: offset + captured)
+        case 47:
+            return try gre(at: offset, udp: false)
+        case 4:
+            return try inner().ipv4(at: offset).through(.ipInIP(inner: 4, outer: ipVersion))
+        case 41:
+            return try inner().ipv6(at: offset).through(.ipInIP(inner: 6, outer: ipVersion))
+        default:
+            return .notTCP
         }
     }
 

@@ -23,6 +23,10 @@ public struct TCPSegment: Sendable, Equatable {
     /// Payload bytes the IP header declares but the capture cut off (snaplen);
     /// they follow `payload` in sequence space and reassembly reports them as a gap.
     public var missingBytes: Int
+    /// The tunnels the segment came through, outermost first (empty for plain traffic).
+    public var tunnels: [TunnelLayer] = []
+    /// Every link and encapsulation layer it went through, for per-layer counts.
+    public var layers: PacketLayers = []
 
     public init(
         source: IPEndpoint, destination: IPEndpoint, sequence: UInt32, acknowledgment: UInt32 = 0,
@@ -42,9 +46,42 @@ public struct TCPSegment: Sendable, Equatable {
 /// What a captured frame turned out to be.
 public enum DecodedPacket: Sendable, Equatable {
     case tcp(TCPSegment)
-    /// An IP fragment (IPv4 MF or offset != 0; IPv6 non-atomic Fragment header).
-    /// Not reassembled: `detail` says which fragment, for an anomaly report.
-    case ipFragment(source: IPAddress, destination: IPAddress, detail: String)
+    /// An IP fragment (IPv4 MF or offset != 0; IPv6 non-atomic Fragment header),
+    /// for `IPFragmentReassembler`.
+    case ipFragment(IPFragment)
     /// Anything else: ARP, UDP, ICMP, non-IP ethertypes, IPv6 "no next header".
     case notTCP
+}
+
+extension DecodedPacket {
+    /// The same packet, as seen from outside one more tunnel.
+    func through(_ tunnel: TunnelLayer) -> DecodedPacket {
+        switch self {
+        case .tcp(var segment):
+            segment.tunnels.insert(tunnel, at: 0)
+            segment.layers.insert(tunnel.layer)
+            return .tcp(segment)
+        case .ipFragment(var fragment):
+            fragment.tunnels.insert(tunnel, at: 0)
+            fragment.layers.insert(tunnel.layer)
+            return .ipFragment(fragment)
+        case .notTCP:
+            return .notTCP
+        }
+    }
+
+    /// The same packet, having also gone through `layers` (VLAN tags, MPLS, ...).
+    func adding(_ layers: PacketLayers) -> DecodedPacket {
+        guard !layers.isEmpty else { return self }
+        switch self {
+        case .tcp(var segment):
+            segment.layers.formUnion(layers)
+            return .tcp(segment)
+        case .ipFragment(var fragment):
+            fragment.layers.formUnion(layers)
+            return .ipFragment(fragment)
+        case .notTCP:
+            return .notTCP
+        }
+    }
 }
