@@ -42,7 +42,7 @@ public enum PacketDecoder {
         return datagram.tunnels.reversed().reduce(inner) { $0.through($1) }.adding(datagram.layers)
     }
 
-    private static func withFrame(
+    static func withFrame(
         _ bytes: ArraySlice<UInt8>, ports: DecapsulationPorts, _ body: (Frame) throws(CaptureError) -> DecodedPacket
     ) throws(CaptureError) -> DecodedPacket {
         let result: Result<DecodedPacket, CaptureError> = bytes.withUnsafeBytes { raw in

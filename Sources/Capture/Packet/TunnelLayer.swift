@@ -77,13 +77,14 @@ public struct PacketLayers: OptionSet, Hashable, Sendable {
     public static let ipv6Extension = PacketLayers(rawValue: 1 << 12)
     public static let ipv4Fragment = PacketLayers(rawValue: 1 << 13)
     public static let ipv6Fragment = PacketLayers(rawValue: 1 << 14)
+    public static let ipcomp = PacketLayers(rawValue: 1 << 15)
 
     /// Every layer with the name the summary prints, in print order.
     public static let names: [(PacketLayers, String)] = [
         (.vlan, "802.1q"), (.mpls, "mpls"), (.pppoe, "pppoe"), (.llcSNAP, "llc/snap"), (.vxlan, "vxlan"),
         (.geneve, "geneve"), (.gre, "gre"), (.erspan, "erspan"), (.ipInIP, "ip-in-ip"), (.teredo, "teredo"),
         (.ayiya, "ayiya"), (.gtpU, "gtp-u"), (.ipv6Extension, "ipv6 ext"), (.ipv4Fragment, "ipv4 fragment"),
-        (.ipv6Fragment, "ipv6 fragment"),
+        (.ipv6Fragment, "ipv6 fragment"), (.ipcomp, "ipcomp"),
     ]
 }
 
