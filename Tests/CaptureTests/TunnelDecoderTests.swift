@@ -39,6 +39,8 @@ final class TunnelDecoderTests: XCTestCase {
         ("qinq in vxlan", outerIPv4(proto: 17, udp(4789, [0x08, 0, 0, 0, 0, 0, 1, 0] + P.ethernet(0x0800, P.ipv4(P.tcp()), tags: [0x88A8, 0x8100]))), .ethernet, "vxlan vni=1", [.vxlan, .vlan]),
         ("pppoe in gre", outerIPv4(proto: 47, [0, 0, 0x65, 0x58] + P.ethernet(0x8864, [0x11, 0, 0, 1, 0, 0, 0x00, 0x21] + P.ipv4(P.tcp()))), .ethernet, "gre", [.gre, .pppoe]),
         ("ipv6 ah tunnel", P.ethernet(0x86DD, P.ipv6([41, 1, 0, 0] + [UInt8](repeating: 0, count: 8) + P.ipv6(P.tcp()), next: 51)), .ethernet, "ip6-in-ip6", [.ipv6Extension, .ipInIP]),
+        ("esp null, sha1-96", outerIPv4(proto: 50, P.be32(0x100) + P.be32(1) + P.tcp() + [1, 2, 2, 6] + [UInt8](repeating: 0xEE, count: 12)), .ethernet, nil, .espNull),
+        ("esp null in ipv6, no icv", P.ethernet(0x86DD, P.ipv6(P.be32(0x100) + P.be32(1) + P.ipv4(P.tcp()) + [0, 4], next: 50)), .ethernet, "ip4-in-ip6", [.espNull, .ipInIP]),
         ("cisco hdlc", [0x0F, 0x00, 0x08, 0x00] + P.ipv4(P.tcp()), .ciscoHDLC, nil, []),
         ("arcnet", [1, 2, 0, 0, 212, 0, 0, 0] + P.ipv4(P.tcp()), .arcnetLinux, nil, []),
         ("vxlan in vxlan", outerIPv4(proto: 17, udp(4789, [0x08, 0, 0, 0, 0, 0, 1, 0] + outerIPv4(proto: 17, udp(4789, [0x08, 0, 0, 0, 0, 0, 2, 0] + inner)))), .ethernet, "vxlan vni=1 > vxlan vni=2", .vxlan),
@@ -72,6 +74,12 @@ final class TunnelDecoderTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Encrypted ESP has no self-consistent trailer: not TCP.
+    func testEncryptedESPIsNotTCP() throws {
+        let encrypted = Self.outerIPv4(proto: 50, P.be32(0x100) + P.be32(1) + (0..<64).map { UInt8(($0 * 37 + 11) & 0xFF) })
+        XCTAssertEqual(try PacketDecoder.decode(encrypted, linkType: .ethernet), .notTCP)
     }
 
     func testTunnelPortsAreConfigurable() throws {

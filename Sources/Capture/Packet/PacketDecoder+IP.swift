@@ -117,6 +117,12 @@ extension Frame {
             return try inner().ipv4(at: offset).through(.ipInIP(inner: 4, outer: ipVersion))
         case 41:
             return try inner().ipv6(at: offset).through(.ipInIP(inner: 6, outer: ipVersion))
+        case 50:
+            // The trailer is at the end: a packet the capture cut has none.
+            guard captured >= declared else { return .notTCP }
+            return try espNull(
+                at: offset, end: offset + captured, source: source, destination: destination, ipVersion: ipVersion
+            ).adding(.espNull)
         case 108:
             return try ipcomp(
                 at: offset, end: offset + captured, source: source, destination: destination, ipVersion: ipVersion

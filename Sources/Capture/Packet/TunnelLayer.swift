@@ -78,6 +78,7 @@ public struct PacketLayers: OptionSet, Hashable, Sendable {
     public static let ipv4Fragment = PacketLayers(rawValue: 1 << 13)
     public static let ipv6Fragment = PacketLayers(rawValue: 1 << 14)
     public static let ipcomp = PacketLayers(rawValue: 1 << 15)
+    public static let espNull = PacketLayers(rawValue: 1 << 16)
 
     /// Every layer with the name the summary prints, in print order.
     public static let names: [(PacketLayers, String)] = [
@@ -85,6 +86,7 @@ public struct PacketLayers: OptionSet, Hashable, Sendable {
         (.geneve, "geneve"), (.gre, "gre"), (.erspan, "erspan"), (.ipInIP, "ip-in-ip"), (.teredo, "teredo"),
         (.ayiya, "ayiya"), (.gtpU, "gtp-u"), (.ipv6Extension, "ipv6 ext"), (.ipv4Fragment, "ipv4 fragment"),
         (.ipv6Fragment, "ipv6 fragment"), (.ipcomp, "ipcomp"),
+        (.espNull, "esp-null"),
     ]
 }
 
