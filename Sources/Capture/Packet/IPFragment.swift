@@ -25,7 +25,7 @@ public struct IPFragment: Sendable, Equatable {
     public var payload: ArraySlice<UInt8>
     /// 4 or 6.
     public var ipVersion: Int
-    public var tunnels: [TunnelLayer] = []
+    public var tunnels = TunnelPath()
     public var layers: PacketLayers = []
 
     public init(key: Key, offset: Int, moreFragments: Bool, payload: ArraySlice<UInt8>, ipVersion: Int) {

@@ -27,7 +27,7 @@ extension Frame {
             let piece = IPFragment(
                 key: key, offset: fragmentOffset, moreFragments: moreFragments,
                 payload: payload((offset + headerLength)..<end), ipVersion: 4)
-            return DecodedPacket.ipFragment(piece).adding(.ipv4Fragment)
+            return .ipFragment(onPath(piece, adding: .ipv4Fragment))
         }
         return try transport(
             proto, at: offset + headerLength, declared: total - headerLength,
@@ -84,7 +84,7 @@ extension Frame {
                     let piece = IPFragment(
                         key: key, offset: fragmentOffset, moreFragments: more,
                         payload: payload((position + 8)..<max(position + 8, min(end, bytes.count))), ipVersion: 6)
-                    return DecodedPacket.ipFragment(piece).adding(layers.union(.ipv6Fragment))
+                    return .ipFragment(onPath(piece, adding: layers.union(.ipv6Fragment)))
                 }
                 next = bytes[position]  // atomic fragment: the whole packet is here
                 position += 8
@@ -93,10 +93,9 @@ extension Frame {
                 guard position <= end else {
                     throw .malformed("IPv6 extension headers overrun the payload length \(end - start)")
                 }
-                return try transport(
+                return try with(layers).transport(
                     next, at: position, declared: end - position, captured: max(0, min(end, bytes.count) - position),
-                    source: source, destination: destination, ipVersion: 6
-                ).adding(layers)
+                    source: source, destination: destination, ipVersion: 6)
             }
         }
     }
@@ -114,22 +113,28 @@ extension Frame {
         case 47:
             return try gre(at: offset, udp: false)
         case 4:
-            return try inner().ipv4(at: offset).through(.ipInIP(inner: 4, outer: ipVersion))
+            return try inner(.ipInIP(inner: 4, outer: ipVersion)).ipv4(at: offset)
         case 41:
-            return try inner().ipv6(at: offset).through(.ipInIP(inner: 6, outer: ipVersion))
+            return try inner(.ipInIP(inner: 6, outer: ipVersion)).ipv6(at: offset)
         case 50:
             // The trailer is at the end: a packet the capture cut has none.
             guard captured >= declared else { return .notTCP }
-            return try espNull(
-                at: offset, end: offset + captured, source: source, destination: destination, ipVersion: ipVersion
-            ).adding(.espNull)
+            return try with(.espNull).espNull(
+                at: offset, end: offset + captured, source: source, destination: destination, ipVersion: ipVersion)
         case 108:
-            return try ipcomp(
-                at: offset, end: offset + captured, source: source, destination: destination, ipVersion: ipVersion
-            ).adding(.ipcomp)
+            return try with(.ipcomp).ipcomp(
+                at: offset, end: offset + captured, source: source, destination: destination, ipVersion: ipVersion)
         default:
             return .notTCP
         }
+    }
+
+    /// A fragment with the tunnels and layers this frame went through.
+    func onPath(_ piece: IPFragment, adding fragmentLayer: PacketLayers) -> IPFragment {
+        var piece = piece
+        piece.tunnels = tunnels
+        piece.layers = layers.union(fragmentLayer)
+        return piece
     }
 
     /// `declared` is the TCP segment length per IP; `captured` what the frame holds of it.
@@ -154,6 +159,6 @@ extension Frame {
                 flags: TCPFlags(rawValue: bytes[offset + 13] & 0x3F),
                 window: bytes.u16(offset + 14),
                 payload: payload(payloadStart..<payloadEnd),
-                missingBytes: declared - max(captured, headerLength)))
+                missingBytes: declared - max(captured, headerLength), tunnels: tunnels, layers: layers))
     }
 }

@@ -18,10 +18,12 @@ extension Frame {
         let compressed = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<min(end, bytes.count)]))
         let (inflated, outcome) = ZlibInflateStream().inflate(compressed, limit: 65535)
         guard outcome == .complete, !inflated.isEmpty else { return .notTCP }
-        let depth = try inner().depth
+        let outer = try inner()
         return try PacketDecoder.withFrame(inflated[...], ports: ports) { frame throws(CaptureError) in
             var frame = frame
-            frame.depth = depth
+            frame.depth = outer.depth
+            frame.tunnels = outer.tunnels
+            frame.layers = outer.layers
             return try frame.transport(
                 next, at: 0, declared: inflated.count, captured: inflated.count, source: source,
                 destination: destination, ipVersion: ipVersion)

@@ -3,6 +3,7 @@
 /// to the next). A UDP packet on a tunnel port that does not carry what the
 /// tunnel would is not TCP, not an error: ports are only a hint.
 extension Frame {
+    @inline(__always)
     func udp(at offset: Int, end: Int) throws(CaptureError) -> DecodedPacket {
         try need(8, from: offset, "UDP header")
         let sourcePort = bytes.u16(offset)
@@ -10,22 +11,23 @@ extension Frame {
         let start = offset + 8
         // The destination port names the service; the source port is tried second
         // (Teredo and AYIYA servers answer from theirs).
-        for port in [destinationPort, sourcePort] {
-            if ports.vxlan.contains(port) { return try vxlan(at: start) }
-            if ports.geneve.contains(port) { return try geneve(at: start) }
-            if ports.greInUDP.contains(port) { return try gre(at: start, udp: true) }
-            if ports.gtpU.contains(port) { return try gtpU(at: start) }
-            if ports.teredo.contains(port) { return try teredo(at: start) }
-            if ports.ayiya.contains(port) { return try ayiya(at: start) }
+        guard let tunnel = ports.tunnel(on: destinationPort) ?? ports.tunnel(on: sourcePort) else { return .notTCP }
+        switch tunnel {
+        case .vxlan: return try vxlan(at: start)
+        case .geneve: return try geneve(at: start)
+        case .greInUDP: return try gre(at: start, udp: true)
+        case .gtpU: return try gtpU(at: start)
+        case .teredo: return try teredo(at: start)
+        case .ayiya: return try ayiya(at: start)
         }
-        return .notTCP
     }
 
     /// VXLAN (RFC 7348 §5): flags, 24 reserved bits, VNI, reserved; then Ethernet.
+    @inline(__always)
     func vxlan(at offset: Int) throws(CaptureError) -> DecodedPacket {
         try need(8, from: offset, "VXLAN header")
         guard bytes[offset] & 0x08 != 0 else { return .notTCP }  // I flag: the VNI is valid
-        return try inner().ethernet(at: offset + 8).through(.vxlan(vni: bytes.u32(offset + 4) >> 8))
+        return try inner(.vxlan(vni: bytes.u32(offset + 4) >> 8)).ethernet(at: offset + 8)
     }
 
     /// Geneve (RFC 8926 §3.4): version, option length, protocol type, VNI; options skipped.
@@ -36,8 +38,8 @@ extension Frame {
         try need(start - offset, from: offset, "Geneve options")
         let tunnel = TunnelLayer.geneve(vni: bytes.u32(offset + 4) >> 8)
         let proto = bytes.u16(offset + 2)
-        if proto == 0x6558 { return try inner().ethernet(at: start).through(tunnel) }
-        return try inner().etherType(proto, at: start).through(tunnel)
+        if proto == 0x6558 { return try inner(tunnel).ethernet(at: start) }
+        return try inner(tunnel).etherType(proto, at: start)
     }
 
     /// GRE (RFC 2784, keys and sequence numbers RFC 2890, PPTP's version 1
@@ -62,22 +64,22 @@ extension Frame {
         let tunnel = TunnelLayer.gre(key: flags & 7 == 1 ? nil : key, udp: udp)
         switch proto {
         case 0x6558:  // transparent Ethernet bridging
-            return try inner().ethernet(at: position).through(tunnel)
+            return try inner(tunnel).ethernet(at: position)
         case 0x88BE where !sequenced:  // ERSPAN type I: no header, Ethernet follows
-            return try inner().ethernet(at: position).through(.erspan(type: 1, session: nil)).through(tunnel)
+            return try inner(tunnel).inner(.erspan(type: 1, session: nil)).ethernet(at: position)
         case 0x88BE:  // ERSPAN type II: 8-byte header
             try need(8, from: position, "ERSPAN type II header")
             let session = bytes.u16(position + 2) & 0x3FF
-            return try inner().ethernet(at: position + 8).through(.erspan(type: 2, session: session)).through(tunnel)
+            return try inner(tunnel).inner(.erspan(type: 2, session: session)).ethernet(at: position + 8)
         case 0x22EB:  // ERSPAN type III: 12-byte header, 8 more when O (platform subheader) is set
             try need(12, from: position, "ERSPAN type III header")
             let session = bytes.u16(position + 2) & 0x3FF
             let start = position + 12 + (bytes[position + 11] & 1 != 0 ? 8 : 0)
-            return try inner().ethernet(at: start).through(.erspan(type: 3, session: session)).through(tunnel)
+            return try inner(tunnel).inner(.erspan(type: 3, session: session)).ethernet(at: start)
         case 0x880B:  // PPP (PPTP)
-            return try inner().ppp(at: position).through(tunnel)
+            return try inner(tunnel).ppp(at: position)
         default:
-            return try inner().etherType(proto, at: position).through(tunnel)
+            return try inner(tunnel).etherType(proto, at: position)
         }
     }
 
@@ -123,7 +125,7 @@ extension Frame {
                 position += length
             }
         }
-        return try inner().innerIP(at: position).through(.gtpU(teid: teid))
+        return try inner(.gtpU(teid: teid)).innerIP(at: position)
     }
 
     /// Teredo (RFC 4380 §5.1.1): IPv6, optionally after an origin indication
@@ -143,7 +145,7 @@ extension Frame {
             }
         }
         guard position < bytes.count, bytes[position] >> 4 == 6 else { return .notTCP }
-        return try inner().ipv6(at: position).through(.teredo)
+        return try inner(.teredo).ipv6(at: position)
     }
 
     /// AYIYA ("Anything In Anything"): identity and signature lengths, next header.
@@ -154,8 +156,8 @@ extension Frame {
         let start = offset + 8 + identity + signature
         try need(start - offset, from: offset, "AYIYA header")
         switch bytes[offset + 3] {
-        case 4: return try inner().ipv4(at: start).through(.ayiya)
-        case 41: return try inner().ipv6(at: start).through(.ayiya)
+        case 4: return try inner(.ayiya).ipv4(at: start)
+        case 41: return try inner(.ayiya).ipv6(at: start)
         default: return .notTCP
         }
     }
@@ -172,9 +174,9 @@ extension Frame {
         }
         try need(1, from: position, "MPLS payload")
         switch bytes[position] >> 4 {
-        case 4: return try ipv4(at: position).adding(.mpls)
-        case 6: return try ipv6(at: position).adding(.mpls)
-        case 0: return try inner().ethernet(at: position + 4).adding(.mpls)
+        case 4: return try with(.mpls).ipv4(at: position)
+        case 6: return try with(.mpls).ipv6(at: position)
+        case 0: return try inner(layers: .mpls).ethernet(at: position + 4)
         default: return .notTCP
         }
     }

@@ -9,14 +9,14 @@ public enum PacketDecoder {
     public static func decode(
         _ bytes: UnsafeRawBufferPointer, linkType: LinkType, ports: DecapsulationPorts = .default
     ) throws(CaptureError) -> DecodedPacket {
-        try decodeLink(Frame(bytes: bytes, source: .copy, ports: ports), linkType: linkType)
+        try decodeLink(Frame(bytes: bytes, source: .copy, ports: ports.table), linkType: linkType)
     }
 
     /// Decodes a frame held in an array; the payload shares the array's storage.
     public static func decode(
         _ bytes: ArraySlice<UInt8>, linkType: LinkType, ports: DecapsulationPorts = .default
     ) throws(CaptureError) -> DecodedPacket {
-        try withFrame(bytes, ports: ports) { frame throws(CaptureError) in try decodeLink(frame, linkType: linkType) }
+        try withFrame(bytes, ports: ports.table) { frame throws(CaptureError) in try decodeLink(frame, linkType: linkType) }
     }
 
     public static func decode(
@@ -32,18 +32,20 @@ public enum PacketDecoder {
     ) throws(CaptureError) -> DecodedPacket {
         let key = datagram.key
         let count = datagram.payload.count
-        let inner = try withFrame(datagram.payload[...], ports: ports) { frame throws(CaptureError) in
-            datagram.ipVersion == 6
+        return try withFrame(datagram.payload[...], ports: ports.table) { frame throws(CaptureError) in
+            var frame = frame
+            frame.tunnels = datagram.tunnels
+            frame.layers = datagram.layers
+            return datagram.ipVersion == 6
                 ? try frame.ipv6Payload(next: key.proto, at: 0, end: count, source: key.source, destination: key.destination)
                 : try frame.transport(
                     key.proto, at: 0, declared: count, captured: count, source: key.source,
                     destination: key.destination, ipVersion: 4)
         }
-        return datagram.tunnels.reversed().reduce(inner) { $0.through($1) }.adding(datagram.layers)
     }
 
     static func withFrame(
-        _ bytes: ArraySlice<UInt8>, ports: DecapsulationPorts, _ body: (Frame) throws(CaptureError) -> DecodedPacket
+        _ bytes: ArraySlice<UInt8>, ports: DecapsulationPorts.Table, _ body: (Frame) throws(CaptureError) -> DecodedPacket
     ) throws(CaptureError) -> DecodedPacket {
         let result: Result<DecodedPacket, CaptureError> = bytes.withUnsafeBytes { raw in
             do throws(CaptureError) {
@@ -124,17 +126,35 @@ struct Frame {
 
     let bytes: UnsafeRawBufferPointer
     let source: PayloadSource
-    let ports: DecapsulationPorts
+    let ports: DecapsulationPorts.Table
     /// Tunnels entered so far: nesting is bounded, so a crafted frame of
     /// thousands of IP-in-IP headers cannot exhaust a thread's stack.
     var depth = 0
     static let maxDepth = 8
 
-    /// This frame, one tunnel deeper.
-    func inner() throws(CaptureError) -> Frame {
+    /// The tunnels and layers the frame has gone through so far, which the
+    /// segment or fragment at the bottom takes: built on the way down, so
+    /// results pass back up unchanged (no copy of the packet per layer).
+    var tunnels = TunnelPath()
+    var layers: PacketLayers = []
+
+    /// This frame, one tunnel deeper (and through `added` link layers).
+    func inner(_ tunnel: TunnelLayer? = nil, layers added: PacketLayers = []) throws(CaptureError) -> Frame {
         guard depth < Self.maxDepth else { throw .malformed("more than \(Self.maxDepth) nested tunnels") }
         var frame = self
         frame.depth += 1
+        if let tunnel {
+            frame.tunnels.append(tunnel)
+            frame.layers.insert(tunnel.layer)
+        }
+        frame.layers.formUnion(added)
+        return frame
+    }
+
+    /// This frame, having also gone through `added` (VLAN tags, MPLS, ...).
+    func with(_ added: PacketLayers) -> Frame {
+        var frame = self
+        frame.layers.formUnion(added)
         return frame
     }
 
@@ -163,7 +183,10 @@ struct Frame {
     }
 
     /// Ethernet II, or IEEE 802.3 with an LLC/SNAP header (RFC 1042) when the
-    /// type field is a length.
+    /// type field is a length. Inlined, like the tunnel headers that lead to
+    /// it: each call level that returns a `DecodedPacket` copies it, and a
+    /// tunnelled packet passes through twice as many levels.
+    @inline(__always)
     func ethernet(at offset: Int) throws(CaptureError) -> DecodedPacket {
         try need(14, from: offset, "Ethernet header")
         let type = bytes.u16(offset + 12)
@@ -172,7 +195,7 @@ struct Frame {
         // DSAP and SSAP 0xAA, control UI: SNAP follows (OUI, then an Ethernet type).
         guard bytes[offset + 14] == 0xAA, bytes[offset + 15] == 0xAA, bytes[offset + 16] == 0x03 else { return .notTCP }
         try need(8, from: offset + 14, "SNAP header")
-        return try etherType(bytes.u16(offset + 20), at: offset + 22).adding(.llcSNAP)
+        return try with(.llcSNAP).etherType(bytes.u16(offset + 20), at: offset + 22)
     }
 
     /// Follows an ethertype through VLAN tags, MPLS and PPPoE to the IP layer.
@@ -182,18 +205,19 @@ struct Frame {
         var layers: PacketLayers = []
         while true {
             switch type {
-            case 0x0800: return try ipv4(at: offset).adding(layers)
-            case 0x86DD: return try ipv6(at: offset).adding(layers)
+            // Plain traffic returns the inner result untouched: no copy of the packet on the hot path.
+            case 0x0800: return layers.isEmpty ? try ipv4(at: offset) : try with(layers).ipv4(at: offset)
+            case 0x86DD: return layers.isEmpty ? try ipv6(at: offset) : try with(layers).ipv6(at: offset)
             case 0x8100, 0x88A8, 0x9100:  // 802.1Q, 802.1ad, legacy QinQ: TCI then inner type
                 try need(4, from: offset, "VLAN tag")
                 type = bytes.u16(offset + 2)
                 offset += 4
                 layers.insert(.vlan)
             case 0x8847, 0x8848:  // MPLS unicast, multicast
-                return try mpls(at: offset).adding(layers)
+                return try with(layers).mpls(at: offset)
             case 0x8864:  // PPPoE session: ver/type, code, session, length, then PPP protocol
                 try need(6, from: offset, "PPPoE header")
-                return try ppp(at: offset + 6).adding(layers.union(.pppoe))
+                return try with(layers.union(.pppoe)).ppp(at: offset + 6)
             default:
                 return .notTCP
             }

@@ -24,13 +24,14 @@ public struct TCPSegment: Sendable, Equatable {
     /// they follow `payload` in sequence space and reassembly reports them as a gap.
     public var missingBytes: Int
     /// The tunnels the segment came through, outermost first (empty for plain traffic).
-    public var tunnels: [TunnelLayer] = []
+    public var tunnels: TunnelPath
     /// Every link and encapsulation layer it went through, for per-layer counts.
-    public var layers: PacketLayers = []
+    public var layers: PacketLayers
 
     public init(
         source: IPEndpoint, destination: IPEndpoint, sequence: UInt32, acknowledgment: UInt32 = 0,
-        flags: TCPFlags, window: UInt16 = 65535, payload: ArraySlice<UInt8> = [], missingBytes: Int = 0
+        flags: TCPFlags, window: UInt16 = 65535, payload: ArraySlice<UInt8> = [], missingBytes: Int = 0,
+        tunnels: TunnelPath = TunnelPath(), layers: PacketLayers = []
     ) {
         self.source = source
         self.destination = destination
@@ -40,6 +41,8 @@ public struct TCPSegment: Sendable, Equatable {
         self.window = window
         self.payload = payload
         self.missingBytes = missingBytes
+        self.tunnels = tunnels
+        self.layers = layers
     }
 }
 
@@ -51,37 +54,4 @@ public enum DecodedPacket: Sendable, Equatable {
     case ipFragment(IPFragment)
     /// Anything else: ARP, UDP, ICMP, non-IP ethertypes, IPv6 "no next header".
     case notTCP
-}
-
-extension DecodedPacket {
-    /// The same packet, as seen from outside one more tunnel.
-    func through(_ tunnel: TunnelLayer) -> DecodedPacket {
-        switch self {
-        case .tcp(var segment):
-            segment.tunnels.insert(tunnel, at: 0)
-            segment.layers.insert(tunnel.layer)
-            return .tcp(segment)
-        case .ipFragment(var fragment):
-            fragment.tunnels.insert(tunnel, at: 0)
-            fragment.layers.insert(tunnel.layer)
-            return .ipFragment(fragment)
-        case .notTCP:
-            return .notTCP
-        }
-    }
-
-    /// The same packet, having also gone through `layers` (VLAN tags, MPLS, ...).
-    func adding(_ layers: PacketLayers) -> DecodedPacket {
-        guard !layers.isEmpty else { return self }
-        switch self {
-        case .tcp(var segment):
-            segment.layers.formUnion(layers)
-            return .tcp(segment)
-        case .ipFragment(var fragment):
-            fragment.layers.formUnion(layers)
-            return .ipFragment(fragment)
-        case .notTCP:
-            return .notTCP
-        }
-    }
 }

@@ -26,7 +26,7 @@ public struct IPDatagram: Sendable, Equatable {
     public var payload: [UInt8]
     public var ipVersion: Int
     /// The tunnels and layers of its first fragment.
-    public var tunnels: [TunnelLayer]
+    public var tunnels: TunnelPath
     public var layers: PacketLayers
 }
 
@@ -61,7 +61,7 @@ public struct IPFragmentReassembler: Sendable {
         var total: Int?
         var first: Timestamp
         var ipVersion: Int
-        var tunnels: [TunnelLayer]
+        var tunnels: TunnelPath
         var layers: PacketLayers
     }
 

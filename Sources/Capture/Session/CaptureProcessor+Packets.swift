@@ -1,4 +1,4 @@
-public import TrafficModel
+import TrafficModel
 
 /// The packet stage: a decoded packet to TCP segments, through fragment
 /// reassembly and the duplicate filter, counting the layers it came through.
@@ -22,9 +22,10 @@ extension CaptureProcessor {
                 guard ports.isEmpty || ports.contains(segment.source.port) || ports.contains(segment.destination.port) else { return }
                 let first = events.count
                 reassembler.process(segment, at: timestamp, into: &events)
-                if !segment.tunnels.isEmpty, let path = TunnelLayer.path(segment.tunnels) {
+                // The path is spelled only when a connection opens, not per packet.
+                if !segment.tunnels.isEmpty {
                     for event in events[first...] {
-                        if case .opened(let id, _, _, _, _) = event { outerPaths[id] = path }
+                        if case .opened(let id, _, _, _, _) = event { outerPaths[id] = TunnelLayer.path(segment.tunnels) }
                     }
                 }
                 return
@@ -49,10 +50,12 @@ extension CaptureProcessor {
         }
     }
 
+    /// `layerPackets` is indexed by bit position, the order of `PacketLayers.names`.
     private mutating func count(_ layers: PacketLayers) {
-        guard !layers.isEmpty else { return }
-        for (index, (layer, _)) in PacketLayers.names.enumerated() where layers.contains(layer) {
-            statistics.layerPackets[index] += 1
+        var bits = layers.rawValue
+        while bits != 0 {
+            statistics.layerPackets[bits.trailingZeroBitCount] += 1
+            bits &= bits - 1
         }
     }
 }

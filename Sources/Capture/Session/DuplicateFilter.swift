@@ -45,7 +45,12 @@ public struct DuplicateFilter: Sendable {
             source: segment.source, destination: segment.destination, sequence: segment.sequence,
             acknowledgment: segment.acknowledgment, flags: segment.flags.rawValue, window: segment.window,
             length: segment.payload.count)
-        let slot = Int(UInt(bitPattern: fingerprint.hashValue) % UInt(table.count))
+        // A multiplicative mix of what differs between segments (not Hasher:
+        // its per-process seed and SipHash cost more than the rest of the check).
+        var mix = UInt64(segment.sequence) << 32 | UInt64(segment.acknowledgment)
+        mix ^= UInt64(segment.source.port) << 48 | UInt64(segment.destination.port) << 32 | UInt64(segment.payload.count)
+        mix = (mix ^ UInt64(segment.flags.rawValue)) &* 0x9E37_79B9_7F4A_7C15
+        let slot = Int(mix >> 32) % table.count
         if let entry = table[slot], entry.fingerprint == fingerprint,
            time.microseconds - entry.time.microseconds <= Int64(window * 1_000_000),
            time >= entry.time, entry.payload.elementsEqual(segment.payload) {
