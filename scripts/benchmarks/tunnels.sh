@@ -4,12 +4,12 @@
 # it), in the same run. Prints best-of-5 wall times, peak RSS and the ratio;
 # the bar is VXLAN within 10% of plain.
 #
-# usage: scripts/benchmarks/tunnels.sh [SESSIONS]   (default 300 ≈ 90 MB)
+# usage: scripts/benchmarks/tunnels.sh [SESSIONS]   (default 1000 ≈ 290 MB)
 #        AUTHREPLAY_BIN=path/to/authreplay scripts/benchmarks/tunnels.sh   (no build)
 #        OUT_DIR=/dev/shm scripts/benchmarks/tunnels.sh   (outputs on tmpfs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-sessions=${1:-300}
+sessions=${1:-1000}
 work=${BENCH_DIR:-/tmp/authreplay-bench}
 out=${OUT_DIR:-$work}
 mkdir -p "$work" "$out"
