@@ -40,13 +40,20 @@ struct CaptureOptionsGroup: ParsableArguments {
         try decapsulation.validate()
     }
 
-    /// `--port` folded into the BPF filter, and the user's filter: `tcp port 80 or
-    /// tcp port 8080 or not tcp`. Only plain TCP on other ports is left out in
-    /// the kernel: BPF sees neither into tunnels nor past VLAN tags, nor the
-    /// ports of a non-first fragment, so those reach the processor, which keeps
-    /// the ports on the inner flow.
+    /// `--port` folded into the BPF filter, and the user's filter. BPF sees
+    /// neither into tunnels, nor past VLAN tags, nor the ports of a non-first
+    /// fragment, so the fold keeps, besides TCP on the ports: everything that
+    /// is neither TCP nor UDP (GRE, IP-in-IP, ESP, VLAN-tagged and MPLS frames,
+    /// IPv6 with extension headers), UDP on the tunnel ports, and non-first
+    /// IPv4 fragments. The processor then keeps the ports on the inner flow.
     var effectiveFilter: String? {
-        let portFilter = ports.isEmpty ? "" : ports.map { "tcp port \($0)" }.joined(separator: " or ") + " or not tcp"
+        var terms = ports.map { "tcp port \($0)" }
+        if !terms.isEmpty {
+            terms.append("(not tcp and not udp)")
+            terms += decapsulation.udpPorts.map { "udp port \($0)" }
+            terms.append("(ip[6:2] & 0x1fff != 0)")
+        }
+        let portFilter = terms.joined(separator: " or ")
         switch (portFilter.isEmpty, filter) {
         case (true, let f): return f
         case (false, nil): return portFilter

@@ -28,9 +28,20 @@ struct DecapsulationOptions: ParsableArguments {
         guard duplicateWindow >= 0 else { throw ValidationError("--duplicate-window must be 0 or more") }
     }
 
+    /// Every UDP port a tunnel is decoded on, sorted, for the BPF fold of `--port`.
+    var udpPorts: [UInt16] {
+        var ports = DecapsulationPorts.default
+        apply(to: &ports)
+        return Array(ports.vxlan.union(ports.geneve).union(ports.greInUDP).union(ports.teredo).union(ports.ayiya).union(ports.gtpU)).sorted()
+    }
+
+    private func apply(to ports: inout DecapsulationPorts) {
+        if !vxlanPorts.isEmpty { ports.vxlan = Set(vxlanPorts) }
+        if !genevePorts.isEmpty { ports.geneve = Set(genevePorts) }
+    }
+
     func apply(to options: inout CaptureOptions) {
-        if !vxlanPorts.isEmpty { options.decapsulation.vxlan = Set(vxlanPorts) }
-        if !genevePorts.isEmpty { options.decapsulation.geneve = Set(genevePorts) }
+        apply(to: &options.decapsulation)
         options.fragments = IPFragmentLimits(
             maxDatagrams: maxFragmentDatagrams, maxBufferedBytes: maxFragmentBufferMiB << 20, timeout: fragmentTimeout)
         options.duplicateWindow = duplicateWindow
