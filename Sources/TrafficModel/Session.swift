@@ -73,8 +73,8 @@ public struct Anomaly: Hashable, Sendable {
         case protocolViolation = "protocol-violation"
         /// permessage-deflate data that did not inflate.
         case decompression
-        /// IP fragments. Captures now reassemble them (Capture's IPFragmentReassembler)
-        /// and no longer write this kind; recordings that have it still read.
+        /// An IP datagram of the connection given up in fragment reassembly
+        /// (inconsistent or overlapping fragments, limits); its bytes are a gap.
         case ipFragment = "ip-fragment"
         /// A limit was hit (buffer cap, message size) and data was dropped.
         case limit

@@ -93,6 +93,30 @@ final class TunnelCaptureTests: XCTestCase {
         XCTAssertGreaterThan(statistics.reassembledDatagrams, 5)
     }
 
+    /// A datagram whose fragments overlap with different bytes is dropped,
+    /// never guessed: its session says so, next to the gap it leaves.
+    func testInconsistentFragmentsBecomeAnAnomalyOnTheirSession() {
+        let plain = Self.plainPackets
+        let target = plain.firstIndex { $0.data.count > 300 }!
+        let packets = SyntheticTunnel.wrap(plain) { index, frame in
+            guard index == target else { return [frame] }
+            var pieces = SyntheticTunnel.fragments(frame, size: 64, identification: 99)
+            var forged = pieces[1]
+            forged[forged.count - 1] ^= 0xFF  // same offset, different last byte
+            pieces.insert(forged, at: 2)
+            return pieces
+        }
+        let (recording, statistics) = record(packets)
+        // The inconsistent datagram, then the rest of its fragments, which start
+        // over and never complete (given up at the end of the capture).
+        XCTAssertEqual(statistics.droppedDatagrams, 2)
+        let anomalies = recording.sessions.flatMap(\.anomalies)
+        let lost = anomalies.filter { $0.kind == .ipFragment }
+        XCTAssertEqual(lost.count, 1, "\(anomalies)")
+        XCTAssertTrue(lost.first?.detail.contains("overlaps an earlier fragment with different bytes") == true, lost.first?.detail ?? "")
+        XCTAssertTrue(anomalies.contains { $0.kind == .gap }, "\(anomalies)")
+    }
+
     /// Mirrored VXLAN whose outer packets the network fragmented (inner MTU 1500 over an outer 1500).
     func testFragmentedVXLAN() {
         let packets = SyntheticTunnel.wrap(Self.plainPackets) { index, frame in

@@ -41,8 +41,10 @@ public struct IPFragmentReassembler: Sendable {
         /// Kept; more fragments are needed.
         case pending
         case complete(IPDatagram)
-        /// The datagram was dropped; `reason` says why, for the summary.
-        case dropped(reason: String)
+        /// The datagram was dropped; `reason` says why. `head` is the start of
+        /// its payload when that fragment had arrived (up to 4 bytes: a TCP
+        /// or UDP header's ports), so the loss can be told to its connection.
+        case dropped(reason: String, head: [UInt8])
     }
 
     /// Datagrams dropped before completion, by cause, for the summary.
@@ -84,14 +86,17 @@ public struct IPFragmentReassembler: Sendable {
         expire(now: time)
         let end = fragment.offset + fragment.payload.count
         // 65535 is the largest IPv4 total length and IPv6 payload length (no jumbograms in fragments).
-        guard end <= 65535 else { return drop(fragment.key, "\(fragment.detail) ends past 65535 bytes", \.inconsistent) }
+        guard end <= 65535 else {
+            return drop(fragment.key, "\(fragment.detail) ends past 65535 bytes", \.inconsistent, head: Self.head(of: fragment))
+        }
         var entry = pending.removeValue(forKey: fragment.key) ?? {
             order.append((fragment.key, time))
             return Pending(first: time, ipVersion: fragment.ipVersion, tunnels: fragment.tunnels, layers: fragment.layers)
         }()
         bufferedBytes -= entry.buffer.count
         if let reason = Self.merge(fragment, into: &entry) {
-            return drop(fragment.key, reason, \.inconsistent)
+            let head = entry.ranges.first.map { $0.lowerBound == 0 ? Array(entry.buffer.prefix(min(4, $0.upperBound))) : [] } ?? []
+            return drop(fragment.key, reason, \.inconsistent, head: head.isEmpty ? Self.head(of: fragment) : head)
         }
         if let total = entry.total, entry.ranges == [0..<total] {
             counts.reassembled += 1
@@ -105,7 +110,7 @@ public struct IPFragmentReassembler: Sendable {
         while bufferedBytes > limits.maxBufferedBytes || pending.count > limits.maxDatagrams {
             guard dropOldest(\.overLimit) else { break }
         }
-        return pending[fragment.key] == nil ? .dropped(reason: "fragment limits reached") : .pending
+        return pending[fragment.key] == nil ? .dropped(reason: "fragment limits reached", head: []) : .pending
     }
 
     /// Drops datagrams whose first fragment is older than the timeout.
@@ -164,10 +169,16 @@ public struct IPFragmentReassembler: Sendable {
         return nil
     }
 
-    private mutating func drop(_ key: IPFragment.Key, _ reason: String, _ count: WritableKeyPath<Counts, Int>) -> Outcome {
+    private mutating func drop(
+        _ key: IPFragment.Key, _ reason: String, _ count: WritableKeyPath<Counts, Int>, head: [UInt8]
+    ) -> Outcome {
         if let entry = pending.removeValue(forKey: key) { bufferedBytes -= entry.buffer.count }
         counts[keyPath: count] += 1
-        return .dropped(reason: reason)
+        return .dropped(reason: reason, head: head)
+    }
+
+    private static func head(of fragment: IPFragment) -> [UInt8] {
+        fragment.offset == 0 ? Array(fragment.payload.prefix(4)) : []
     }
 
     /// Drops the datagram that started first; false when none is left.

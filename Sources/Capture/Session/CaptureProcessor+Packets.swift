@@ -36,8 +36,9 @@ extension CaptureProcessor {
                 switch outcome {
                 case .pending:
                     return
-                case .dropped(let reason):
+                case .dropped(let reason, let head):
                     if statistics.firstFragmentProblem == nil { statistics.firstFragmentProblem = reason }
+                    noteLostDatagram(fragment.key, head: head, reason: reason, at: timestamp)
                     return
                 case .complete(let datagram):
                     statistics.reassembledDatagrams += 1
@@ -50,6 +51,20 @@ extension CaptureProcessor {
         }
     }
 
+    /// Most connections with a dropped datagram remembered until they end.
+    static let maxLostDatagramFlows = 1024
+
+    /// A TCP datagram given up (inconsistent or overlapping fragments, limits)
+    /// becomes an `ip-fragment` anomaly on its connection's session, next to
+    /// the gap reassembly reports where its bytes were.
+    private mutating func noteLostDatagram(_ key: IPFragment.Key, head: [UInt8], reason: String, at timestamp: Timestamp) {
+        guard key.proto == 6, head.count == 4, lostDatagrams.count < Self.maxLostDatagramFlows else { return }
+        let source = IPEndpoint(key.source, UInt16(head[0]) << 8 | UInt16(head[1])).endpoint
+        let destination = IPEndpoint(key.destination, UInt16(head[2]) << 8 | UInt16(head[3])).endpoint
+        let anomaly = Anomaly(kind: .ipFragment, at: seconds(timestamp), detail: "IP datagram from \(source) to \(destination) dropped: \(reason)")
+        lostDatagrams[FlowPair(source, destination), default: []].append(anomaly)
+    }
+
     /// `layerPackets` is indexed by bit position, the order of `PacketLayers.names`.
     private mutating func count(_ layers: PacketLayers) {
         var bits = layers.rawValue
@@ -57,6 +72,17 @@ extension CaptureProcessor {
             statistics.layerPackets[bits.trailingZeroBitCount] += 1
             bits &= bits - 1
         }
+    }
+}
+
+/// A connection's two endpoints, in either order.
+struct FlowPair: Hashable, Sendable {
+    let low: String
+    let high: String
+
+    init(_ a: Endpoint, _ b: Endpoint) {
+        let (x, y) = (a.description, b.description)
+        (low, high) = x < y ? (x, y) : (y, x)
     }
 }
 

@@ -92,6 +92,8 @@ public struct CaptureProcessor: Sendable {
     var duplicates: DuplicateFilter
     /// The tunnels of each open connection's first segment (absent for plain ones).
     var outerPaths: [ConnectionID: String] = [:]
+    /// Datagrams of a connection given up in fragment reassembly, kept until it ends.
+    var lostDatagrams: [FlowPair: [Anomaly]] = [:]
     private var nextSessionNumber = 1
     private var packetsSinceFlush = 0
 
@@ -151,7 +153,7 @@ public struct CaptureProcessor: Sendable {
         return handle(reassembler.finish(), truncated: truncated)
     }
 
-    private func seconds(_ t: Timestamp) -> Double {
+    func seconds(_ t: Timestamp) -> Double {
         Double(t.microseconds - (capturedAt?.microseconds ?? t.microseconds)) / 1_000_000
     }
 
@@ -179,6 +181,9 @@ public struct CaptureProcessor: Sendable {
                 var session = decoder.session
                 session.auth = AuthTracker.canonicalOrder(session.auth)
                 session.outerPath = outerPath
+                if !lostDatagrams.isEmpty, let lost = lostDatagrams.removeValue(forKey: FlowPair(session.client, session.server)) {
+                    session.anomalies += lost
+                }
                 statistics.sessions += 1
                 statistics.exchanges += session.exchanges.count
                 statistics.messages += session.websocket?.messages.count ?? 0
