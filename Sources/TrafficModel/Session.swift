@@ -11,6 +11,10 @@ public struct Session: Hashable, Sendable {
     public var end: SessionEnd?
     public var anomalies: [Anomaly]
     public var auth: [AuthFinding]
+    /// The tunnels the connection was captured through, outermost first
+    /// (`vxlan vni=42`, `gre > erspan type=2 session=1`); nil for plain traffic.
+    /// Set after init, so sessions built without it stay as they are.
+    public var outerPath: String?
 
     public init(
         id: String, client: Endpoint, server: Endpoint, start: Double,
@@ -69,7 +73,8 @@ public struct Anomaly: Hashable, Sendable {
         case protocolViolation = "protocol-violation"
         /// permessage-deflate data that did not inflate.
         case decompression
-        /// IP fragments; reassembly of IP fragments is not attempted.
+        /// An IP datagram of the connection given up in fragment reassembly
+        /// (inconsistent or overlapping fragments, limits); its bytes are a gap.
         case ipFragment = "ip-fragment"
         /// A limit was hit (buffer cap, message size) and data was dropped.
         case limit

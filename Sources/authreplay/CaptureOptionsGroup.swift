@@ -25,6 +25,8 @@ struct CaptureOptionsGroup: ParsableArguments {
     @Option(help: "Seconds of packet time after which an idle connection is ended.")
     var idleTimeout = 120.0
 
+    @OptionGroup var decapsulation: DecapsulationOptions
+
     @OptionGroup var jwt: JWTVerificationOptions
 
     @OptionGroup var redaction: RedactionOptions
@@ -35,11 +37,23 @@ struct CaptureOptionsGroup: ParsableArguments {
     func validate() throws {
         guard maxConnectionBufferMiB > 0, maxTotalBufferMiB > 0 else { throw ValidationError("buffer sizes must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        try decapsulation.validate()
     }
 
-    /// `--port` folded into the BPF filter: `tcp port 80 or tcp port 8080`, and the user's filter.
+    /// `--port` folded into the BPF filter, and the user's filter. BPF sees
+    /// neither into tunnels, nor past VLAN tags, nor the ports of a non-first
+    /// fragment, so the fold keeps, besides TCP on the ports: everything that
+    /// is neither TCP nor UDP (GRE, IP-in-IP, ESP, VLAN-tagged and MPLS frames,
+    /// IPv6 with extension headers), UDP on the tunnel ports, and non-first
+    /// IPv4 fragments. The processor then keeps the ports on the inner flow.
     var effectiveFilter: String? {
-        let portFilter = ports.map { "tcp port \($0)" }.joined(separator: " or ")
+        var terms = ports.map { "tcp port \($0)" }
+        if !terms.isEmpty {
+            terms.append("(not tcp and not udp)")
+            terms += decapsulation.udpPorts.map { "udp port \($0)" }
+            terms.append("(ip[6:2] & 0x1fff != 0)")
+        }
+        let portFilter = terms.joined(separator: " or ")
         switch (portFilter.isEmpty, filter) {
         case (true, let f): return f
         case (false, nil): return portFilter
@@ -56,6 +70,7 @@ struct CaptureOptionsGroup: ParsableArguments {
             ),
             verifier: verifier
         )
+        decapsulation.apply(to: &options)
         // Cookie names from the rules file decide which cookies are credentials in the findings.
         options.locator = try RedactionRulesFiles.load(redaction.rulesFile).credentialLocator
         return options

@@ -15,8 +15,19 @@ enum CaptureSummary {
             "wrote \(output): \(s.sessions) sessions, \(s.exchanges) HTTP exchanges, \(s.messages) WebSocket messages, \(s.anomalies) anomalies",
             "read \(s.packets) packets (\(megabytes(s.bytes))): \(s.tcpSegments) TCP, \(s.connections) connections, \(s.skippedConnections) not HTTP (left out)",
         ]
-        if s.undecodablePackets + s.ipFragments > 0 {
-            var line = "\(s.undecodablePackets) packets could not be decoded, \(s.ipFragments) IP fragments were not reassembled"
+        if !s.layerCounts.isEmpty {
+            lines.append("layers: " + s.layerCounts.map { "\($0.layer) \(grouped($0.packets)) packets" }.joined(separator: ", "))
+        }
+        if s.ipFragments > 0 {
+            var line = "\(s.ipFragments) IP fragments: \(s.reassembledDatagrams) datagrams reassembled, \(s.droppedDatagrams) given up"
+            if let first = s.firstFragmentProblem { line += " (first: \(first))" }
+            lines.append(line)
+        }
+        if s.duplicateSegments > 0 {
+            lines.append("\(s.duplicateSegments) duplicate TCP segments (mirrored copies) dropped")
+        }
+        if s.undecodablePackets > 0 {
+            var line = "\(s.undecodablePackets) packets could not be decoded"
             if let first = s.firstDecodeError { line += " (first: \(first))" }
             lines.append(line)
         }
@@ -34,12 +45,21 @@ enum CaptureSummary {
             ("connections", .int(s.connections)), ("skippedConnections", .int(s.skippedConnections)),
             ("sessions", .int(s.sessions)), ("exchanges", .int(s.exchanges)), ("messages", .int(s.messages)),
             ("anomalies", .int(s.anomalies)), ("undecodablePackets", .int(s.undecodablePackets)), ("ipFragments", .int(s.ipFragments)),
+            ("reassembledDatagrams", .int(s.reassembledDatagrams)), ("droppedDatagrams", .int(s.droppedDatagrams)),
+            ("duplicateSegments", .int(s.duplicateSegments)),
+            ("layers", .object(s.layerCounts.map { ($0.layer, .int($0.packets)) })),
         ]
         if let k = o.sourceStatistics {
             members.append(("kernel", .object([("received", .int(k.received)), ("droppedByKernel", .int(k.droppedByKernel)), ("droppedByInterface", .int(k.droppedByInterface))])))
         }
         members.append(("error", o.inputError.map { .string("\($0)") } ?? .null))
         return .object(members)
+    }
+
+    /// 1204 as "1,204".
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        return digits.enumerated().map { i, c in (i > 0 && (digits.count - i) % 3 == 0 ? "," : "") + String(c) }.joined()
     }
 
     static func megabytes(_ bytes: Int) -> String {

@@ -12,7 +12,11 @@ struct Import: AsyncParsableCommand {
         number, HAR (browser DevTools, Charles, Insomnia, mitmproxy exports) by a \
         JSON document with a top-level "log" object. From a capture, every TCP \
         connection that speaks HTTP/1.x is kept (with --port: every connection on \
-        those ports); from a HAR, every entry.
+        those ports, on the inner flow); from a HAR, every entry. Gzip-compressed \
+        captures are read as they are; traffic mirroring's tunnels (VXLAN, \
+        Geneve, GRE and ERSPAN, IP-in-IP, Teredo, AYIYA, GTP-U, MPLS) are \
+        decapsulated, IP fragments reassembled and mirrored duplicates dropped \
+        (docs/capture-layers.md).
 
         Exit codes: 0 written, 1 the input could not be read (nothing written), \
         2 usage error, 3 incomplete: the capture was truncated or damaged, or the \

@@ -169,10 +169,10 @@ final class PacketDecoderTests: XCTestCase {
         assertTCP(decode(packet, .ipv6), v6: true)
 
         let fragment: [UInt8] = [6, 0, 0x00, 0x01, 0, 0, 0, 9]  // offset 0, M=1
-        guard case .ipFragment(_, _, let detail) = decode(Self.ipv6(fragment + Self.tcp(), next: 44), .ipv6) else {
+        guard case .ipFragment(let piece) = decode(Self.ipv6(fragment + Self.tcp(), next: 44), .ipv6) else {
             return XCTFail("expected fragment")
         }
-        XCTAssertEqual(detail, "IPv6 fragment id 9 offset 0 (more fragments)")
+        XCTAssertEqual(piece.detail, "IPv6 fragment id 9 offset 0 (more fragments)")
         XCTAssertEqual(decode(Self.ipv6([], next: 59), .ipv6), .notTCP)
         XCTAssertEqual(decode(Self.ipv6([0, 0, 0, 0, 0, 8, 0, 0], next: 17), .ipv6), .notTCP)
         // An extension header cut short is an error, not a crash.
@@ -180,13 +180,16 @@ final class PacketDecoderTests: XCTestCase {
     }
 
     func testIPv4Fragments() {
-        let first = decode(Self.ipv4(Self.tcp(), fragment: 0x2000), .ipv4)
-        XCTAssertEqual(
-            first, .ipFragment(source: .v4(0x0A00_0001), destination: .v4(0xC0A8_0114), detail: "IPv4 fragment id 4660 offset 0 (more fragments)"))
-        guard case .ipFragment(_, _, let detail) = decode(Self.ipv4([1, 2, 3], fragment: 0x0010), .ipv4) else {
+        guard case .ipFragment(let first) = decode(Self.ipv4(Self.tcp(), fragment: 0x2000), .ipv4) else {
             return XCTFail("expected fragment")
         }
-        XCTAssertEqual(detail, "IPv4 fragment id 4660 offset 128 (last)")
+        XCTAssertEqual(first.key, IPFragment.Key(source: .v4(0x0A00_0001), destination: .v4(0xC0A8_0114), identification: 4660, proto: 6))
+        XCTAssertEqual(first.detail, "IPv4 fragment id 4660 offset 0 (more fragments)")
+        XCTAssertEqual(Array(first.payload), Self.tcp())
+        guard case .ipFragment(let last) = decode(Self.ipv4([1, 2, 3], fragment: 0x0010), .ipv4) else {
+            return XCTFail("expected fragment")
+        }
+        XCTAssertEqual(last.detail, "IPv4 fragment id 4660 offset 128 (last)")
     }
 
     func testNonTCPAndMalformed() {

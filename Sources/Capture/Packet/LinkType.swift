@@ -17,6 +17,10 @@ public enum LinkType: Sendable, Equatable, CaseIterable {
     case linuxSLL
     /// LINUX_SLL2 (276): Linux "cooked" capture, v2.
     case linuxSLL2
+    /// C_HDLC (104): Cisco HDLC, an Ethernet type after address and control.
+    case ciscoHDLC
+    /// ARCNET_LINUX (129): ARCNET with Linux's header (RFC 1201 protocol ids).
+    case arcnetLinux
 
     /// Maps a libpcap `pcap_datalink` value or a file header's link type.
     public init(dlt: Int32) throws(CaptureError) {
@@ -29,12 +33,15 @@ public enum LinkType: Sendable, Equatable, CaseIterable {
         case 229: self = .ipv6
         case 113: self = .linuxSLL
         case 276: self = .linuxSLL2
+        case 104: self = .ciscoHDLC
+        case 129: self = .arcnetLinux
         default:
             let name = LinkType.knownNames[dlt].map { " (\($0))" } ?? ""
             throw CaptureError(
                 .unsupportedLinkType,
                 "link type \(dlt)\(name) is not supported; supported: EN10MB (1), NULL (0), LOOP (108), "
-                    + "RAW (12, 14, 101), IPV4 (228), IPV6 (229), LINUX_SLL (113), LINUX_SLL2 (276); "
+                    + "RAW (12, 14, 101), IPV4 (228), IPV6 (229), LINUX_SLL (113), LINUX_SLL2 (276), C_HDLC (104), "
+                    + "ARCNET_LINUX (129); "
                     + "capture on an Ethernet, loopback or 'any' interface instead"
             )
         }
@@ -43,8 +50,8 @@ public enum LinkType: Sendable, Equatable, CaseIterable {
     /// Names of common unsupported link types, so the error says what the capture is.
     static let knownNames: [Int32: String] = [
         6: "IEEE802_5", 7: "ARCNET_BSD", 8: "SLIP", 9: "PPP", 10: "FDDI", 50: "PPP_HDLC",
-        51: "PPP_ETHER", 104: "C_HDLC", 105: "IEEE802_11", 117: "PFLOG", 119: "PRISM_HEADER",
-        127: "IEEE802_11_RADIO", 129: "ARCNET_LINUX", 163: "IEEE802_11_RADIO_AVS", 189: "USB_LINUX",
+        51: "PPP_ETHER", 105: "IEEE802_11", 117: "PFLOG", 119: "PRISM_HEADER",
+        127: "IEEE802_11_RADIO", 163: "IEEE802_11_RADIO_AVS", 189: "USB_LINUX",
         192: "PPI", 195: "IEEE802_15_4", 197: "ERF", 201: "BLUETOOTH_HCI_H4_WITH_PHDR",
         220: "USB_LINUX_MMAPPED", 239: "NFLOG", 242: "IPOIB", 253: "NETLINK",
     ]

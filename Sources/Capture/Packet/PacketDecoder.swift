@@ -4,20 +4,52 @@
 /// (none at all when the input is already an `ArraySlice`).
 public enum PacketDecoder {
     /// Decodes a frame of `linkType`. Throws on truncated or impossible headers;
-    /// anything that is simply not TCP over IP is `.notTCP`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) throws(CaptureError)
-        -> DecodedPacket
-    {
-        try decodeLink(Frame(bytes: bytes, source: .copy), linkType: linkType)
+    /// anything that is simply not TCP over IP is `.notTCP`. `ports` says which
+    /// UDP ports carry tunnels.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, linkType: LinkType, ports: DecapsulationPorts = .default
+    ) throws(CaptureError) -> DecodedPacket {
+        try decodeLink(Frame(bytes: bytes, source: .copy, ports: ports.table), linkType: linkType)
     }
 
     /// Decodes a frame held in an array; the payload shares the array's storage.
-    public static func decode(_ bytes: ArraySlice<UInt8>, linkType: LinkType) throws(CaptureError)
-        -> DecodedPacket
-    {
+    public static func decode(
+        _ bytes: ArraySlice<UInt8>, linkType: LinkType, ports: DecapsulationPorts = .default
+    ) throws(CaptureError) -> DecodedPacket {
+        try withFrame(bytes, ports: ports.table) { frame throws(CaptureError) in try decodeLink(frame, linkType: linkType) }
+    }
+
+    public static func decode(
+        _ bytes: [UInt8], linkType: LinkType, ports: DecapsulationPorts = .default
+    ) throws(CaptureError) -> DecodedPacket {
+        try decode(bytes[...], linkType: linkType, ports: ports)
+    }
+
+    /// Decodes the payload of a reassembled IP datagram: its upper layer, with
+    /// the tunnels and layers its fragments came through.
+    public static func decode(
+        _ datagram: IPDatagram, ports: DecapsulationPorts = .default
+    ) throws(CaptureError) -> DecodedPacket {
+        let key = datagram.key
+        let count = datagram.payload.count
+        return try withFrame(datagram.payload[...], ports: ports.table) { frame throws(CaptureError) in
+            var frame = frame
+            frame.tunnels = datagram.tunnels
+            frame.layers = datagram.layers
+            return datagram.ipVersion == 6
+                ? try frame.ipv6Payload(next: key.proto, at: 0, end: count, source: key.source, destination: key.destination)
+                : try frame.transport(
+                    key.proto, at: 0, declared: count, captured: count, source: key.source,
+                    destination: key.destination, ipVersion: 4)
+        }
+    }
+
+    static func withFrame(
+        _ bytes: ArraySlice<UInt8>, ports: DecapsulationPorts.Table, _ body: (Frame) throws(CaptureError) -> DecodedPacket
+    ) throws(CaptureError) -> DecodedPacket {
         let result: Result<DecodedPacket, CaptureError> = bytes.withUnsafeBytes { raw in
             do throws(CaptureError) {
-                return .success(try decodeLink(Frame(bytes: raw, source: .share(bytes)), linkType: linkType))
+                return .success(try body(Frame(bytes: raw, source: .share(bytes), ports: ports)))
             } catch {
                 return .failure(error)
             }
@@ -25,16 +57,11 @@ public enum PacketDecoder {
         return try result.get()
     }
 
-    public static func decode(_ bytes: [UInt8], linkType: LinkType) throws(CaptureError) -> DecodedPacket {
-        try decode(bytes[...], linkType: linkType)
-    }
-
     private static func decodeLink(_ frame: Frame, linkType: LinkType) throws(CaptureError) -> DecodedPacket {
         let b = frame.bytes
         switch linkType {
         case .ethernet:
-            try frame.need(14, "Ethernet header")
-            return try frame.etherType(b.u16(12), at: 14)
+            return try frame.ethernet(at: 0)
         case .linuxSLL:
             try frame.need(16, "Linux SLL header")
             return try frame.etherType(b.u16(14), at: 16)
@@ -55,6 +82,25 @@ public enum PacketDecoder {
             return try frame.ipv4(at: 0)
         case .ipv6:
             return try frame.ipv6(at: 0)
+        case .ciscoHDLC:
+            // Address, control, then an Ethernet type (Cisco HDLC framing).
+            try frame.need(4, "Cisco HDLC header")
+            return try frame.etherType(b.u16(2), at: 4)
+        case .arcnetLinux:
+            // Linux ARCNET (tcpdump's arc_linux_header): source, destination,
+            // offset, then the RFC 1201 protocol id; the old IP type has no
+            // split flag and sequence.
+            try frame.need(5, "ARCNET header")
+            switch b[4] {
+            case 240: return try frame.ipv4(at: 5)
+            case 212:
+                try frame.need(8, "ARCNET header")
+                return b[5] == 0 ? try frame.ipv4(at: 8) : .notTCP  // a split packet's pieces are not joined
+            case 0xC4:
+                try frame.need(8, "ARCNET header")
+                return b[5] == 0 ? try frame.ipv6(at: 8) : .notTCP
+            default: return .notTCP
+            }
         }
     }
 
@@ -80,6 +126,37 @@ struct Frame {
 
     let bytes: UnsafeRawBufferPointer
     let source: PayloadSource
+    let ports: DecapsulationPorts.Table
+    /// Tunnels entered so far: nesting is bounded, so a crafted frame of
+    /// thousands of IP-in-IP headers cannot exhaust a thread's stack.
+    var depth = 0
+    static let maxDepth = 8
+
+    /// The tunnels and layers the frame has gone through so far, which the
+    /// segment or fragment at the bottom takes: built on the way down, so
+    /// results pass back up unchanged (no copy of the packet per layer).
+    var tunnels = TunnelPath()
+    var layers: PacketLayers = []
+
+    /// This frame, one tunnel deeper (and through `added` link layers).
+    func inner(_ tunnel: TunnelLayer? = nil, layers added: PacketLayers = []) throws(CaptureError) -> Frame {
+        guard depth < Self.maxDepth else { throw .malformed("more than \(Self.maxDepth) nested tunnels") }
+        var frame = self
+        frame.depth += 1
+        if let tunnel {
+            frame.tunnels.append(tunnel)
+            frame.layers.insert(tunnel.layer)
+        }
+        frame.layers.formUnion(added)
+        return frame
+    }
+
+    /// This frame, having also gone through `added` (VLAN tags, MPLS, ...).
+    func with(_ added: PacketLayers) -> Frame {
+        var frame = self
+        frame.layers.formUnion(added)
+        return frame
+    }
 
     /// The payload at `range` of `bytes`.
     func payload(_ range: Range<Int>) -> ArraySlice<UInt8> {
@@ -105,30 +182,42 @@ struct Frame {
         try need(count, from: 0, what)
     }
 
-    /// Follows an ethertype through VLAN tags and PPPoE to the IP layer.
+    /// Ethernet II, or IEEE 802.3 with an LLC/SNAP header (RFC 1042) when the
+    /// type field is a length. Inlined, like the tunnel headers that lead to
+    /// it: each call level that returns a `DecodedPacket` copies it, and a
+    /// tunnelled packet passes through twice as many levels.
+    @inline(__always)
+    func ethernet(at offset: Int) throws(CaptureError) -> DecodedPacket {
+        try need(14, from: offset, "Ethernet header")
+        let type = bytes.u16(offset + 12)
+        guard type <= 1500 else { return try etherType(type, at: offset + 14) }
+        try need(3, from: offset + 14, "LLC header")
+        // DSAP and SSAP 0xAA, control UI: SNAP follows (OUI, then an Ethernet type).
+        guard bytes[offset + 14] == 0xAA, bytes[offset + 15] == 0xAA, bytes[offset + 16] == 0x03 else { return .notTCP }
+        try need(8, from: offset + 14, "SNAP header")
+        return try with(.llcSNAP).etherType(bytes.u16(offset + 20), at: offset + 22)
+    }
+
+    /// Follows an ethertype through VLAN tags, MPLS and PPPoE to the IP layer.
     func etherType(_ first: UInt16, at start: Int) throws(CaptureError) -> DecodedPacket {
         var type = first
         var offset = start
+        var layers: PacketLayers = []
         while true {
             switch type {
-            case 0x0800: return try ipv4(at: offset)
-            case 0x86DD: return try ipv6(at: offset)
+            // Plain traffic returns the inner result untouched: no copy of the packet on the hot path.
+            case 0x0800: return layers.isEmpty ? try ipv4(at: offset) : try with(layers).ipv4(at: offset)
+            case 0x86DD: return layers.isEmpty ? try ipv6(at: offset) : try with(layers).ipv6(at: offset)
             case 0x8100, 0x88A8, 0x9100:  // 802.1Q, 802.1ad, legacy QinQ: TCI then inner type
                 try need(4, from: offset, "VLAN tag")
                 type = bytes.u16(offset + 2)
                 offset += 4
+                layers.insert(.vlan)
+            case 0x8847, 0x8848:  // MPLS unicast, multicast
+                return try with(layers).mpls(at: offset)
             case 0x8864:  // PPPoE session: ver/type, code, session, length, then PPP protocol
-                try need(7, from: offset, "PPPoE header")
-                // Protocol-field compression (RFC 1661 6.5): an odd first byte is the whole field.
-                let compressed = bytes[offset + 6] & 1 == 1
-                if !compressed { try need(8, from: offset, "PPPoE header") }
-                let protocolField = compressed ? UInt16(bytes[offset + 6]) : bytes.u16(offset + 6)
-                let start = offset + (compressed ? 7 : 8)
-                switch protocolField {
-                case 0x0021: return try ipv4(at: start)
-                case 0x0057: return try ipv6(at: start)
-                default: return .notTCP
-                }
+                try need(6, from: offset, "PPPoE header")
+                return try with(layers.union(.pppoe)).ppp(at: offset + 6)
             default:
                 return .notTCP
             }

@@ -23,10 +23,15 @@ public struct TCPSegment: Sendable, Equatable {
     /// Payload bytes the IP header declares but the capture cut off (snaplen);
     /// they follow `payload` in sequence space and reassembly reports them as a gap.
     public var missingBytes: Int
+    /// The tunnels the segment came through, outermost first (empty for plain traffic).
+    public var tunnels: TunnelPath
+    /// Every link and encapsulation layer it went through, for per-layer counts.
+    public var layers: PacketLayers
 
     public init(
         source: IPEndpoint, destination: IPEndpoint, sequence: UInt32, acknowledgment: UInt32 = 0,
-        flags: TCPFlags, window: UInt16 = 65535, payload: ArraySlice<UInt8> = [], missingBytes: Int = 0
+        flags: TCPFlags, window: UInt16 = 65535, payload: ArraySlice<UInt8> = [], missingBytes: Int = 0,
+        tunnels: TunnelPath = TunnelPath(), layers: PacketLayers = []
     ) {
         self.source = source
         self.destination = destination
@@ -36,15 +41,17 @@ public struct TCPSegment: Sendable, Equatable {
         self.window = window
         self.payload = payload
         self.missingBytes = missingBytes
+        self.tunnels = tunnels
+        self.layers = layers
     }
 }
 
 /// What a captured frame turned out to be.
 public enum DecodedPacket: Sendable, Equatable {
     case tcp(TCPSegment)
-    /// An IP fragment (IPv4 MF or offset != 0; IPv6 non-atomic Fragment header).
-    /// Not reassembled: `detail` says which fragment, for an anomaly report.
-    case ipFragment(source: IPAddress, destination: IPAddress, detail: String)
+    /// An IP fragment (IPv4 MF or offset != 0; IPv6 non-atomic Fragment header),
+    /// for `IPFragmentReassembler`.
+    case ipFragment(IPFragment)
     /// Anything else: ARP, UDP, ICMP, non-IP ethertypes, IPv6 "no next header".
     case notTCP
 }

@@ -15,6 +15,13 @@ public struct CaptureOptions: Sendable {
     public var verifier: (any JWTSignatureVerifier)?
     /// Where credentials are (the rules file can name cookies).
     public var locator: CredentialLocator = .default
+    /// UDP ports tunnels are decapsulated on (`--vxlan-port`, `--geneve-port`).
+    public var decapsulation: DecapsulationPorts = .default
+    /// Bounds of IP fragment reassembly (`--fragment-*`).
+    public var fragments: IPFragmentLimits = .default
+    /// Seconds within which an exact copy of a TCP segment is a mirroring
+    /// duplicate, dropped and counted (`--duplicate-window`; 0 keeps every copy).
+    public var duplicateWindow: Double = 0.01
 
     public init(
         ports: Set<UInt16> = [], reassembly: TCPReassemblerLimits = .default, http: HTTP1Limits = .default,
@@ -35,7 +42,17 @@ public struct CaptureStatistics: Sendable, Equatable {
     public var bytes = 0
     public var tcpSegments = 0
     public var otherPackets = 0
+    /// IP fragments read; `reassembledDatagrams` of them were put back together.
     public var ipFragments = 0
+    public var reassembledDatagrams = 0
+    /// Datagrams given up: inconsistent or overlapping fragments, timeouts, limits.
+    public var droppedDatagrams = 0
+    /// Why the first datagram was given up, for the summary.
+    public var firstFragmentProblem: String?
+    /// Exact copies of a segment within the duplicate window (mirroring), dropped.
+    public var duplicateSegments = 0
+    /// Packets that carried TCP through each layer, indexed like `PacketLayers.names`.
+    public var layerPackets: [Int] = Array(repeating: 0, count: PacketLayers.names.count)
     public var undecodablePackets = 0
     public var connections = 0
     /// Connections left out because they did not speak HTTP (and no --port named them).
@@ -56,11 +73,11 @@ public struct CaptureStatistics: Sendable, Equatable {
 public struct CaptureProcessor: Sendable {
     public let linkType: LinkType
     public let options: CaptureOptions
-    public private(set) var statistics = CaptureStatistics()
+    public internal(set) var statistics = CaptureStatistics()
     /// The first packet's time: the recording's `capturedAt`.
     public private(set) var capturedAt: Timestamp?
 
-    private var reassembler: TCPReassembler
+    var reassembler: TCPReassembler
     /// Connections whose decoder does not exist yet, or never will.
     private var connections: [ConnectionID: Connection] = [:]
     /// Connections being decoded. Boxed: a decoder is a large struct, so the
@@ -71,6 +88,12 @@ public struct CaptureProcessor: Sendable {
     /// packets (emptied) so its storage is reused instead of allocated per packet.
     private var events: [TCPEvent] = []
     private var tracker: AuthTracker?
+    var fragments: IPFragmentReassembler
+    var duplicates: DuplicateFilter
+    /// The tunnels of each open connection's first segment (absent for plain ones).
+    var outerPaths: [ConnectionID: String] = [:]
+    /// Datagrams of a connection given up in fragment reassembly, kept until it ends.
+    var lostDatagrams: [FlowPair: [Anomaly]] = [:]
     private var nextSessionNumber = 1
     private var packetsSinceFlush = 0
 
@@ -91,6 +114,8 @@ public struct CaptureProcessor: Sendable {
         self.linkType = linkType
         self.options = options
         self.reassembler = TCPReassembler(limits: options.reassembly)
+        self.fragments = IPFragmentReassembler(limits: options.fragments)
+        self.duplicates = DuplicateFilter(window: options.duplicateWindow)
     }
 
     /// Feeds one captured packet; returns the sessions that ended.
@@ -104,17 +129,7 @@ public struct CaptureProcessor: Sendable {
         var events: [TCPEvent] = []
         swap(&events, &self.events)
         do {
-            switch try PacketDecoder.decode(Array(data), linkType: linkType) {
-            case .tcp(let segment):
-                statistics.tcpSegments += 1
-                if options.ports.isEmpty || options.ports.contains(segment.source.port) || options.ports.contains(segment.destination.port) {
-                    reassembler.process(segment, at: timestamp, into: &events)
-                }
-            case .ipFragment:
-                statistics.ipFragments += 1
-            case .notTCP:
-                statistics.otherPackets += 1
-            }
+            try receive(PacketDecoder.decode(Array(data), linkType: linkType, ports: options.decapsulation), at: timestamp, into: &events)
         } catch {
             statistics.undecodablePackets += 1
             if statistics.firstDecodeError == nil { statistics.firstDecodeError = "packet \(statistics.packets): \(error)" }
@@ -133,10 +148,12 @@ public struct CaptureProcessor: Sendable {
     /// Ends the capture: every open connection is finished (`cut`), marked
     /// `truncated` when the capture ended early.
     public mutating func finish(truncated: Bool) -> [Session] {
-        handle(reassembler.finish(), truncated: truncated)
+        fragments.expire(now: Timestamp(microseconds: .max))
+        statistics.droppedDatagrams = fragments.counts.dropped
+        return handle(reassembler.finish(), truncated: truncated)
     }
 
-    private func seconds(_ t: Timestamp) -> Double {
+    func seconds(_ t: Timestamp) -> Double {
         Double(t.microseconds - (capturedAt?.microseconds ?? t.microseconds)) / 1_000_000
     }
 
@@ -157,11 +174,16 @@ public struct CaptureProcessor: Sendable {
                 trackAuth(&box.decoder)
             case .closed(let id, let kind, let by, let at):
                 connections[id] = nil
+                let outerPath = outerPaths.removeValue(forKey: id)
                 guard var decoder = decoders.removeValue(forKey: id)?.decoder else { continue }
                 _ = decoder.finish(kind: kind, by: by, at: seconds(at), captureTruncated: truncated && kind == .cut)
                 trackAuth(&decoder)
                 var session = decoder.session
                 session.auth = AuthTracker.canonicalOrder(session.auth)
+                session.outerPath = outerPath
+                if !lostDatagrams.isEmpty, let lost = lostDatagrams.removeValue(forKey: FlowPair(session.client, session.server)) {
+                    session.anomalies += lost
+                }
                 statistics.sessions += 1
                 statistics.exchanges += session.exchanges.count
                 statistics.messages += session.websocket?.messages.count ?? 0

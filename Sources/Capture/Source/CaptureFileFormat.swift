@@ -20,6 +20,8 @@ public enum CaptureFileFormat: Sendable, Equatable, CustomStringConvertible {
 
     enum Magic: Equatable {
         case known(CaptureFileFormat)
+        /// gzip-compressed (RFC 1952): the capture is inside.
+        case gzip
         /// What the file starts with instead, e.g. "magic 0x48545450 \"HTTP\"".
         case unknown(String)
     }
@@ -29,6 +31,7 @@ public enum CaptureFileFormat: Sendable, Equatable, CustomStringConvertible {
         guard first.count >= 4 else {
             return .unknown(first.isEmpty ? "the file is empty" : "only \(first.count) bytes long")
         }
+        if GzipFile.isGzip(first) { return .gzip }
         let value = first[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         switch value {
         case 0xA1B2_C3D4, 0xD4C3_B2A1: return .known(.pcap)

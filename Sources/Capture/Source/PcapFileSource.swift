@@ -15,6 +15,9 @@ public final class PcapFileSource: PacketSource {
     public let name: String
     /// Which container the file is, from its magic number.
     public let format: CaptureFileFormat
+    /// True when the file is gzip-compressed and read through zlib.
+    public var isCompressed: Bool { gzip != nil }
+    private let gzip: GzipFile?
 
     private let handle: OpaquePointer
     private let readBuffer: UnsafeMutablePointer<CChar>
@@ -39,13 +42,28 @@ public final class PcapFileSource: PacketSource {
         name = path
         self.maximumCapturedLength = maximumCapturedLength
         // Sniff the magic first: libpcap's "unknown file format" does not say what the file is.
-        let magic = try CaptureFileFormat.sniff(path: path)
+        var magic = try CaptureFileFormat.sniff(path: path)
+        var gzip: GzipFile?
+        if magic == .gzip {
+            switch GzipFile.firstBytes(path: path, count: 4) {
+            case .success(let first):
+                magic = CaptureFileFormat.identify(first)
+                if magic == .gzip { magic = .unknown("a gzip file inside a gzip file") }
+                if case .unknown(let inside) = magic { magic = .unknown("gzip-compressed, and inside: \(inside)") }
+            case .failure(let damage):
+                magic = .unknown("gzip-compressed, but the data does not decompress: \(damage.reason)")
+            }
+            guard let opened = GzipFile(path: path) else {
+                throw CaptureError(.cannotOpen, "\(path): cannot open: \(String(cString: strerror(errno)))", location: ErrorLocation(file: path))
+            }
+            gzip = opened
+        }
         // libpcap freads each record through stdio's 4 KiB buffer: a read(2) per 4 KiB.
         // A 1 MiB buffer, set before the first read, cuts that to one per MiB. glibc
         // ignores the size unless given the buffer, which must outlive the FILE.
         let readBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Self.readBufferSize)
         let (opened, message) = Pcap.withErrorBuffer { errbuf -> OpaquePointer? in
-            guard let file = fopen(path, "rb") else {
+            guard let file = gzip?.stream ?? fopen(path, "rb") else {
                 // libpcap's own wording for this case.
                 let reason = "\(path): \(String(cString: strerror(errno)))"
                 _ = reason.withCString { strncpy(errbuf, $0, Int(PCAP_ERRBUF_SIZE) - 1) }
@@ -63,6 +81,8 @@ public final class PcapFileSource: PacketSource {
                 throw CaptureError(.cannotOpen, "\(path): cannot open \(format) file: \(message)", location: ErrorLocation(file: path))
             case .unknown(let description):
                 throw CaptureError(.notACapture, "\(path): not a pcap or pcapng file (\(description))", location: ErrorLocation(file: path))
+            case .gzip:
+                preconditionFailure("a gzip magic was replaced by what the file holds")
             }
         }
         // Everything that can fail runs before `handle` is stored: a throw after full
@@ -78,20 +98,23 @@ public final class PcapFileSource: PacketSource {
         switch magic {
         case .known(let format):
             self.format = format
-            countsOffsets = true
-        case .unknown:
+            // Offsets into the decompressed bytes would not help find a record in the file.
+            countsOffsets = gzip == nil
+        case .unknown, .gzip:
             // libpcap accepted a magic we do not know (a future format): report it as pcap.
             self.format = .pcap
             countsOffsets = false
         }
         self.handle = handle
         self.readBuffer = readBuffer
+        self.gzip = gzip
     }
 
     deinit {
         if filter != nil { pcap_freecode(&filter!) }
         pcap_close(handle)  // closes the FILE, which used readBuffer until then
         readBuffer.deallocate()
+        _ = gzip?.finish()
     }
 
     /// The next packet that passes the filter; nil at the end of the file and
@@ -120,9 +143,15 @@ public final class PcapFileSource: PacketSource {
                 return Pcap.packet(header, data, number: recordsRead)
             case PCAP_ERROR_BREAK:  // offline: end of file
                 finished = true
+                if let problem = gzip?.finish() {
+                    throw CaptureError(
+                        .truncatedFile, "\(name): the gzip data ends early or is damaged after packet \(recordsRead): \(problem)",
+                        location: ErrorLocation(file: name))
+                }
             default:
                 finished = true
-                let message = Pcap.lastError(handle)
+                var message = Pcap.lastError(handle)
+                if let problem = gzip?.finish() { message += " (gzip: \(problem))" }
                 let packet = recordsRead + 1
                 // libpcap says "truncated dump file; tried to read N ... bytes, only got M".
                 if message.contains("truncated") {

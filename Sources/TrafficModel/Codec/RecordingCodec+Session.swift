@@ -9,6 +9,7 @@ extension Session {
         o.add("id", id)
         o.add("client", client.description)
         o.add("server", server.description)
+        o.addIfPresent("outerPath", outerPath)
         o.addTime("start", start)
         o.add("exchanges", .array(exchanges.map(\.json)))
         if let websocket { o.addObject("websocket") { websocket.addMembers(to: &$0) } }
@@ -44,6 +45,7 @@ extension Session {
             end: try r.optional("end").map { e throws(RecordingError) in try SessionEnd(reader: e) },
             anomalies: anomalies, auth: auth
         )
+        outerPath = try r.optional("outerPath")?.string
     }
 }
 

@@ -75,9 +75,7 @@ package struct ConnectionDecoder: Sendable {
 
     package static func sniff(_ bytes: ArraySlice<UInt8>) -> Speaks {
         if bytes.starts(with: Array("HTTP/".utf8)) { return .httpResponse }
-        var i = bytes.startIndex
-        while i < bytes.endIndex, i - bytes.startIndex < 24, bytes[i] >= UInt8(ascii: "A"), bytes[i] <= UInt8(ascii: "Z") { i += 1 }
-        if i > bytes.startIndex, i < bytes.endIndex, bytes[i] == UInt8(ascii: " ") { return .httpRequest }
+        if HTTP1RequestLineSniffer.startsRequest(bytes) { return .httpRequest }
         if bytes.count >= 2 {
             let first = bytes[bytes.startIndex]
             if [0x0, 0x1, 0x2, 0x8, 0x9, 0xA].contains(first & 0x0F) && first & 0x70 == 0 {
