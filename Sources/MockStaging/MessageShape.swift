@@ -58,7 +58,7 @@ struct MessageShape: Hashable, Sendable {
         var differences = PayloadMatch.messageDifferences(expected: recorded.masked.payload, actual: masked.payload, exact: false)
         var distance = differences.count
         if !exactCredential {
-            if recordedClass != liveClass {
+            if !liveClass.standsIn(for: recordedClass) {
                 differences.append("message credential: auth class expected \(recordedClass.rawValue), got \(liveClass.rawValue)")
                 distance += 2
             } else if let recordedSubject = recorded.auth.subject, let liveSubject = auth.subject, recordedSubject != liveSubject {

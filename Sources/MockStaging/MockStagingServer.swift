@@ -3,6 +3,8 @@ public import NIOCore
 public import NIOHTTP1
 public import NIOPosix
 public import NIOWebSocket
+import NIOSSL
+import ConnectionGuards
 public import TrafficModel
 
 /// Serves recordings as a mock staging server: HTTP exchanges replayed,
@@ -21,14 +23,17 @@ public import TrafficModel
 public final class MockStagingServer: Sendable {
     public let host: String
     public let port: Int
-    public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    /// `https://…` when serving TLS (`Configuration.tls`).
+    public let scheme: String
+    public var baseURL: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
     let state: SharedState
     private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
 
-    private init(host: String, port: Int, state: SharedState, group: MultiThreadedEventLoopGroup, channel: Channel) {
+    private init(host: String, port: Int, scheme: String, state: SharedState, group: MultiThreadedEventLoopGroup, channel: Channel) {
         self.host = host
+        self.scheme = scheme
         self.port = port
         self.state = state
         self.group = group
@@ -47,12 +52,30 @@ public final class MockStagingServer: Sendable {
         else {
             throw MockStagingError(.invalidConfiguration, "maxMessageSize, maxConnections, idleTimeout and headTimeout must be positive")
         }
+        var tls: NIOSSLContext?
+        if let files = configuration.tls {
+            do {
+                tls = try files.context()
+            } catch {
+                throw MockStagingError(.invalidConfiguration, error.description)
+            }
+        }
+        let locator = configuration.redactionRules.credentialLocator
+        var mint: TokenMint?
+        var authority: TokenAuthority?
+        if let signing = configuration.signing {
+            let documents = KeyDocuments(recordings: recordings.map(\.recording))
+            mint = TokenMint(signing: signing, documents: documents)
+            var (issuers, audiences) = TokenAuthority.issuedClaims(in: recordings.map(\.recording), locator: locator)
+            if let issuer = signing.issuer { issuers.insert(issuer) }
+            authority = TokenAuthority(keyID: signing.keyID, verifier: signing.verifier, issuers: issuers, audiences: audiences)
+        }
         let matcher = ExchangeMatcher(
-            recordings: recordings, classifier: AuthClassifier(locator: configuration.redactionRules.credentialLocator, verifier: configuration.verifier), options: configuration.matcherOptions,
-            redactionRules: configuration.redactionRules
+            recordings: recordings, classifier: AuthClassifier(locator: locator, verifier: configuration.verifier, authority: authority),
+            options: configuration.matcherOptions, redactionRules: configuration.redactionRules
         )
         let state = SharedState(
-            replay: MockReplay(matcher: matcher, recordingCount: recordings.count, settings: configuration.settings),
+            replay: MockReplay(matcher: matcher, recordingCount: recordings.count, settings: configuration.settings, mint: mint),
             configuration: configuration
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
@@ -62,6 +85,7 @@ public final class MockStagingServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ConnectionPipeline.configure(channel, state: state)
                 }
             }
@@ -73,7 +97,7 @@ public final class MockStagingServer: Sendable {
             throw MockStagingError(.bindFailed, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
         let port = channel.localAddress?.port ?? configuration.port
-        return MockStagingServer(host: configuration.host, port: port, state: state, group: group, channel: channel)
+        return MockStagingServer(host: configuration.host, port: port, scheme: tls == nil ? "http" : "https", state: state, group: group, channel: channel)
     }
 
     /// Stops listening, closes every open connection and releases the threads.
@@ -119,6 +143,11 @@ final class SharedState: @unchecked Sendable {
         }
         if let entry { configuration.log?(entry.logLine) }
         return decision
+    }
+
+    /// A client message with the tokens the mock minted mapped back.
+    func restore(_ message: WebSocketMessage) -> WebSocketMessage {
+        withReplay { $0.restore(message) }
     }
 
     /// The run as a session tree sees it when a client message arrives.

@@ -168,7 +168,7 @@ public struct SessionTree: Sendable {
                 continue
             }
             let moment = settings.clock == .now ? context.now : expected.moment
-            let liveClass = settings.classifier.classify(live.auth, issued: context.issued, at: moment)
+            let liveClass = settings.classifier.classify(live.auth, issued: context.issued, at: moment, now: context.now)
             let comparison = live.compare(with: expected.shape, recordedClass: expected.authClass, liveClass: liveClass, exact: settings.exactPayloads)
             if comparison.differences.isEmpty {
                 matching.append(i)

@@ -84,7 +84,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             return fail(code: code, reason: reason, context: context)
         }
         for message in messages where !done {
-            deliver(message, context: context)
+            deliver(state.restore(message), context: context)
         }
     }
 

@@ -13,9 +13,17 @@ struct Serve: AsyncParsableCommand {
         With --jwt-secret (HS*) and/or --jwt-key PEM (RS*/PS*/ES*/EdDSA), a JWT whose signature fails \
         gets the auth class invalid-signature.
 
+        With --sign-key PEM (or --sign-secret ALG:SECRET), every JWT the mock hands out is \
+        re-signed with that test key (kid set to its RFC 7638 thumbprint, iat/nbf/exp moved to \
+        relate to now as recorded), the recorded discovery and JWKS documents publish its public \
+        key (also at GET /__authreplay/jwks.json), and tokens naming it are judged by it: \
+        tampered ones are invalid-signature, expired ones expired, another aud or iss unknown. \
+        --issuer URL moves the discovery document and the tokens' iss to URL. \
+        --tls-cert/--tls-key serve https and wss.
+
         The first line on stdout is `listening on http://HOST:PORT`; one line per request or \
         session goes to stderr. Admin endpoints: GET /__authreplay/health, GET /__authreplay/journal, \
-        POST /__authreplay/reset. SIGINT or SIGTERM stops the server.
+        GET /__authreplay/jwks.json, POST /__authreplay/reset. SIGINT or SIGTERM stops the server.
 
         Example:
           authreplay serve recordings/auth-required.json --port 0
@@ -61,6 +69,9 @@ struct Serve: AsyncParsableCommand {
     /// With --jwt-secret / --jwt-key, tokens with a bad signature get the auth class invalid-signature.
     @OptionGroup var jwt: JWTVerificationOptions
 
+    /// --sign-key/--sign-secret/--issuer and --tls-cert/--tls-key.
+    @OptionGroup var signing: SigningOptions
+
     func validate() throws {
         guard Pacing(argument: pace) != nil else {
             throw ValidationError("--pace must be fast, recorded or a non-negative number, not \(pace)")
@@ -73,6 +84,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let verifier = try await jwt.verifier()
+        let testKey = try await signing.signing()
         var named: [(name: String, recording: Recording)] = []
         for path in recordings { named.append((path, try RecordingFiles.load(path))) }
         // Live requests are redacted as the recordings were, so they need the same pseudonym key.
@@ -89,7 +101,8 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
             verifier: verifier, redactionRules: rules, maxConnections: maxConnections,
-            idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) }
+            idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) },
+            signing: testKey, tls: signing.tls
         )
         let server: MockStagingServer
         do {
