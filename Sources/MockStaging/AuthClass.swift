@@ -64,20 +64,21 @@ public struct AuthClassifier: Sendable {
     /// With several credentials the most telling one wins: an issued one,
     /// else an expired one, else one with a bad signature, else unknown.
     /// A token the test key signed was minted in real time, so its times are
-    /// judged at `now` when given (the wall clock), not at the recorded moment.
-    public func classify(_ auth: PresentedAuth, issued: Set<String>, at moment: Double, now: Double? = nil) -> AuthClass {
+    /// judged at `now` when given (the wall clock), not at the recorded moment,
+    /// and its signature by `verified` (`TokenAuthority.verifiedInputs`).
+    public func classify(_ auth: PresentedAuth, issued: Set<String>, at moment: Double, now: Double? = nil, verified: Set<String> = []) -> AuthClass {
         guard !auth.credentials.isEmpty else { return .absent }
-        let classes = auth.credentials.map { classify($0.value, issued: issued, at: moment, now: now) }
+        let classes = auth.credentials.map { classify($0.value, issued: issued, at: moment, now: now, verified: verified) }
         for candidate in [AuthClass.issued, .expired, .invalidSignature] where classes.contains(candidate) {
             return candidate
         }
         return .unknown
     }
 
-    private func classify(_ value: String, issued: Set<String>, at moment: Double, now: Double?) -> AuthClass {
+    private func classify(_ value: String, issued: Set<String>, at moment: Double, now: Double?, verified: Set<String>) -> AuthClass {
         if let jwt = JWT(value) {
             if let authority, authority.names(jwt) {
-                return authority.judge(jwt, at: now ?? moment)
+                return authority.judge(jwt, at: now ?? moment, verified: verified)
             }
             if let verifier, verifier.verify(jwt) == .invalid { return .invalidSignature }
             if Self.isExpired(jwt, at: moment) { return .expired }

@@ -188,6 +188,7 @@ public struct ExchangeMatcher: Sendable {
     /// Matches `request`; `now` (seconds since the epoch) is used only with the `.now` clock.
     public mutating func match(_ request: HTTPRequest, now: Double) -> Outcome {
         let live = RequestShape(redactor?.redact(request: request) ?? request, classifier: classifier)
+        let verified = classifier.authority?.verifiedInputs(in: request) ?? []
         var liveClasses: [Double: AuthClass] = [:]
         // The virtual moment of a token this run served: its recorded issuance plus the time since it was served.
         let issuedAt = state.issuedAt
@@ -195,7 +196,7 @@ public struct ExchangeMatcher: Sendable {
         func liveClass(for entry: Entry) -> AuthClass {
             let moment = options.clock == .now ? now : servedMoment ?? entry.moment
             if let known = liveClasses[moment] { return known }
-            let computed = classifier.classify(live.auth, issued: state.issued, at: moment, now: now)
+            let computed = classifier.classify(live.auth, issued: state.issued, at: moment, now: now, verified: verified)
             liveClasses[moment] = computed
             return computed
         }
@@ -226,12 +227,13 @@ public struct ExchangeMatcher: Sendable {
             let nearest = nearMisses(live, liveClass: liveClass)
             // The class as judged against the nearest recorded request (its moment, with the recorded clock).
             let judged = nearest.first.map { liveClass(for: entries[$0.entry]) }
-                ?? classifier.classify(live.auth, issued: state.issued, at: now)
+                ?? classifier.classify(live.auth, issued: state.issued, at: now, now: now, verified: verified)
             return .unmatched(authClass: judged, nearMisses: nearest.map(\.miss))
         }
         let served = state.served[group, default: 0]
         // First unserved in recorded order (FIFO), then the last one again.
-        let unserved = group.first { !state.consumed.contains(entries[$0].reference) }
+        let unserved = group.first { !state.consumed.contains(entries[$0].reference) && entries[$0].shape.accept == live.accept }
+            ?? group.first { !state.consumed.contains(entries[$0].reference) }
         if unserved == nil, options.exhaustion == .fail {
             return .exhausted(reference: entries[group[group.count - 1]].reference, served: served)
         }

@@ -157,6 +157,7 @@ public struct SessionTree: Sendable {
         let message = settings.redactor?.redact(message: incoming) ?? incoming
         markServed(context.served)
         let live = MessageShape(message, locator: settings.classifier.locator)
+        let verified = settings.classifier.authority?.verifiedInputs(in: incoming) ?? []
         var matching: [Int] = []
         var exactCredential: [Int] = []
         var misses: [(index: Int, comparison: MessageShape.Comparison)] = []
@@ -168,7 +169,7 @@ public struct SessionTree: Sendable {
                 continue
             }
             let moment = settings.clock == .now ? context.now : expected.moment
-            let liveClass = settings.classifier.classify(live.auth, issued: context.issued, at: moment, now: context.now)
+            let liveClass = settings.classifier.classify(live.auth, issued: context.issued, at: moment, now: context.now, verified: verified)
             let comparison = live.compare(with: expected.shape, recordedClass: expected.authClass, liveClass: liveClass, exact: settings.exactPayloads)
             if comparison.differences.isEmpty {
                 matching.append(i)

@@ -27,9 +27,32 @@ public struct TokenAuthority: Sendable {
 
     func names(_ jwt: JWT) -> Bool { jwt.header["kid"]?.stringValue == keyID }
 
-    /// The class of a token naming the test key, judged at `moment`.
-    func judge(_ jwt: JWT, at moment: Double) -> AuthClass {
-        guard verifier.verify(jwt) == .valid else { return .invalidSignature }
+    /// The signing inputs (`header.claims`) of the tokens naming the test key
+    /// in `texts` whose signature verifies. Judged on the request as it
+    /// arrived: the mock redacts a live request like the recording before
+    /// matching, and redaction replaces signatures (but keeps header and claims).
+    public func verifiedInputs(in texts: [String]) -> Set<String> {
+        var result: Set<String> = []
+        for text in texts {
+            for jwt in JWT.findAll(in: text) where names(jwt) && verifier.verify(jwt) == .valid {
+                result.insert(jwt.signingInput)
+            }
+        }
+        return result
+    }
+
+    public func verifiedInputs(in request: HTTPRequest) -> Set<String> {
+        verifiedInputs(in: [request.target] + request.headers.map(\.value) + [request.body?.text].compactMap { $0 })
+    }
+
+    public func verifiedInputs(in message: WebSocketMessage) -> Set<String> {
+        verifiedInputs(in: [message.payload.text].compactMap { $0 })
+    }
+
+    /// The class of a token naming the test key, judged at `moment`;
+    /// `verified` holds the signing inputs whose signature verified.
+    func judge(_ jwt: JWT, at moment: Double, verified: Set<String>) -> AuthClass {
+        guard verified.contains(jwt.signingInput) else { return .invalidSignature }
         if AuthClassifier.isExpired(jwt, at: moment) { return .expired }
         if !issuers.isEmpty {
             guard let iss = jwt.claims["iss"]?.stringValue, issuers.contains(iss) else { return .unknown }

@@ -42,7 +42,10 @@ public struct TokenMint: Sendable {
     ///   - handedOutAt: when the recording sent it (seconds since the epoch, its clock).
     ///   - now: the wall clock.
     public mutating func mint(_ response: HTTPResponse, handedOutAt: Double, now: Double) -> HTTPResponse {
-        let shift = Int((now - handedOutAt).rounded())
+        // Whole seconds, rounded down: a recorded `iat` is at or before the
+        // recorded moment, so the minted one is at or before now, and a
+        // verifier without leeway (PyJWT) never sees a token from the future.
+        let shift = Int((now - handedOutAt).rounded(.down))
         var result = response
         result.headers = response.headers.map { HeaderField($0.name, mint(in: $0.value, shift: shift)) }
         if let text = response.body?.text { result.body = .text(mint(in: text, shift: shift)) }
