@@ -60,24 +60,7 @@ public final class MockStagingServer: Sendable {
                 throw MockStagingError(.invalidConfiguration, error.description)
             }
         }
-        let locator = configuration.redactionRules.credentialLocator
-        var mint: TokenMint?
-        var authority: TokenAuthority?
-        if let signing = configuration.signing {
-            let documents = KeyDocuments(recordings: recordings.map(\.recording))
-            mint = TokenMint(signing: signing, documents: documents)
-            var (issuers, audiences) = TokenAuthority.issuedClaims(in: recordings.map(\.recording), locator: locator)
-            if let issuer = signing.issuer { issuers.insert(issuer) }
-            authority = TokenAuthority(keyID: signing.keyID, verifier: signing.verifier, issuers: issuers, audiences: audiences)
-        }
-        let matcher = ExchangeMatcher(
-            recordings: recordings, classifier: AuthClassifier(locator: locator, verifier: configuration.verifier, authority: authority),
-            options: configuration.matcherOptions, redactionRules: configuration.redactionRules
-        )
-        let state = SharedState(
-            replay: MockReplay(matcher: matcher, recordingCount: recordings.count, settings: configuration.settings, mint: mint),
-            configuration: configuration
-        )
+        let state = SharedState(replay: MockReplay(named: recordings, configuration: configuration), configuration: configuration)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -112,6 +95,27 @@ public final class MockStagingServer: Sendable {
 
     /// Forgets replay positions, issued tokens and the journal.
     public func reset() { state.withReplay { $0.reset() } }
+}
+
+extension MockReplay {
+    /// The decisions for `recordings` as `configuration` asks: the matcher,
+    /// and with a test key the mint and the authority judging tokens naming it.
+    public init(named recordings: [(name: String, recording: Recording)], configuration: MockStagingServer.Configuration) {
+        let locator = configuration.redactionRules.credentialLocator
+        var mint: TokenMint?
+        var authority: TokenAuthority?
+        if let signing = configuration.signing {
+            mint = TokenMint(signing: signing, documents: KeyDocuments(recordings: recordings.map(\.recording)))
+            var (issuers, audiences) = TokenAuthority.issuedClaims(in: recordings.map(\.recording), locator: locator)
+            if let issuer = signing.issuer { issuers.insert(issuer) }
+            authority = TokenAuthority(keyID: signing.keyID, verifier: signing.verifier, issuers: issuers, audiences: audiences)
+        }
+        let matcher = ExchangeMatcher(
+            recordings: recordings, classifier: AuthClassifier(locator: locator, verifier: configuration.verifier, authority: authority),
+            options: configuration.matcherOptions, redactionRules: configuration.redactionRules
+        )
+        self.init(matcher: matcher, recordingCount: recordings.count, settings: configuration.settings, mint: mint)
+    }
 }
 
 /// The state every connection shares: the replay decisions (under a lock,
