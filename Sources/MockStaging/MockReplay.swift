@@ -46,6 +46,13 @@ public struct MockReplay: Sendable {
         self.mint = mint
     }
 
+    /// A server WebSocket message as the mock sends it: with a test key, every JWT in it re-signed.
+    /// - Parameter handedOutAt: when the recording sent it, in seconds since the epoch.
+    public mutating func signed(_ message: WebSocketMessage, handedOutAt: Double, now: Double) -> WebSocketMessage {
+        guard mint != nil else { return message }
+        return mint!.mint(message, handedOutAt: handedOutAt, now: now)
+    }
+
     /// A client WebSocket message with the tokens the mock minted mapped back to the recorded ones.
     public func restore(_ message: WebSocketMessage) -> WebSocketMessage {
         mint?.restore(message) ?? message

@@ -149,6 +149,13 @@ final class SharedState: @unchecked Sendable {
         return decision
     }
 
+    /// A server message as sent: tokens re-signed with the test key, if any.
+    func signed(_ message: WebSocketMessage, epoch: Double?) -> WebSocketMessage {
+        guard let epoch, configuration.signing != nil else { return message }
+        let now = configuration.wallClock()
+        return withReplay { $0.signed(message, handedOutAt: epoch + message.at, now: now) }
+    }
+
     /// A client message with the tokens the mock minted mapped back.
     func restore(_ message: WebSocketMessage) -> WebSocketMessage {
         withReplay { $0.restore(message) }

@@ -10,8 +10,8 @@ public import TrafficModel
 /// moment it is served as the recorded ones related to the moment the
 /// recording handed it out. Covered: every JWT in a response's headers
 /// (Set-Cookie, Location…) and body (JSON, form-encoded or any text: JWT
-/// characters need no escaping in either). WebSocket messages are sent as
-/// recorded: their recorded fragmentation fixes their length.
+/// characters need no escaping in either), and in the text of server
+/// WebSocket messages (a token refreshed over the socket).
 ///
 /// Pure: the clock is passed in. Holds at most `capacity` minted tokens;
 /// beyond, the oldest are forgotten (a client presenting one then gets it
@@ -49,6 +49,17 @@ public struct TokenMint: Sendable {
         var result = response
         result.headers = response.headers.map { HeaderField($0.name, mint(in: $0.value, shift: shift)) }
         if let text = response.body?.text { result.body = .text(mint(in: text, shift: shift)) }
+        return result
+    }
+
+    /// A server WebSocket message with every JWT in its text re-signed
+    /// (`handedOutAt`: when the recording sent it). Its recorded frame layout
+    /// is kept in proportion by the framer when the length changes.
+    public mutating func mint(_ message: WebSocketMessage, handedOutAt: Double, now: Double) -> WebSocketMessage {
+        guard message.opcode == .text || message.opcode == .binary, let text = message.payload.text else { return message }
+        let shift = Int((now - handedOutAt).rounded(.down))
+        var result = message
+        result.payload = .text(mint(in: text, shift: shift))
         return result
     }
 

@@ -175,7 +175,8 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
         }
     }
 
-    private func send(_ message: WebSocketMessage, context: ChannelHandlerContext) {
+    private func send(_ recorded: WebSocketMessage, context: ChannelHandlerContext) {
+        let message = state.signed(recorded, epoch: script.leadingEpoch)
         for frame in Self.frames(for: message, deflater: deflater, allocator: context.channel.allocator) { write(frame, context: context) }
         if message.opcode == .close { startCloseTimer(context: context) }
     }

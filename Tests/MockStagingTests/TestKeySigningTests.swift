@@ -194,6 +194,18 @@ final class TestKeySigningTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(Self.respond(&replay, Self.me(access.compact))).status, 200, "and come back as the recorded ones")
     }
 
+    func testTokensInServerWebSocketMessagesAreResignedAndMappedBack() throws {
+        var replay = Self.replay()
+        let recorded = TestRecordings.server(3.5, #"{"type":"token_refreshed","access_token":"\#(Self.access)"}"#)
+        let sent = replay.signed(recorded, handedOutAt: Self.epoch + 3.5, now: Self.wall)
+        let text = try XCTUnwrap(sent.payload.text)
+        let token = try XCTUnwrap(JWT.findAll(in: text).first)
+        XCTAssertEqual(HMACJWTVerifier(secret: Self.secret).verify(token), .valid)
+        XCTAssertEqual(token.header["kid"]?.stringValue, HMACSigningKey.keyID)
+        let echoed = replay.restore(TestRecordings.client(4, #"{"type":"auth","token":"\#(token.compact)"}"#))
+        XCTAssertEqual(echoed.payload.text, #"{"type":"auth","token":"\#(Self.access)"}"#, "the client's copy maps back to the recorded token")
+    }
+
     func testASecretIsNeverPublished() throws {
         var replay = Self.replay()
         let jwks = try XCTUnwrap(Self.respond(&replay, TestRecordings.request(0, "GET", "/__authreplay/jwks.json")))

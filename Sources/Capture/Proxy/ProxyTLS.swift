@@ -27,7 +27,7 @@ enum ProxyTLS {
     static func clientContext(_ configuration: RecordingProxy.Configuration) throws(CaptureError) -> NIOSSLContext? {
         guard let files = configuration.clientTLS else { return nil }
         do {
-            return try ServerTLSFiles(certificateFile: files.certificateFile, keyFile: files.keyFile).context()
+            return try files.context()
         } catch {
             throw CaptureError(.tlsConfiguration, error.description)
         }
