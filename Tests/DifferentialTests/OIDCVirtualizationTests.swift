@@ -19,6 +19,8 @@ import XCTest
 ///    service's: every token handed out verifies against the mock's JWKS,
 ///    and the forged, missing, wrong-audience and expired tokens get the
 ///    recorded errors.
+/// 3. The same with EC P-256/384/521 and Ed25519 test keys, for the
+///    scenarios that sign, verify and judge tokens.
 ///
 /// Real processes and sockets, loopback only. Needs python3 with aiohttp and
 /// PyJWT[crypto], and openssl; `.ci/run` installs them, and under CI=true
@@ -88,19 +90,38 @@ final class OIDCVirtualizationTests: XCTestCase {
             for scenario in scenarios {
                 let expected = real.filter { Self.scenario(of: $0) == scenario }
                 XCTAssertFalse(expected.isEmpty, "no real transcript for \(scenario)")
-                let alone = try await Self.mockTranscript(authreplay, recording, testKey: testKey, tls: tls, ca: pki.caFile, scenario: scenario)
+                let alone = try await Self.mockTranscript(authreplay, recording, testKey: testKey, tls: tls, ca: pki.caFile, scenarios: [scenario])
                 DifferentialTests.assertSameTranscript(real: expected, mock: alone, "\(scenario) alone against a fresh mock")
+            }
+
+            // 3. The other key types a test key may be (the client mints with the algorithm the JWKS publishes).
+            let keyScenarios = ["login", "ws", "forged_token", "wrong_audience", "expired_token"]
+            let expected = keyScenarios.flatMap { name in real.filter { Self.scenario(of: $0) == name } }
+            for (name, options) in Self.otherKeyTypes {
+                let key = directory + "/test-\(name).key"
+                let made = await runToEnd([TestPKI.openssl, "genpkey"] + options + ["-out", key])
+                XCTAssertEqual(made.status, 0, "\(name): \(made.stderr)")
+                let lines = try await Self.mockTranscript(authreplay, recording, testKey: key, tls: tls, ca: pki.caFile, scenarios: keyScenarios)
+                DifferentialTests.assertSameTranscript(real: expected, mock: lines, "a \(name) test key")
             }
         }
     }
+
+    /// `openssl genpkey` options per key type besides RSA.
+    static let otherKeyTypes: [(String, [String])] = [
+        ("EC P-256", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+        ("EC P-384", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"]),
+        ("EC P-521", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"]),
+        ("Ed25519", ["-algorithm", "ED25519"]),
+    ]
 
     // MARK: - Processes
 
     /// The client's transcript against `base`; a client that failed (a token
     /// that did not verify, a TLS error) fails the test with its output.
-    static func transcript(base: String, ca: String, mintKey: String, scenario: String? = nil) async throws -> [String] {
+    static func transcript(base: String, ca: String, mintKey: String, scenarios: [String] = []) async throws -> [String] {
         let output = await runToEnd(
-            ["python3", client, "--base", base, "--ca", ca, "--mint-key", mintKey] + (scenario.map { ["--scenario", $0] } ?? []), timeout: 120
+            ["python3", client, "--base", base, "--ca", ca, "--mint-key", mintKey] + scenarios.flatMap { ["--scenario", $0] }, timeout: 120
         )
         guard output.status == 0, !output.timedOut else {
             throw PeerFailure("OIDC client against \(base) exited \(output.status)\(output.timedOut ? " (timed out)" : ""):\n\(output.stdout)\(output.stderr)")
@@ -110,7 +131,7 @@ final class OIDCVirtualizationTests: XCTestCase {
 
     /// The client's transcript against a fresh `serve --sign-key … --tls-cert …` of `recording`.
     static func mockTranscript(
-        _ authreplay: URL, _ recording: String, testKey: String, tls: [String], ca: String, scenario: String? = nil
+        _ authreplay: URL, _ recording: String, testKey: String, tls: [String], ca: String, scenarios: [String] = []
     ) async throws -> [String] {
         let (mock, url) = try await onFreePort { port in
             let url = "https://127.0.0.1:\(port)"
@@ -121,7 +142,7 @@ final class OIDCVirtualizationTests: XCTestCase {
         }
         XCTAssertEqual(mock.baseURL, url, "serve --tls-cert listens on https")
         do {
-            let lines = try await transcript(base: url, ca: ca, mintKey: testKey, scenario: scenario)
+            let lines = try await transcript(base: url, ca: ca, mintKey: testKey, scenarios: scenarios)
             _ = try await mock.stop()
             return lines
         } catch {

@@ -107,9 +107,10 @@ class Client:
 
     def mint(self, **claims):
         now = int(time.time())
-        kid = self.keys.get_jwk_set().keys[0].key_id
+        published = self.keys.get_jwk_set().keys[0]
         body = {"iss": self.discovery["issuer"], "sub": USER, "aud": "api", "iat": now, "exp": now + 300, **claims}
-        return jwt.encode(body, self.mint_key, algorithm="RS256", headers={"kid": kid, "typ": "at+jwt"})
+        # The algorithm the issuer publishes for its key (RS256, ES256/384/512, EdDSA).
+        return jwt.encode(body, self.mint_key, algorithm=published.algorithm_name, headers={"kid": published.key_id, "typ": "at+jwt"})
 
     async def login(self, form=False):
         headers = {"Accept": "application/x-www-form-urlencoded" if form else "application/json"}
