@@ -206,6 +206,21 @@ final class TestKeySigningTests: XCTestCase {
         XCTAssertEqual(echoed.payload.text, #"{"type":"auth","token":"\#(Self.access)"}"#, "the client's copy maps back to the recorded token")
     }
 
+    func testTheMintForgetsItsOldestTokensPastItsCapacity() throws {
+        let signing = TestKeySigning(hmac: HMACSigningKey(algorithm: .hs256, secret: Self.secret))
+        var mint = TokenMint(signing: signing, documents: KeyDocuments(recordings: []), capacity: 2)
+        let answer = TestRecordings.response(1, 200, "OK", body: #"{"access_token":"\#(Self.access)"}"#)
+        var minted: [String] = []
+        for second in 0..<3 {
+            let text = try XCTUnwrap(mint.mint(answer, handedOutAt: Self.epoch + 1, now: Self.wall + Double(second)).body?.text)
+            minted.append(try XCTUnwrap(JWT.findAll(in: text).first).compact)
+        }
+        XCTAssertEqual(mint.count, 2)
+        func restored(_ token: String) -> String? { mint.restore(Self.me(token)).headers.first { $0.name == "Authorization" }?.value }
+        XCTAssertEqual(restored(minted[0]), "Bearer \(minted[0])", "the oldest is forgotten")
+        XCTAssertEqual(restored(minted[2]), "Bearer \(Self.access)")
+    }
+
     func testASecretIsNeverPublished() throws {
         var replay = Self.replay()
         let jwks = try XCTUnwrap(Self.respond(&replay, TestRecordings.request(0, "GET", "/__authreplay/jwks.json")))
