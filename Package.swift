@@ -75,7 +75,8 @@ let package = Package(
         .target(name: "WireNIO", dependencies: ["TrafficModel", "Wire"] + nio),
         // Guards for the two servers (the mock and the recording proxy): slow
         // request heads (slowloris) and idle connections are closed.
-        .target(name: "ConnectionGuards", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // And the TLS files both load (--tls-cert/--tls-key).
+        .target(name: "ConnectionGuards", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         // Packets (libpcap), HAR files and the recording proxy to recordings.
         .target(
             name: "Capture",
@@ -86,7 +87,7 @@ let package = Package(
         ),
         .target(
             name: "MockStaging",
-            dependencies: ["TrafficModel", "Wire", "WireNIO", "ConnectionGuards"] + nio
+            dependencies: ["TrafficModel", "Wire", "WireNIO", "ConnectionGuards", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio
         ),
         .target(
             name: "Replay",
@@ -124,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "authreplay",
             dependencies: [
-                "TrafficModel", "Capture", "MockStaging", "Replay", "Fixtures", "Report", "Export", "Demo",
+                "TrafficModel", "Capture", "MockStaging", "Replay", "Fixtures", "Report", "Export", "Demo", "ConnectionGuards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -66,36 +66,24 @@ public enum CredentialVariant: String, Sendable, Hashable, CaseIterable, CustomS
         default:
             guard let key else { return nil }
             let whole = Int(now.rounded(.down))
-            let claims: JSONValue
+            var claims: [String: JSONValue]
             switch self {
             case .expired:
-                claims = Self.setting(jwt.claims, ["iat": .int(whole - 7200), "exp": .int(whole - 3600)], ifPresent: ["nbf": .int(whole - 7200)])
+                claims = ["iat": .int(whole - 7200), "exp": .int(whole - 3600)]
+                if jwt.claims["nbf"] != nil { claims["nbf"] = .int(whole - 7200) }
             case .notYetValid:
-                claims = Self.setting(jwt.claims, ["iat": .int(whole), "nbf": .int(whole + 3600), "exp": .int(whole + 7200)])
+                claims = ["iat": .int(whole), "nbf": .int(whole + 3600), "exp": .int(whole + 7200)]
             case .wrongAudience:
-                let aud: JSONValue = jwt.claims["aud"]?.arrayValue != nil ? .array([.string(Self.wrongAudienceValue)]) : .string(Self.wrongAudienceValue)
-                claims = Self.setting(jwt.claims, ["aud": aud])
+                claims = ["aud": jwt.claims["aud"]?.arrayValue != nil ? .array([.string(Self.wrongAudienceValue)]) : .string(Self.wrongAudienceValue)]
             case .wrongIssuer:
-                claims = Self.setting(jwt.claims, ["iss": .string(Self.wrongIssuerValue)])
+                claims = ["iss": .string(Self.wrongIssuerValue)]
             case .otherSubject:
-                claims = Self.setting(jwt.claims, ["sub": .string(Self.otherSubjectValue)])
+                claims = ["sub": .string(Self.otherSubjectValue)]
             default:
                 return nil
             }
-            return JWT.signed(header: jwt.header, claims: claims, key: key)
+            // The one re-signer: header members kept, `alg` the key's when it cannot sign the token's own.
+            return JWTResigner(key: key).resign(jwt, shift: 0, claims: claims)
         }
-    }
-
-    /// `claims` with `set` members replaced or appended (in that order), and
-    /// `ifPresent` ones replaced only where the claim exists.
-    static func setting(_ claims: JSONValue, _ set: KeyValuePairs<String, JSONValue>, ifPresent: KeyValuePairs<String, JSONValue> = [:]) -> JSONValue {
-        guard case .object(var members) = claims else { return claims }
-        for (name, value) in ifPresent {
-            if let i = members.firstIndex(where: { $0.0 == name }) { members[i].1 = value }
-        }
-        for (name, value) in set {
-            if let i = members.firstIndex(where: { $0.0 == name }) { members[i].1 = value } else { members.append((name, value)) }
-        }
-        return .object(members)
     }
 }

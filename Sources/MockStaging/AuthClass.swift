@@ -15,6 +15,15 @@ public enum AuthClass: String, Hashable, Sendable, CaseIterable {
     case invalidSignature = "invalid-signature"
     /// A JWT past its `exp` (or before its `nbf`) at the moment it is judged.
     case expired
+
+    /// Whether a live request of this class may take the place of a recorded
+    /// one of class `recorded` when no recorded request has exactly this
+    /// class: a signature only the mock can check (its test key's) failed,
+    /// and the recording, whose signatures are redacted, calls such a token
+    /// `unknown`.
+    public func standsIn(for recorded: AuthClass) -> Bool {
+        self == recorded || (self == .invalidSignature && recorded == .unknown)
+    }
 }
 
 /// The credentials a request presents, found once and judged per moment.
@@ -38,10 +47,13 @@ public struct AuthClassifier: Sendable {
     public var locator: CredentialLocator
     /// Checks JWT signatures; without one, no credential is `invalidSignature`.
     public var verifier: (any JWTSignatureVerifier)?
+    /// The mock's test key (`serve --sign-key`): tokens naming it are judged by it.
+    public var authority: TokenAuthority?
 
-    public init(locator: CredentialLocator = .default, verifier: (any JWTSignatureVerifier)? = nil) {
+    public init(locator: CredentialLocator = .default, verifier: (any JWTSignatureVerifier)? = nil, authority: TokenAuthority? = nil) {
         self.locator = locator
         self.verifier = verifier
+        self.authority = authority
     }
 
     public func presented(in request: HTTPRequest) -> PresentedAuth {
@@ -51,21 +63,33 @@ public struct AuthClassifier: Sendable {
     /// The class of `auth` judged at `moment` (seconds since the epoch).
     /// With several credentials the most telling one wins: an issued one,
     /// else an expired one, else one with a bad signature, else unknown.
-    public func classify(_ auth: PresentedAuth, issued: Set<String>, at moment: Double) -> AuthClass {
+    /// A token the test key signed was minted in real time, so its times are
+    /// judged at `now` when given (the wall clock), not at the recorded moment,
+    /// and its signature by `verified` (`TokenAuthority.verifiedInputs`).
+    public func classify(_ auth: PresentedAuth, issued: Set<String>, at moment: Double, now: Double? = nil, verified: Set<String> = []) -> AuthClass {
         guard !auth.credentials.isEmpty else { return .absent }
-        let classes = auth.credentials.map { classify($0.value, issued: issued, at: moment) }
+        let classes = auth.credentials.map { classify($0.value, issued: issued, at: moment, now: now, verified: verified) }
         for candidate in [AuthClass.issued, .expired, .invalidSignature] where classes.contains(candidate) {
             return candidate
         }
         return .unknown
     }
 
-    private func classify(_ value: String, issued: Set<String>, at moment: Double) -> AuthClass {
+    private func classify(_ value: String, issued: Set<String>, at moment: Double, now: Double?, verified: Set<String>) -> AuthClass {
         if let jwt = JWT(value) {
+            if let authority, authority.names(jwt) {
+                return authority.judge(jwt, at: now ?? moment, verified: verified)
+            }
             if let verifier, verifier.verify(jwt) == .invalid { return .invalidSignature }
-            if let exp = jwt.numericDate("exp"), exp <= moment { return .expired }
-            if let nbf = jwt.numericDate("nbf"), nbf > moment { return .expired }
+            if Self.isExpired(jwt, at: moment) { return .expired }
         }
         return issued.contains(value) ? .issued : .unknown
+    }
+
+    /// Past `exp`, or before `nbf` (RFC 7519 §4.1.4-5), at `moment`.
+    static func isExpired(_ jwt: JWT, at moment: Double) -> Bool {
+        if let exp = jwt.numericDate("exp"), exp <= moment { return true }
+        if let nbf = jwt.numericDate("nbf"), nbf > moment { return true }
+        return false
     }
 }

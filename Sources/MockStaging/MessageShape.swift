@@ -45,7 +45,9 @@ struct MessageShape: Hashable, Sendable {
     /// `liveClass` judged with this run's issued tokens, `recordedClass` with
     /// the recording's. With `exact`, payloads (credentials included) are
     /// compared byte for byte.
-    func compare(with recorded: MessageShape, recordedClass: AuthClass, liveClass: AuthClass, exact: Bool) -> Comparison {
+    /// - Parameter standIn: a live class may stand in for the recorded one
+    ///   (`AuthClass.standsIn`); asked for only when no candidate has the live class itself.
+    func compare(with recorded: MessageShape, recordedClass: AuthClass, liveClass: AuthClass, exact: Bool, standIn: Bool = false) -> Comparison {
         let liveValues = auth.values
         let exactCredential = !liveValues.isEmpty && !recorded.auth.values.isDisjoint(with: liveValues)
         guard recorded.message.opcode == message.opcode else {
@@ -58,7 +60,7 @@ struct MessageShape: Hashable, Sendable {
         var differences = PayloadMatch.messageDifferences(expected: recorded.masked.payload, actual: masked.payload, exact: false)
         var distance = differences.count
         if !exactCredential {
-            if recordedClass != liveClass {
+            if standIn ? !liveClass.standsIn(for: recordedClass) : recordedClass != liveClass {
                 differences.append("message credential: auth class expected \(recordedClass.rawValue), got \(liveClass.rawValue)")
                 distance += 2
             } else if let recordedSubject = recorded.auth.subject, let liveSubject = auth.subject, recordedSubject != liveSubject {

@@ -42,11 +42,26 @@ public struct MockReplay: Sendable {
     public private(set) var journal: [JournalEntry] = []
     public let settings: Settings
     public let recordingCount: Int
+    /// With a test key (`serve --sign-key`): the tokens handed out are re-signed, and mapped back.
+    public private(set) var mint: TokenMint?
 
-    public init(matcher: ExchangeMatcher, recordingCount: Int, settings: Settings) {
+    public init(matcher: ExchangeMatcher, recordingCount: Int, settings: Settings, mint: TokenMint? = nil) {
         self.matcher = matcher
         self.recordingCount = recordingCount
         self.settings = settings
+        self.mint = mint
+    }
+
+    /// A server WebSocket message as the mock sends it: with a test key, every JWT in it re-signed.
+    /// - Parameter handedOutAt: when the recording sent it, in seconds since the epoch.
+    public mutating func signed(_ message: WebSocketMessage, handedOutAt: Double, now: Double) -> WebSocketMessage {
+        guard mint != nil else { return message }
+        return mint!.mint(message, handedOutAt: handedOutAt, now: now)
+    }
+
+    /// A client WebSocket message with the tokens the mock minted mapped back to the recorded ones.
+    public func restore(_ message: WebSocketMessage) -> WebSocketMessage {
+        mint?.restore(message) ?? message
     }
 
     public mutating func reset() {
@@ -74,7 +89,7 @@ public struct MockReplay: Sendable {
     public mutating func handle(_ request: HTTPRequest, now: Double, canUpgrade: Bool) -> Decision {
         if request.path.hasPrefix(Self.adminPrefix) { return .respond(admin(request), delay: 0) }
         let line = "\(request.method) \(request.target)"
-        switch matcher.match(request, now: now) {
+        switch matcher.match(mint?.restore(request) ?? request, now: now) {
         case .matched(let match):
             journal.append(.served(
                 request: line, reference: match.reference, status: match.response.status,
@@ -112,11 +127,15 @@ public struct MockReplay: Sendable {
             // A delay on an upgrade is the WebSocket's (its messages), journaled there.
             for fault in faults.applied { journal.append(.fault(reference: match.reference, fault: fault.spec)) }
             return .respond(
-                ReplayedResponse(recorded: match.response, method: request.method),
+                ReplayedResponse(recorded: signed(match.response, path: request.path, handedOutAt: match.respondedAt, now: now), method: request.method),
                 delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at) + faults.delay
             )
         case .unmatched(let authClass, let nearMisses):
             journal.append(.unmatched(request: line, authClass: authClass, nearMisses: nearMisses))
+            if let mint, request.method.uppercased() == "GET", mint.documents.isJWKS(request.path) {
+                // A recorded jwks_uri whose document was not recorded: the test key's.
+                return .respond(.json(status: 200, reason: "OK", mint.signing.jwks), delay: 0)
+            }
             return .respond(.json(status: settings.unmatchedStatus, reason: settings.unmatchedStatus == 404 ? "Not Found" : "Unmatched", .object([
                 ("error", .string("no recorded exchange matches this request")),
                 ("request", .string(line)),
@@ -183,9 +202,21 @@ public struct MockReplay: Sendable {
         return PerMessageDeflateOffer.offers(fromRequestHeader: offered).first?.accepted(preferring: recorded)
     }
 
+    /// The recorded answer as the mock sends it: with a test key, discovery
+    /// and JWKS documents name it and every JWT in it is re-signed.
+    private mutating func signed(_ response: HTTPResponse, path: String, handedOutAt: Double, now: Double) -> HTTPResponse {
+        guard var mint else { return response }
+        defer { self.mint = mint }
+        if let document = mint.documents.answer(response, path: path, signing: mint.signing) { return document }
+        return mint.mint(response, handedOutAt: handedOutAt, now: now)
+    }
+
     private mutating func admin(_ request: HTTPRequest) -> ReplayedResponse {
         let method = request.method.uppercased()
         switch String(request.path.dropFirst(Self.adminPrefix.count)) {
+        case "jwks.json" where method == "GET":
+            // Without a test key there is nothing to publish: an empty set, so a client sees why it cannot verify.
+            return .json(status: 200, reason: "OK", mint?.signing.jwks ?? .object([("keys", .array([]))]))
         case "health" where method == "GET":
             return .json(status: 200, reason: "OK", .object([
                 ("status", .string("ok")), ("recordings", .int(recordingCount)), ("exchanges", .int(matcher.exchangeCount)),
@@ -197,7 +228,7 @@ public struct MockReplay: Sendable {
             return .json(status: 200, reason: "OK", .object([("reset", .bool(true))]))
         default:
             return .json(status: 404, reason: "Not Found", .object([
-                ("error", .string("unknown admin endpoint; try GET \(Self.adminPrefix)health, GET \(Self.adminPrefix)journal, POST \(Self.adminPrefix)reset")),
+                ("error", .string("unknown admin endpoint; try GET \(Self.adminPrefix)health, GET \(Self.adminPrefix)journal, GET \(Self.adminPrefix)jwks.json, POST \(Self.adminPrefix)reset")),
             ]))
         }
     }

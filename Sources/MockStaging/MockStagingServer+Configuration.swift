@@ -1,4 +1,5 @@
 public import TrafficModel
+public import ConnectionGuards
 
 extension MockStagingServer {
     /// How the mock serves, and its limits.
@@ -35,10 +36,16 @@ extension MockStagingServer {
         public var headTimeout: Double
         /// Receives one line per request and per WebSocket session (nil: silent).
         public var log: (@Sendable (String) -> Void)?
-        /// The wall clock, in seconds since the epoch; used only with `clock == .now`.
+        /// The wall clock, in seconds since the epoch: `clock == .now`, and the
+        /// times of the tokens a test key signs.
         public var wallClock: @Sendable () -> Double
         /// Misbehaviours on cue (`--fault`), for client resilience tests.
         public var faults = FaultPlan()
+        /// `--sign-key` / `--sign-secret`: every JWT handed out is re-signed with the test key,
+        /// discovery and JWKS documents name it, and tokens naming it are judged by it.
+        public var signing: TestKeySigning?
+        /// `--tls-cert` / `--tls-key`: serve https and wss.
+        public var tls: ServerTLSFiles?
 
         public init(
             host: String = "127.0.0.1", port: Int = 0, pacing: Pacing = .fast, mismatchPolicy: MismatchPolicy = .strict,
@@ -46,7 +53,8 @@ extension MockStagingServer {
             exhaustion: ExchangeMatcher.Options.Exhaustion = .repeatLast, unmatchedStatus: Int = 404,
             verifier: (any JWTSignatureVerifier)? = nil, redactionRules: RedactionRules = .default, maxMessageSize: Int = 1 << 20, maxConnections: Int = 1024,
             idleTimeout: Double = 60, headTimeout: Double = 10, log: (@Sendable (String) -> Void)? = nil,
-            wallClock: @escaping @Sendable () -> Double = Timestamp.wallClock
+            wallClock: @escaping @Sendable () -> Double = Timestamp.wallClock,
+            signing: TestKeySigning? = nil, tls: ServerTLSFiles? = nil
         ) {
             self.host = host
             self.port = port
@@ -64,6 +72,8 @@ extension MockStagingServer {
             self.headTimeout = headTimeout
             self.log = log
             self.wallClock = wallClock
+            self.signing = signing
+            self.tls = tls
         }
 
         var settings: MockReplay.Settings {

@@ -3,6 +3,8 @@ public import NIOCore
 public import NIOHTTP1
 public import NIOPosix
 public import NIOWebSocket
+import NIOSSL
+import ConnectionGuards
 public import TrafficModel
 
 /// Serves recordings as a mock staging server: HTTP exchanges replayed,
@@ -21,14 +23,17 @@ public import TrafficModel
 public final class MockStagingServer: Sendable {
     public let host: String
     public let port: Int
-    public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    /// `https://…` when serving TLS (`Configuration.tls`).
+    public let scheme: String
+    public var baseURL: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
     let state: SharedState
     private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
 
-    private init(host: String, port: Int, state: SharedState, group: MultiThreadedEventLoopGroup, channel: Channel) {
+    private init(host: String, port: Int, scheme: String, state: SharedState, group: MultiThreadedEventLoopGroup, channel: Channel) {
         self.host = host
+        self.scheme = scheme
         self.port = port
         self.state = state
         self.group = group
@@ -47,14 +52,15 @@ public final class MockStagingServer: Sendable {
         else {
             throw MockStagingError(.invalidConfiguration, "maxMessageSize, maxConnections, idleTimeout and headTimeout must be positive")
         }
-        let matcher = ExchangeMatcher(
-            recordings: recordings, classifier: AuthClassifier(locator: configuration.redactionRules.credentialLocator, verifier: configuration.verifier), options: configuration.matcherOptions,
-            redactionRules: configuration.redactionRules
-        )
-        let state = SharedState(
-            replay: MockReplay(matcher: matcher, recordingCount: recordings.count, settings: configuration.settings),
-            configuration: configuration
-        )
+        var tls: NIOSSLContext?
+        if let files = configuration.tls {
+            do {
+                tls = try files.context()
+            } catch {
+                throw MockStagingError(.invalidConfiguration, error.description)
+            }
+        }
+        let state = SharedState(replay: MockReplay(named: recordings, configuration: configuration), configuration: configuration)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -62,6 +68,7 @@ public final class MockStagingServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ConnectionPipeline.configure(channel, state: state)
                 }
             }
@@ -73,7 +80,7 @@ public final class MockStagingServer: Sendable {
             throw MockStagingError(.bindFailed, "cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
         let port = channel.localAddress?.port ?? configuration.port
-        return MockStagingServer(host: configuration.host, port: port, state: state, group: group, channel: channel)
+        return MockStagingServer(host: configuration.host, port: port, scheme: tls == nil ? "http" : "https", state: state, group: group, channel: channel)
     }
 
     /// Stops listening, closes every open connection and releases the threads.
@@ -88,6 +95,27 @@ public final class MockStagingServer: Sendable {
 
     /// Forgets replay positions, issued tokens and the journal.
     public func reset() { state.withReplay { $0.reset() } }
+}
+
+extension MockReplay {
+    /// The decisions for `recordings` as `configuration` asks: the matcher,
+    /// and with a test key the mint and the authority judging tokens naming it.
+    public init(named recordings: [(name: String, recording: Recording)], configuration: MockStagingServer.Configuration) {
+        let locator = configuration.redactionRules.credentialLocator
+        var mint: TokenMint?
+        var authority: TokenAuthority?
+        if let signing = configuration.signing {
+            mint = TokenMint(signing: signing, documents: KeyDocuments(recordings: recordings.map(\.recording)))
+            var (issuers, audiences) = TokenAuthority.issuedClaims(in: recordings.map(\.recording), locator: locator)
+            if let issuer = signing.issuer { issuers.insert(issuer) }
+            authority = TokenAuthority(keyID: signing.keyID, verifier: signing.verifier, issuers: issuers, audiences: audiences)
+        }
+        let matcher = ExchangeMatcher(
+            recordings: recordings, classifier: AuthClassifier(locator: locator, verifier: configuration.verifier, authority: authority),
+            options: configuration.matcherOptions, redactionRules: configuration.redactionRules
+        )
+        self.init(matcher: matcher, recordingCount: recordings.count, settings: configuration.settings, mint: mint)
+    }
 }
 
 /// The state every connection shares: the replay decisions (under a lock,
@@ -119,6 +147,18 @@ final class SharedState: @unchecked Sendable {
         }
         if let entry { configuration.log?(entry.logLine) }
         return decision
+    }
+
+    /// A server message as sent: tokens re-signed with the test key, if any.
+    func signed(_ message: WebSocketMessage, epoch: Double?) -> WebSocketMessage {
+        guard let epoch, configuration.signing != nil else { return message }
+        let now = configuration.wallClock()
+        return withReplay { $0.signed(message, handedOutAt: epoch + message.at, now: now) }
+    }
+
+    /// A client message with the tokens the mock minted mapped back.
+    func restore(_ message: WebSocketMessage) -> WebSocketMessage {
+        withReplay { $0.restore(message) }
     }
 
     /// The run as a session tree sees it when a client message arrives.

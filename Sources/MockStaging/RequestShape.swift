@@ -11,6 +11,10 @@ struct RequestShape: Hashable, Sendable {
     var bodyKey: String
     var body: Body?
     var auth: PresentedAuth
+    /// The Accept header: not part of the match, but among equal candidates
+    /// the one recorded with the same Accept is served first (a token
+    /// endpoint answering JSON or form-encoded by content negotiation).
+    var accept: String
 
     struct QueryParameter: Hashable, Comparable, Sendable {
         var name: String
@@ -29,6 +33,7 @@ struct RequestShape: Hashable, Sendable {
             .sorted()
         body = request.body.flatMap { $0.count == 0 ? nil : $0 }
         bodyKey = PayloadMatch.key(body)
+        accept = request.headers.all("Accept").joined(separator: ", ").lowercased()
     }
 
     /// True when everything but auth is equal (bodies compared by `PayloadMatch`).

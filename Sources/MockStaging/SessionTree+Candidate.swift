@@ -5,6 +5,8 @@ extension SessionTree {
     /// client messages prepared once for comparison.
     public struct Candidate: Sendable {
         public let reference: RecordedReference
+        /// The recording's start, in seconds since the epoch (its virtual clock).
+        public let epoch: Double
         let steps: [SessionScript.Step]
         /// The recorded client message awaited at a step, by step index.
         let expected: [Int: ExpectedMessage]
@@ -28,6 +30,7 @@ extension SessionTree {
 
         init(reference: RecordedReference, steps: [SessionScript.Step], epoch: Double, issued: [(at: Double, value: String)], classifier: AuthClassifier) {
             self.reference = reference
+            self.epoch = epoch
             self.steps = steps
             var expected: [Int: ExpectedMessage] = [:]
             for (i, step) in steps.enumerated() {

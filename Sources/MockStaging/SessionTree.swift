@@ -121,6 +121,10 @@ public struct SessionTree: Sendable {
     public var leading: RecordedReference? { candidates.isEmpty ? chosen : candidates[leaderIndex].reference }
 
     /// How many steps the leading session's script has.
+    /// The leading session's recording start (seconds since the epoch): a
+    /// server message was sent at that plus its `at`.
+    public var leadingEpoch: Double? { candidates.isEmpty ? nil : candidates[leaderIndex].epoch }
+
     public var leadingSteps: Int { candidates.isEmpty ? 0 : candidates[leaderIndex].steps.count }
 
     /// The candidate whose branch is followed: the first not yet served,
@@ -157,24 +161,31 @@ public struct SessionTree: Sendable {
         let message = settings.redactor?.redact(message: incoming) ?? incoming
         markServed(context.served)
         let live = MessageShape(message, locator: settings.classifier.locator)
+        let verified = settings.classifier.authority?.verifiedInputs(in: incoming) ?? []
         var matching: [Int] = []
         var exactCredential: [Int] = []
         var misses: [(index: Int, comparison: MessageShape.Comparison)] = []
-        for (i, candidate) in candidates.enumerated() where !ended {
-            guard let expected = candidate.expected[position] else { continue }
-            if expected.shape.message.opcode == .close {
-                // Any close answers an expected close: clients echo codes differently.
-                if message.opcode == .close { matching.append(i) }
-                continue
-            }
-            let moment = settings.clock == .now ? context.now : expected.moment
-            let liveClass = settings.classifier.classify(live.auth, issued: context.issued, at: moment)
-            let comparison = live.compare(with: expected.shape, recordedClass: expected.authClass, liveClass: liveClass, exact: settings.exactPayloads)
-            if comparison.differences.isEmpty {
-                matching.append(i)
-                if comparison.exactCredential { exactCredential.append(i) }
-            } else {
-                misses.append((i, comparison))
+        // The live class exactly first; a class that stands in for a recorded one only when none has it.
+        for standIn in [false, true] where matching.isEmpty {
+            misses = []
+            for (i, candidate) in candidates.enumerated() where !ended {
+                guard let expected = candidate.expected[position] else { continue }
+                if expected.shape.message.opcode == .close {
+                    // Any close answers an expected close: clients echo codes differently.
+                    if message.opcode == .close, !standIn { matching.append(i) }
+                    continue
+                }
+                let moment = settings.clock == .now ? context.now : expected.moment
+                let liveClass = settings.classifier.classify(live.auth, issued: context.issued, at: moment, now: context.now, verified: verified)
+                let comparison = live.compare(
+                    with: expected.shape, recordedClass: expected.authClass, liveClass: liveClass, exact: settings.exactPayloads, standIn: standIn
+                )
+                if comparison.differences.isEmpty {
+                    matching.append(i)
+                    if comparison.exactCredential { exactCredential.append(i) }
+                } else {
+                    misses.append((i, comparison))
+                }
             }
         }
         if !matching.isEmpty { return advance(to: exactCredential.isEmpty ? matching : exactCredential) }

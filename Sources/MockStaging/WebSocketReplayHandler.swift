@@ -91,7 +91,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             return fail(code: code, reason: reason, context: context)
         }
         for message in messages where !done {
-            deliver(message, context: context)
+            deliver(state.restore(message), context: context)
         }
     }
 
@@ -190,7 +190,8 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     }
 
     /// Sends a server message; true when a `close=` fault then ended the session.
-    private func send(_ message: WebSocketMessage, context: ChannelHandlerContext) -> Bool {
+    private func send(_ recorded: WebSocketMessage, context: ChannelHandlerContext) -> Bool {
+        let message = state.signed(recorded, epoch: script.leadingEpoch)
         let frames = Self.frames(for: message, deflater: deflater, maxFrameSize: faults.fragment, allocator: context.channel.allocator)
         for frame in frames { write(frame, context: context) }
         if message.opcode == .close { startCloseTimer(context: context) }

@@ -22,6 +22,8 @@ struct JWTKeyFile: JWTSignatureVerifier, JWTSigningKey {
     let summary: String
     let isPrivate: Bool
     let defaultAlgorithm: String
+    /// The public half as a JWK (for the JWKS `serve --sign-key` publishes).
+    let publicJWK: JSONValue?
     /// jwt-kit's algorithm per `alg` name this key handles.
     private let algorithms: [String: any JWTAlgorithm]
 
@@ -69,7 +71,8 @@ struct JWTKeyFile: JWTSignatureVerifier, JWTSigningKey {
             throw JWTKeyFileError(path: path, reason: "\(key.summary) rejected by jwt-kit (\(Self.reason(error)))")
         }
         let loaded = JWTKeyFile(
-            path: path, summary: key.summary, isPrivate: key.isPrivate, defaultAlgorithm: key.defaultAlgorithm, algorithms: algorithms
+            path: path, summary: key.summary, isPrivate: key.isPrivate, defaultAlgorithm: key.defaultAlgorithm,
+            publicJWK: key.publicJWK, algorithms: algorithms
         )
         if signing {
             let probe = Array("authreplay.probe".utf8)
@@ -174,6 +177,29 @@ private enum ParsedKey {
         case .p521: "ES512"
         case .ed25519: "EdDSA"
         }
+    }
+
+    /// The public key's JWK members (RFC 7518 §6.2-6.3, RFC 8037 §2), from
+    /// jwt-kit's key primitives; `alg` is the default algorithm, `use` sig.
+    var publicJWK: JSONValue? {
+        func b64(_ data: Data) -> String { Base64.encode(Array(data), url: true, padding: false) }
+        var members: [(String, JSONValue)]
+        switch self {
+        case .rsa(let key, _, _):
+            let publicKey = (key as? Insecure.RSA.PrivateKey)?.publicKey ?? (key as? Insecure.RSA.PublicKey)
+            guard let primitives = try? publicKey?.getKeyPrimitives() else { return nil }
+            members = [("kty", .string("RSA")), ("n", .string(b64(primitives.modulus))), ("e", .string(b64(primitives.publicExponent)))]
+        case .p256(let key, _, _), .p384(let key, _, _), .p521(let key, _, _):
+            guard let point = key.parameters else { return nil }
+            let curve = switch self { case .p256: "P-256"; case .p384: "P-384"; default: "P-521" }
+            members = [("kty", .string("EC")), ("crv", .string(curve)), ("x", .string(point.x)), ("y", .string(point.y))]
+        case .ed25519(let key, _):
+            let raw = (key as? EdDSA.PrivateKey)?.publicKey.rawRepresentation ?? (key as? EdDSA.PublicKey)?.rawRepresentation
+            guard let raw else { return nil }
+            members = [("kty", .string("OKP")), ("crv", .string("Ed25519")), ("x", .string(b64(raw)))]
+        }
+        members += [("use", .string("sig")), ("alg", .string(defaultAlgorithm))]
+        return .object(members)
     }
 
     /// jwt-kit's algorithms for this key. Its key collection is an actor,

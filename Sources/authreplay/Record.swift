@@ -1,5 +1,6 @@
 import ArgumentParser
 import Capture
+import ConnectionGuards
 import Foundation
 import TrafficModel
 

@@ -13,9 +13,17 @@ struct Serve: AsyncParsableCommand {
         With --jwt-secret (HS*) and/or --jwt-key PEM (RS*/PS*/ES*/EdDSA), a JWT whose signature fails \
         gets the auth class invalid-signature.
 
+        With --sign-key PEM (or --sign-secret ALG:SECRET), every JWT the mock hands out is \
+        re-signed with that test key (kid set to its RFC 7638 thumbprint, iat/nbf/exp moved to \
+        relate to now as recorded), the recorded discovery and JWKS documents publish its public \
+        key (also at GET /__authreplay/jwks.json), and tokens naming it are judged by it: \
+        tampered ones are invalid-signature, expired ones expired, another aud or iss unknown. \
+        --issuer URL moves the discovery document and the tokens' iss to URL. \
+        --tls-cert/--tls-key serve https and wss.
+
         The first line on stdout is `listening on http://HOST:PORT`; one line per request or \
         session goes to stderr. Admin endpoints: GET /__authreplay/health, GET /__authreplay/journal, \
-        POST /__authreplay/reset. SIGINT or SIGTERM stops the server.
+        GET /__authreplay/jwks.json, POST /__authreplay/reset. SIGINT or SIGTERM stops the server.
 
         With --exec -- CMD ARGS…, a CI wrapper: the mock starts (on a free port unless --port),         CMD runs with AUTHREPLAY_URL (http://HOST:PORT) and AUTHREPLAY_WS_URL (ws://HOST:PORT)         in its environment, the mock stops when CMD exits, and a summary goes to stderr         (requests served, unmatched, WebSocket mismatches, recorded sessions used). Exit status:         CMD's when non-zero (128+N when a signal N ended it, 127 when it cannot be started);         else 1 when CMD sent no request at all, or when anything was unmatched (unless         --allow-unmatched); else 0. --junit FILE writes the mock's view: one testcase per         recorded session (used or skipped as unused), one per unmatched request.
 
@@ -83,6 +91,8 @@ struct Serve: AsyncParsableCommand {
 
     var exec: Bool { !execArguments.isEmpty }
     var command: [String] { execArguments.first == "--" ? Array(execArguments.dropFirst()) : execArguments }
+    /// --sign-key/--sign-secret/--issuer and --tls-cert/--tls-key.
+    @OptionGroup var signing: SigningOptions
 
     func validate() throws {
         guard Pacing(argument: pace) != nil else {
@@ -106,6 +116,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let verifier = try await jwt.verifier()
+        let testKey = try await signing.signing()
         var named: [(name: String, recording: Recording)] = []
         for path in recordings { named.append((path, try RecordingFiles.load(path))) }
         let rules = try ServingRules.load(rulesFile, for: named)
@@ -113,7 +124,8 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port ?? (exec ? 0 : 8080), pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
             verifier: verifier, redactionRules: rules, maxConnections: maxConnections,
-            idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) }
+            idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) },
+            signing: testKey, tls: signing.tls
         )
         configuration.faults = FaultPlan(try faults.map { try Fault(parsing: $0) })
         let server: MockStagingServer

@@ -58,4 +58,25 @@ final class PayloadComparatorTests: XCTestCase {
         XCTAssertTrue(PathPattern("$.details").matches(JSONPath.root.appending(key: "details").appending(key: "error")))
         XCTAssertFalse(PathPattern("$.details.error").matches(JSONPath.root.appending(key: "details")))
     }
+
+    /// An OAuth token request is form-encoded: its pairs are compared like
+    /// JSON members, a JWT by shape, anything else exactly.
+    func testFormEncodedBodiesAreComparedAsPairs() {
+        let a = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnMQ"
+        let b = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJiIn0.c2lnMg"
+        XCTAssertEqual(PayloadComparator.differences(expected: .text("grant_type=refresh_token&refresh_token=\(a)"), actual: .text("grant_type=refresh_token&refresh_token=\(b)")), [])
+        XCTAssertEqual(PayloadComparator.differences(expected: .text("grant_type=password&password=redacted:01"), actual: .text("grant_type=password&password=redacted:02")).count, 1)
+        XCTAssertEqual(PayloadComparator.differences(expected: .text("a=1&b=2"), actual: .text("b=2&a=1")), [], "pairs in another order, as members of a JSON object")
+        var exact = ComparisonOptions()
+        exact.exact = true
+        XCTAssertEqual(PayloadComparator.differences(expected: .text("t=\(a)"), actual: .text("t=\(b)"), options: exact).count, 1, "exact stays byte for byte")
+    }
+
+    func testWhatCountsAsAFormBody() {
+        XCTAssertEqual(CredentialLocator.formPairs("a=1&b=x%20y+z")?.map { "\($0.0)=\($0.1)" }, ["a=1", "b=x y z"])
+        XCTAssertNil(CredentialLocator.formPairs("plain text"))
+        XCTAssertNil(CredentialLocator.formPairs("{\"a\":1}"))
+        XCTAssertNil(CredentialLocator.formPairs("a=1&b"), "every part a name=value")
+        XCTAssertNil(CredentialLocator.formPairs(""))
+    }
 }

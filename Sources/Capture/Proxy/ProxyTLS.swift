@@ -1,3 +1,4 @@
+import ConnectionGuards
 import NIOSSL
 import TrafficModel
 
@@ -26,16 +27,9 @@ enum ProxyTLS {
     static func clientContext(_ configuration: RecordingProxy.Configuration) throws(CaptureError) -> NIOSSLContext? {
         guard let files = configuration.clientTLS else { return nil }
         do {
-            let chain = try NIOSSLCertificate.fromPEMFile(files.certificateFile)
-            guard !chain.isEmpty else { throw CaptureError(.tlsConfiguration, "--tls-cert \(files.certificateFile): no certificate in the file") }
-            let key = try NIOSSLPrivateKey(file: files.keyFile, format: .pem)
-            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            tls.applicationProtocols = ["http/1.1"]
-            return try NIOSSLContext(configuration: tls)
-        } catch let error as CaptureError {
-            throw error
+            return try files.context()
         } catch {
-            throw CaptureError(.tlsConfiguration, "--tls-cert \(files.certificateFile) / --tls-key \(files.keyFile): \(error)")
+            throw CaptureError(.tlsConfiguration, error.description)
         }
     }
 }

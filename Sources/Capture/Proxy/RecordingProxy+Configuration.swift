@@ -1,3 +1,4 @@
+public import ConnectionGuards
 public import TrafficModel
 
 extension RecordingProxy {
@@ -69,14 +70,7 @@ extension RecordingProxy {
         }
     }
 
-    /// The proxy's own certificate chain and key (PEM files) for TLS to clients.
-    public struct ClientTLS: Hashable, Sendable {
-        public var certificateFile: String
-        public var keyFile: String
-
-        public init(certificateFile: String, keyFile: String) {
-            self.certificateFile = certificateFile
-            self.keyFile = keyFile
-        }
-    }
+    /// The proxy's own certificate chain and key (PEM files) for TLS to
+    /// clients: the same files, loaded the same way, as the mock's.
+    public typealias ClientTLS = ServerTLSFiles
 }

@@ -66,7 +66,9 @@ public struct CredentialLocator: Sendable {
     }
 
     /// Credentials a server issued in a response: Set-Cookie values, tokens
-    /// in a JSON body (by member name, or any JWT anywhere in it).
+    /// in a JSON body (by member name, or any JWT anywhere in it) or in a
+    /// form-encoded one (`access_token=…&token_type=bearer`, as some OAuth
+    /// servers answer).
     public func issued(in response: HTTPResponse) -> [Credential] {
         var found: [Credential] = []
         for field in response.headers where field.name.lowercased() == "set-cookie" {
@@ -77,8 +79,12 @@ public struct CredentialLocator: Sendable {
             guard !value.isEmpty, cookies.isCredential(name: name, value: value) else { continue }
             found.append(Credential(location: "set-cookie:\(name)", scheme: JWT(value) != nil ? .jwt : .cookie, value: value))
         }
-        if let text = response.body?.text, let json = try? JSONParser.parse(text) {
-            collectIssued(json, path: "$", into: &found)
+        if let text = response.body?.text {
+            if let json = try? JSONParser.parse(text) {
+                collectIssued(json, path: "$", into: &found)
+            } else if let pairs = Self.formPairs(text) {
+                collectIssued(.object(pairs.map { ($0.0, .string($0.1)) }), path: "$", into: &found)
+            }
         }
         return found
     }
@@ -132,6 +138,26 @@ public struct CredentialLocator: Sendable {
         header.split(separator: ";").compactMap { part in
             guard let eq = part.firstIndex(of: "=") else { return nil }
             return (part[..<eq].trimmingSpaces(), String(part[part.index(after: eq)...]).trimmingSpaces())
+        }
+    }
+
+    /// The decoded pairs of a form-encoded body (WHATWG URL §5.1), or nil
+    /// when the text is not one: only the characters a form encoder writes
+    /// (and `:`, which redaction pseudonyms carry), every `&`-separated part a
+    /// `name=value`.
+    public static func formPairs(_ text: String) -> [(String, String)]? {
+        guard !text.isEmpty, text.utf8.allSatisfy(isFormByte) else { return nil }
+        let parts = text.split(separator: "&", omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ $0.contains("=") && !$0.hasPrefix("=") }) else { return nil }
+        return queryPairs(text)
+    }
+
+    private static func isFormByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: "="), UInt8(ascii: "&"), UInt8(ascii: "-"), UInt8(ascii: "_"),
+             UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: ":"): true
+        default: false
         }
     }
 

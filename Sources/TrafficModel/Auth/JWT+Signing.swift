@@ -8,19 +8,6 @@ extension JWTSigningKey {
 }
 
 extension JWT {
-    /// A compact JWS of `header` and `claims` signed with `key`; the header's
-    /// `alg` becomes `key.algorithm(keeping:)` its own, other members stay.
-    public static func signed(header: JSONValue, claims: JSONValue, key: any JWTSigningKey) -> String {
-        let algorithm = key.algorithm(keeping: header["alg"]?.stringValue)
-        let members: [(String, JSONValue)]
-        if case .object(let m) = header { members = m } else { members = [] }
-        var updated = members.map { $0.0 == "alg" ? ($0.0, JSONValue.string(algorithm)) : $0 }
-        if !updated.contains(where: { $0.0 == "alg" }) { updated.insert(("alg", .string(algorithm)), at: 0) }
-        let input = "\(encode(.object(updated))).\(encode(claims))"
-        let signature = key.sign(Array(input.utf8), algorithm: algorithm)
-        return "\(input).\(Base64.encode(signature, url: true, padding: false))"
-    }
-
     /// An unsecured JWT (RFC 7519 §6): `alg` "none" and an empty signature.
     public static func unsecured(header: JSONValue, claims: JSONValue) -> String {
         let members: [(String, JSONValue)]

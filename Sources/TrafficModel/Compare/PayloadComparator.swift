@@ -83,8 +83,11 @@ public enum PayloadComparator {
         return differences
     }
 
-    /// Text that parses as JSON on both sides is compared as JSON; other text
-    /// and binary payloads must be equal byte for byte.
+    /// Text that parses as JSON on both sides is compared as JSON, and text
+    /// that is `application/x-www-form-urlencoded` on both sides (an OAuth
+    /// token request, RFC 6749 §4) as its decoded name-value pairs in order,
+    /// so a JWT in it is compared by shape as in JSON; other text and binary
+    /// payloads must be equal byte for byte.
     public static func compare(expected: Body, actual: Body, options: ComparisonOptions = .default) -> [Difference] {
         if expected == actual { return [] }
         // The same bytes, one side held as text (valid UTF-8) and the other
@@ -98,6 +101,9 @@ public enum PayloadComparator {
         if !options.exact, let e = expected.text, let a = actual.text,
            let ej = try? JSONParser.parse(e), let aj = try? JSONParser.parse(a) {
             return compare(expected: ej, actual: aj, options: options)
+        }
+        if !options.exact, let e = expected.text, let a = actual.text, let ef = CredentialLocator.formPairs(e), let af = CredentialLocator.formPairs(a) {
+            return compare(expected: .object(ef.map { ($0.0, .string($0.1)) }), actual: .object(af.map { ($0.0, .string($0.1)) }), options: options)
         }
         return [Difference(path: "$", kind: .bytes(expected: preview(expected), actual: preview(actual)))]
     }

@@ -42,6 +42,7 @@ extension RecordingError {
             case invalidValue
             case unknownField
             case invalidSecretBinding
+            case invalidSigningKey
         }
 
         fileprivate let base: Base
@@ -61,6 +62,8 @@ extension RecordingError {
         public static let unknownField = Code(.unknownField)
         /// A secret bound at replay time (`SecretBinder`) that the recording does not fit.
         public static let invalidSecretBinding = Code(.invalidSecretBinding)
+        /// A JWT signing key spec (`ALG:SECRET`) that cannot be used.
+        public static let invalidSigningKey = Code(.invalidSigningKey)
 
         public var description: String { String(describing: base) }
 
@@ -73,7 +76,7 @@ extension RecordingError {
             case .wrongType: "wrong type"
             case .invalidValue: "invalid value"
             case .unknownField: "unknown field"
-            case .invalidSecretBinding: nil
+            case .invalidSecretBinding, .invalidSigningKey: nil
             }
         }
     }
