@@ -37,6 +37,8 @@ public struct WireError: CodedError {
             return "WebSocket frame at stream offset \(offset): \(reason)"
         case .invalidDeflateNegotiation:
             return "Sec-WebSocket-Extensions: \(reason)"
+        case .eventOverLimit:
+            return "event stream at body offset \(offset): \(reason)"
         }
     }
 }
@@ -61,6 +63,8 @@ extension WireError {
             case framePayloadOverLimit
             // permessage-deflate
             case invalidDeflateNegotiation
+            // text/event-stream
+            case eventOverLimit
         }
 
         fileprivate let base: Base
@@ -94,6 +98,8 @@ extension WireError {
         public static let framePayloadOverLimit = Code(.framePayloadOverLimit)
         /// permessage-deflate: a 101 response whose acceptance a client must reject (RFC 7692 §5).
         public static let invalidDeflateNegotiation = Code(.invalidDeflateNegotiation)
+        /// Server-Sent Events: one event block longer than `ServerSentEventParser.maxEventBytes`.
+        public static let eventOverLimit = Code(.eventOverLimit)
 
         public var description: String { String(describing: base) }
     }
