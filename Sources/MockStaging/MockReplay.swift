@@ -96,6 +96,13 @@ public struct MockReplay: Sendable {
                     script: script, deflate: deflate
                 )
             }
+            if let stream = match.response.stream {
+                let streamed = ReplayedResponse.streaming(
+                    match.response, stream: stream, requestAt: match.exchange.request.at, method: request.method,
+                    lastEventID: request.headers.first("Last-Event-ID"), pacing: settings.pacing
+                )
+                return .respond(streamed.response, delay: streamed.headDelay)
+            }
             return .respond(
                 ReplayedResponse(recorded: match.response, method: request.method),
                 delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at)
