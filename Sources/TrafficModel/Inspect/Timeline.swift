@@ -48,11 +48,12 @@ public enum Timeline {
                 lines.append(Line(text: "           ← (no response captured)", style: .error))
                 continue
             }
-            var answer = "  \(time(response.at))  ← \(response.status) \(response.reason)"
+            var answer = "  \(time(response.stream?.headAt ?? response.at))  ← \(response.status) \(response.reason)"
             let issued = session.auth.filter { $0.exchange == index && $0.role == .issued }
             if !issued.isEmpty { answer += "  issues " + issued.map(describe).joined(separator: ", ") }
-            if let body = response.body { answer += "  " + preview(body) }
+            if let body = response.body, response.stream?.chunks.isEmpty ?? true { answer += "  " + preview(body) }
             lines.append(Line(text: answer, style: ErrorSignals.isError(response) ? .error : .normal))
+            if let stream = response.stream { lines += streamLines(stream) }
         }
         if let ws = session.websocket {
             var header = "           websocket"
@@ -73,6 +74,25 @@ public enum Timeline {
         if let end = session.end {
             let by = end.by.map { " by \($0.rawValue)" } ?? ""
             lines.append(Line(text: "  \(time(end.at))  \(end.kind.rawValue)\(by)", style: end.kind == .closed ? .dim : .error))
+        }
+        return lines
+    }
+
+    /// One line per event (or chunk) at its own offset, under its response.
+    static func streamLines(_ stream: ResponseStream) -> [Line] {
+        var lines: [Line] = []
+        let kind = stream.chunks.isEmpty ? plural(stream.events.count, "event") : plural(stream.chunks.count, "chunk")
+        lines.append(Line(text: "           stream from \(time(stream.headAt).trimmingLeadingSpaces()), \(kind)\(stream.truncated ? ", cut by the capture" : "")", style: .dim))
+        for event in stream.events {
+            var text = "  \(time(event.at))  ← event \(event.type)"
+            if let id = event.id { text += " id=\(id)" }
+            if let retry = event.retry { text += " retry=\(retry)ms" }
+            if let data = event.data { text += "  " + preview(.text(data)) }
+            for comment in event.comments { text += "  : " + preview(.text(comment)) }
+            lines.append(Line(text: text, style: ErrorSignals.isError(event) ? .error : .normal))
+        }
+        for chunk in stream.chunks {
+            lines.append(Line(text: "  \(time(chunk.at))  ← chunk \(plural(chunk.bytes, "byte"))", style: .normal))
         }
         return lines
     }
@@ -160,6 +180,8 @@ public enum Timeline {
 }
 
 extension String {
+    func trimmingLeadingSpaces() -> String { String(drop { $0 == " " }) }
+
     func replacingNewlines() -> String {
         String(map { $0 == "\n" || $0 == "\r" ? " " : $0 })
     }
