@@ -32,11 +32,10 @@ extension ReplayedResponse {
         var parts: [StreamedPart] = []
         var offset = 0.0
         if !stream.events.isEmpty || stream.chunks.isEmpty {
-            let first = stream.resumeIndex(afterLastEventID: lastEventID)
-            var previous = first > 0 ? stream.events[first - 1].at : stream.headAt
-            for event in stream.events[first...] {
-                offset += pacing.delay(forRecordedGap: event.at - previous)
-                previous = event.at
+            // Each event after the gap from its recorded predecessor (sent or skipped).
+            for index in stream.resumedIndices(afterLastEventID: lastEventID) {
+                let event = stream.events[index]
+                offset += pacing.delay(forRecordedGap: event.at - (index == 0 ? stream.headAt : stream.events[index - 1].at))
                 parts.append(StreamedPart(delay: offset, bytes: ServerSentEventWriter.bytes(event)))
             }
         } else {

@@ -50,8 +50,8 @@ extension ResponseComparator {
         }
         switch (expected.data, actual.data) {
         case (nil, nil): break
-        case (let d?, nil): out.append("data expected \(PayloadComparator.describe(.text(d), limit: 120)), got none")
-        case (nil, let d?): out.append("data new \(PayloadComparator.describe(.text(d), limit: 120))")
+        case (let d?, nil): out.append("data expected \(Self.preview(d)), got none")
+        case (nil, let d?): out.append("data new \(Self.preview(d))")
         case (let e?, let a?):
             out += PayloadComparator.differences(expected: .text(e), actual: .text(a), options: options).map { "data: \($0)" }
         }
@@ -64,8 +64,19 @@ extension ResponseComparator {
 
     static func describe(_ event: ServerSentEvent) -> String {
         var text = label(event)
-        if let data = event.data { text += " " + PayloadComparator.describe(.text(data), limit: 120) }
+        if let data = event.data { text += " " + preview(data) }
         return text
+    }
+
+    /// Event data as a reader wants it: a JSON document compact and
+    /// unquoted (most events carry one), other text quoted; cut at 160.
+    static func preview(_ data: String) -> String {
+        let limit = 160
+        if let json = try? JSONParser.parse(data) {
+            let text = JSONWriter.compact(json)
+            return text.count > limit ? String(text.prefix(limit)) + "…" : text
+        }
+        return PayloadComparator.describe(.text(data), limit: limit)
     }
 
     static func quoted(_ value: String?) -> String { value.map { "\"\($0)\"" } ?? "none" }

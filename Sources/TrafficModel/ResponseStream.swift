@@ -29,12 +29,16 @@ public struct ResponseStream: Hashable, Sendable {
         self.truncated = truncated
     }
 
-    /// The index of the first event to send to a client that reconnects
-    /// with `Last-Event-ID: lastEventID` (WHATWG HTML §9.2.4): the one after
-    /// the last recorded event with that id, or 0 when no event has it.
-    public func resumeIndex(afterLastEventID lastEventID: String?) -> Int {
-        guard let lastEventID, let index = events.lastIndex(where: { $0.id == lastEventID }) else { return 0 }
-        return index + 1
+    /// The indices of the events to send to a client that reconnects with
+    /// `Last-Event-ID: lastEventID` (WHATWG HTML §9.2.4): the stream's
+    /// preamble (the blocks before its first data, such as `retry` and
+    /// comments, which a server sends on every connection), then the events
+    /// after the last recorded one with that id. Every event when no
+    /// recorded event has the id, or without one.
+    public func resumedIndices(afterLastEventID lastEventID: String?) -> [Int] {
+        guard let lastEventID, let index = events.lastIndex(where: { $0.id == lastEventID }) else { return Array(events.indices) }
+        let preamble = events.prefix { $0.data == nil }.indices.filter { $0 <= index }
+        return preamble + Array((index + 1)..<events.count)
     }
 }
 
