@@ -47,12 +47,7 @@ final class DifferentialTests: XCTestCase {
     // MARK: - The differential run
 
     func runDifferential(_ peer: Peer) async throws {
-        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
-        let probe = await runToEnd(peer.probe, timeout: 30)
-        try requireOrSkip(probe.status == 0, "\(peer.name) needs its runtimes and packages (\(peer.install)): \(probe.stderr)")
-        guard let authreplay = ServerProcess.executable("authreplay") else {
-            throw missingRequirement("the authreplay executable is not built next to the tests")
-        }
+        let authreplay = try await Self.requirements(peer)
         let started = ContinuousClock.now
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-differential-\(peer.name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -128,6 +123,18 @@ final class DifferentialTests: XCTestCase {
     }
 
     // MARK: - authreplay processes
+
+    /// Root for the live capture, the peer's runtimes and packages, and the
+    /// built authreplay executable (skipped without them, failed under CI=true).
+    static func requirements(_ peer: Peer) async throws -> URL {
+        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
+        let probe = await runToEnd(peer.probe, timeout: 30)
+        try requireOrSkip(probe.status == 0, "\(peer.name) needs its runtimes and packages (\(peer.install)): \(probe.stderr)")
+        guard let authreplay = ServerProcess.executable("authreplay") else {
+            throw missingRequirement("the authreplay executable is not built next to the tests")
+        }
+        return authreplay
+    }
 
     /// An authreplay server (serve, capture) with the shared pseudonym key.
     /// `mergeStderr`: its stderr becomes stdout (capture says `capturing on …` there).

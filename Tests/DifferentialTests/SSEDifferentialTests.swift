@@ -26,12 +26,7 @@ final class SSEDifferentialTests: XCTestCase {
 
     func testAiohttpSSEServiceDrivenByHttpxSSEClient() async throws {
         let peer = Peer.sse
-        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
-        let probe = await runToEnd(peer.probe, timeout: 30)
-        try requireOrSkip(probe.status == 0, "\(peer.name) needs its runtimes and packages (\(peer.install)): \(probe.stderr)")
-        guard let authreplay = ServerProcess.executable("authreplay") else {
-            throw missingRequirement("the authreplay executable is not built next to the tests")
-        }
+        let authreplay = try await DifferentialTests.requirements(peer)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-sse-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -105,6 +105,27 @@ final class ServerSentEventParserTests: XCTestCase {
         XCTAssertEqual(lf, head.utf8.count + "5\r\ndata:\r\n3\r\n 1\n\r\n1\r\n".utf8.count)
     }
 
+    /// The fuzz target's properties (Fuzz/Sources/fuzz-sse) on random streams
+    /// of the format's own pieces: events do not depend on the cut, and each
+    /// one written back parses to itself.
+    func testRandomStreamsAreCutIndependentAndRoundTrip() throws {
+        let pieces: [[UInt8]] = [
+            bytes("data"), bytes("id"), bytes("event"), bytes("retry"), bytes(":"), bytes(" "), bytes("\r"), bytes("\n"),
+            bytes("\r\n"), bytes("x"), bytes("12"), [0], [0xEF, 0xBB, 0xBF], [0xFF], bytes("é"),
+        ]
+        var rng = SplitMix64(seed: 0x4655_5A5A)
+        for round in 0..<400 {
+            let input = (0..<rng.int(0...60)).flatMap { _ in pieces[rng.next(upTo: pieces.count)] }
+            let (whole, _) = try ServerSentEventParser.events(in: input)
+            let cut = try Self.run(input, batches: (0..<input.count).map { _ in 1 + rng.next(upTo: 5) })
+            XCTAssertEqual(cut, whole, "round \(round): \(input)")
+            for parsed in whole {
+                let again = try ServerSentEventParser.events(in: ServerSentEventWriter.bytes(parsed.event))
+                XCTAssertEqual(again.events.map(\.event), [parsed.event], "round \(round)")
+            }
+        }
+    }
+
     static func run(_ input: [UInt8], batches: [Int]) throws -> [ServerSentEventParser.Parsed] {
         var parser = ServerSentEventParser()
         var events: [ServerSentEventParser.Parsed] = []

@@ -84,7 +84,8 @@ public enum Timeline {
         let kind = stream.chunks.isEmpty ? plural(stream.events.count, "event") : plural(stream.chunks.count, "chunk")
         lines.append(Line(text: "           stream from \(time(stream.headAt).trimmingLeadingSpaces()), \(kind)\(stream.truncated ? ", cut by the capture" : "")", style: .dim))
         for event in stream.events {
-            var text = "  \(time(event.at))  ← event \(event.type)"
+            // A block without data is not dispatched by a browser: show its fields only.
+            var text = "  \(time(event.at))  ← " + (event.data == nil ? "(no data)" : "event \(event.type)")
             if let id = event.id { text += " id=\(id)" }
             if let retry = event.retry { text += " retry=\(retry)ms" }
             if let data = event.data { text += "  " + preview(.text(data)) }

@@ -19,13 +19,12 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from service import USER_CONTEXT_ERROR, Service, verify  # noqa: E402
+from service import USER_CONTEXT_ERROR, Service, serve, verify  # noqa: E402
 
 from aiohttp import web  # noqa: E402
 
@@ -89,22 +88,7 @@ def main():
     app = web.Application()
     app.router.add_post("/auth/token", service.token)
     app.router.add_get("/events", service.events)
-
-    async def run():
-        runner = web.AppRunner(app, access_log=None, handle_signals=True)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", args.port)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        print(f"listening on http://127.0.0.1:{port}", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        await runner.cleanup()
-
-    asyncio.run(run())
+    serve(app, args.port)
 
 
 if __name__ == "__main__":
