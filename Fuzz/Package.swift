@@ -25,5 +25,6 @@ let package = Package(
         .executableTarget(name: "fuzz-recording", dependencies: deps),
         .executableTarget(name: "fuzz-har", dependencies: deps),
         .executableTarget(name: "fuzz-sse", dependencies: deps),
+        .executableTarget(name: "fuzz-socketio", dependencies: deps),
     ]
 )

@@ -39,6 +39,10 @@ public struct WireError: CodedError {
             return "Sec-WebSocket-Extensions: \(reason)"
         case .eventOverLimit:
             return "event stream at body offset \(offset): \(reason)"
+        case .invalidEngineIOPacket:
+            return "Engine.IO packet at offset \(offset): \(reason)"
+        case .invalidSocketIOPacket:
+            return "Socket.IO packet at offset \(offset): \(reason)"
         }
     }
 }
@@ -65,6 +69,9 @@ extension WireError {
             case invalidDeflateNegotiation
             // text/event-stream
             case eventOverLimit
+            // Engine.IO / Socket.IO
+            case invalidEngineIOPacket
+            case invalidSocketIOPacket
         }
 
         fileprivate let base: Base
@@ -100,6 +107,10 @@ extension WireError {
         public static let invalidDeflateNegotiation = Code(.invalidDeflateNegotiation)
         /// Server-Sent Events: one event block longer than `ServerSentEventParser.maxEventBytes`.
         public static let eventOverLimit = Code(.eventOverLimit)
+        /// Engine.IO: a packet that is not one (an unknown type, bad base64 in a polling payload).
+        public static let invalidEngineIOPacket = Code(.invalidEngineIOPacket)
+        /// Socket.IO: a packet that is not one (an unknown type, a bad namespace, ack id or JSON).
+        public static let invalidSocketIOPacket = Code(.invalidSocketIOPacket)
 
         public var description: String { String(describing: base) }
     }

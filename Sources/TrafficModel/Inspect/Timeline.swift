@@ -15,13 +15,13 @@ public enum Timeline {
 
     public static let payloadPreview = 100
 
-    public static func render(_ recording: Recording) -> [Line] {
+    public static func render(_ recording: Recording, decoders: TimelineDecoders = .none) -> [Line] {
         var lines: [Line] = []
         // Files list sessions as their connections ended; people read them as they started.
         let byStart = recording.sessions.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
         for session in byStart {
             lines.append(Line(text: "session \(session.id)  \(session.client) → \(session.server)", style: .heading))
-            lines += sessionLines(session)
+            lines += sessionLines(session, decoders: decoders)
             lines.append(Line(text: "", style: .normal))
         }
         let t = RecordingSummary.totals(recording)
@@ -32,7 +32,7 @@ public enum Timeline {
         return lines
     }
 
-    static func sessionLines(_ session: Session) -> [Line] {
+    static func sessionLines(_ session: Session, decoders: TimelineDecoders = .none) -> [Line] {
         var lines: [Line] = []
         for anomaly in session.anomalies where anomaly.kind == .midstream {
             lines.append(Line(text: "  ! \(anomaly.kind.rawValue): \(anomaly.detail)", style: .error))
@@ -42,7 +42,7 @@ public enum Timeline {
             var text = "  \(time(request.at))  → \(request.method) \(request.target)"
             let credentials = session.auth.filter { $0.exchange == index && $0.role == .presented }
             if !credentials.isEmpty { text += "  " + credentials.map(describe).joined(separator: "  ") }
-            if let body = request.body { text += "  " + preview(body) }
+            if let body = request.body { text += "  " + (decoders.body(session, exchange, body).map { cut($0.text) } ?? preview(body)) }
             lines.append(Line(text: text, style: .normal))
             guard let response = exchange.response else {
                 lines.append(Line(text: "           ← (no response captured)", style: .error))
@@ -51,8 +51,9 @@ public enum Timeline {
             var answer = "  \(time(response.stream?.headAt ?? response.at))  ← \(response.status) \(response.reason)"
             let issued = session.auth.filter { $0.exchange == index && $0.role == .issued }
             if !issued.isEmpty { answer += "  issues " + issued.map(describe).joined(separator: ", ") }
-            if let body = response.body, response.stream?.chunks.isEmpty ?? true { answer += "  " + preview(body) }
-            lines.append(Line(text: answer, style: ErrorSignals.isError(response) ? .error : .normal))
+            let decodedBody = response.body.flatMap { decoders.body(session, exchange, $0) }
+            if let body = response.body, response.stream?.chunks.isEmpty ?? true { answer += "  " + (decodedBody.map { cut($0.text) } ?? preview(body)) }
+            lines.append(Line(text: answer, style: ErrorSignals.isError(response) || decodedBody?.isError == true ? .error : .normal))
             if let stream = response.stream { lines += streamLines(stream) }
         }
         if let ws = session.websocket {
@@ -61,7 +62,10 @@ public enum Timeline {
             if let e = ws.extensions { header += "  extensions \(e)" }
             lines.append(Line(text: header, style: .dim))
             for message in ws.messages {
-                lines.append(Line(text: "  \(time(message.at))  \(arrow(message.direction)) \(describe(message))", style: ErrorSignals.isError(message) ? .error : .normal))
+                let decoded = decoders.message(session, message)
+                let text = decoded.map { cut($0.text) } ?? describe(message)
+                let isError = ErrorSignals.isError(message) || decoded?.isError == true
+                lines.append(Line(text: "  \(time(message.at))  \(arrow(message.direction)) \(text)", style: isError ? .error : .normal))
             }
         }
         for anomaly in session.anomalies where anomaly.kind != .midstream {
@@ -117,6 +121,12 @@ public enum Timeline {
         }
         if let frames = message.frames, frames.count > 1 { text += "  [\(frames.count) frames]" }
         return text
+    }
+
+    /// A decoded rendering cut like a preview (twice as long: it has no noise).
+    static func cut(_ text: String) -> String {
+        let flat = text.replacingNewlines()
+        return flat.count > 2 * payloadPreview ? String(flat.prefix(2 * payloadPreview)) + "…" : flat
     }
 
     static func preview(_ body: Body) -> String {
