@@ -72,6 +72,16 @@ public struct EngineIOPacket: Hashable, Sendable {
         return packets
     }
 
+    /// The `sid` of the open packet a polling payload or WebSocket message
+    /// starts with (`0{"sid":"…",…}`), or nil.
+    public static func openSessionID(_ payload: Body?) -> String? {
+        guard case .text(let text)? = payload, text.hasPrefix("0{"),
+              let packet = try? parse(payload: text).first, packet.type == .open,
+              case .text(let json) = packet.data, let open = try? JSONParser.parse(json)
+        else { return nil }
+        return open["sid"]?.stringValue
+    }
+
     static func quoted(_ text: some StringProtocol) -> String {
         JSONWriter.compact(.string(String(text)))
     }
