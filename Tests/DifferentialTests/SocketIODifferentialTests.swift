@@ -46,6 +46,14 @@ final class SocketIODifferentialTests: XCTestCase {
             let lint = try await CLI.runOffThread(["lint", recording])
             XCTAssertEqual(lint.status, 0, "lint of the capture\n\(lint.stdout)\(lint.stderr)")
 
+            // The CONNECT auth payloads are credential findings: the two issued tokens and the forged one.
+            let connects = try DifferentialTests.sessions(recording).flatMap { $0["auth"] as? [[String: Any]] ?? [] }
+                .filter { $0["location"] as? String == "message:40$.token" }
+            XCTAssertEqual(connects.count, 3, "\(connects)")
+            let verdicts = connects.compactMap { ($0["jwt"] as? [String: Any])?["verifiedBeforeRedaction"] as? String }
+            XCTAssertEqual(verdicts.sorted(), ["invalid", "valid", "valid"])
+            XCTAssertEqual(connects.filter { $0["issuedBy"] != nil }.count, 2, "the valid tokens were issued by the logins")
+
             // inspect reads the packets, not `42[…]`.
             let inspect = try await CLI.runOffThread(["inspect", recording])
             XCTAssertTrue(inspect.stdout.contains(#"← event "agent_started" {"type":"agent_started","#), inspect.stdout)

@@ -54,3 +54,32 @@ final class EventStreamComparatorTests: XCTestCase {
         XCTAssertEqual(ResponseComparator().compare(expected: expected, actual: actual), [#"event 4: expected agent_completed id 3 {"type":"agent_completed","result":"ok"}, missing"#])
     }
 }
+
+/// Socket.IO in Replay: the live Engine.IO `sid` replaces the recorded one
+/// in later requests, and packets are diffed JSON-aware behind their prefix.
+final class EngineIOReplayTests: XCTestCase {
+    func testTheLiveSessionIDIsChainedIntoLaterRequests() {
+        var chain = TokenChain()
+        let recorded = HTTPResponse(at: 0, status: 200, reason: "OK", headers: [], body: .text(#"0{"sid":"jykQ1Z8pp3H_BJ86AAAC","upgrades":["websocket"],"pingInterval":25000}"#))
+        let live = HTTPResponse(at: 0, status: 200, reason: "OK", headers: [], body: .text(#"0{"sid":"SbVLxyX6THvgcBYjAAAK","upgrades":["websocket"],"pingInterval":25000}"#))
+        XCTAssertEqual(chain.learn(recorded: recorded, live: live), [])
+        let upgrade = HTTPRequest(at: 0, method: "GET", target: "/socket.io/?EIO=4&transport=websocket&sid=jykQ1Z8pp3H_BJ86AAAC", headers: [])
+        XCTAssertEqual(chain.apply(to: upgrade).target, "/socket.io/?EIO=4&transport=websocket&sid=SbVLxyX6THvgcBYjAAAK")
+        // And the open packets themselves differ only in a volatile sid.
+        XCTAssertEqual(ResponseComparator().compare(expected: recorded, actual: live), [])
+    }
+
+    func testAnotherPacketTypeNamesBothPayloads() {
+        let expected = WebSocketMessage(direction: .server, at: 0, opcode: .text, payload: .text(#"42["agent_started",{"run_id":"a"}]"#))
+        let actual = WebSocketMessage(direction: .server, at: 0, opcode: .text, payload: .text(#"44{"message":"AUTH_REQUIRED","data":{"error":"user_context must be a UserExecutionContext instance"}}"#))
+        let lines = ResponseComparator().compare(expected: [expected], actual: [actual])
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertTrue(lines[0].hasPrefix(#"server message 1: packet prefix expected "42", got "44": expected "#), lines[0])
+        XCTAssertTrue(lines[0].contains("user_context must be a UserExecutionContext instance"), lines[0])
+        // Same prefix: the document JSON-aware, volatile ids by shape.
+        let other = WebSocketMessage(direction: .server, at: 0, opcode: .text, payload: .text(#"42["agent_started",{"run_id":"b"}]"#))
+        XCTAssertEqual(ResponseComparator().compare(expected: [expected], actual: [other]), [])
+        let renamed = WebSocketMessage(direction: .server, at: 0, opcode: .text, payload: .text(#"42["agent_stopped",{"run_id":"a"}]"#))
+        XCTAssertEqual(ResponseComparator().compare(expected: [expected], actual: [renamed]), [#"server message 1: $[0] expected "agent_started", got "agent_stopped""#])
+    }
+}

@@ -76,3 +76,23 @@ final class SocketIOPacketTests: XCTestCase {
         }
     }
 }
+
+/// Engine.IO's per-connection query parameters, and the open packet's sid.
+final class EngineIOQueryTests: XCTestCase {
+    func testPerConnectionParametersCountByPresence() {
+        let polling = [("EIO", "4"), ("transport", "polling"), ("t", "O04g4oF")]
+        XCTAssertEqual(EngineIOQuery.stable(polling).map { "\($0.0)=\($0.1)" }, ["EIO=4", "transport=polling", "t=*"])
+        let upgrade = [("EIO", "4"), ("transport", "websocket"), ("sid", "abc"), ("t", "1")]
+        XCTAssertEqual(EngineIOQuery.stable(upgrade).map { "\($0.0)=\($0.1)" }, ["EIO=4", "transport=websocket", "sid=*", "t=*"])
+        // Not Engine.IO: untouched.
+        XCTAssertEqual(EngineIOQuery.stable([("t", "1"), ("sid", "x")]).map(\.1), ["1", "x"])
+    }
+
+    func testOpenSessionID() {
+        XCTAssertEqual(EngineIOPacket.openSessionID(.text(#"0{"sid":"E04Zc2z7PVxNsugBAAAA","upgrades":["websocket"]}"#)), "E04Zc2z7PVxNsugBAAAA")
+        XCTAssertEqual(EngineIOPacket.openSessionID(.text("0{\"sid\":\"a\"}\u{1E}40")), "a")
+        XCTAssertNil(EngineIOPacket.openSessionID(.text(#"40{"sid":"x"}"#)))
+        XCTAssertNil(EngineIOPacket.openSessionID(.text("ok")))
+        XCTAssertNil(EngineIOPacket.openSessionID(nil))
+    }
+}

@@ -40,7 +40,8 @@ public enum Timeline {
         for (index, exchange) in session.exchanges.enumerated() {
             let request = exchange.request
             var text = "  \(time(request.at))  → \(request.method) \(request.target)"
-            let credentials = session.auth.filter { $0.exchange == index && $0.role == .presented }
+            // Credentials sent inside WebSocket messages show on those messages.
+            let credentials = session.auth.filter { $0.exchange == index && $0.role == .presented && !$0.location.hasPrefix("message:") }
             if !credentials.isEmpty { text += "  " + credentials.map(describe).joined(separator: "  ") }
             if let body = request.body { text += "  " + (decoders.body(session, exchange, body).map { cut($0.text) } ?? preview(body)) }
             lines.append(Line(text: text, style: .normal))
@@ -57,13 +58,21 @@ public enum Timeline {
             if let stream = response.stream { lines += streamLines(stream) }
         }
         if let ws = session.websocket {
+            var inMessages = session.auth.filter { $0.role == .presented && $0.location.hasPrefix("message:") }
             var header = "           websocket"
             if let p = ws.subprotocol { header += "  subprotocol \(p)" }
             if let e = ws.extensions { header += "  extensions \(e)" }
             lines.append(Line(text: header, style: .dim))
             for message in ws.messages {
                 let decoded = decoders.message(session, message)
-                let text = decoded.map { cut($0.text) } ?? describe(message)
+                var text = decoded.map { cut($0.text) } ?? describe(message)
+                if message.direction == .client, !inMessages.isEmpty {
+                    // The findings of this message's credentials, in the order the tracker met them.
+                    for location in CredentialLocator.default.presented(inMessage: message.payload).map(\.credential.location) {
+                        guard let i = inMessages.firstIndex(where: { $0.location == location }) else { continue }
+                        text += "  " + describe(inMessages.remove(at: i))
+                    }
+                }
                 let isError = ErrorSignals.isError(message) || decoded?.isError == true
                 lines.append(Line(text: "  \(time(message.at))  \(arrow(message.direction)) \(text)", style: isError ? .error : .normal))
             }
