@@ -1,4 +1,5 @@
 public import TrafficModel
+import Wire
 
 /// The recorded WebSocket sessions that share a handshake, played as one
 /// script whose branch the client's own messages choose.
@@ -99,6 +100,8 @@ public struct SessionTree: Sendable {
     public private(set) var mismatches: [String] = []
     public let settings: Settings
     private var ended = false
+    /// Socket.IO ack ids: recorded id → the live client's, for the ACKs the mock sends.
+    private var ackIDs: [Int: Int] = [:]
 
     /// - Parameters:
     ///   - sessions: the recorded sessions sharing the handshake, in recorded order.
@@ -140,8 +143,12 @@ public struct SessionTree: Sendable {
         // Candidates that part from the leader here leave the tree.
         candidates.removeAll { !Self.agree($0.step(at: position), step) }
         switch step {
-        case .send(let message, let delay):
+        case .send(var message, let delay):
             position += 1
+            if case .text(let text) = message.payload, let recorded = SocketIOPacket.ackID(inEngineIOMessage: text), let live = ackIDs[recorded.id] {
+                message.payload = .text(SocketIOPacket.replacingAckID(inEngineIOMessage: text, with: live))
+                message.frames = nil  // the length may have changed: one plain frame
+            }
             return .send(message, delay: delay)
         case .expect:
             return .awaitClient
@@ -177,7 +184,11 @@ public struct SessionTree: Sendable {
                 misses.append((i, comparison))
             }
         }
-        if !matching.isEmpty { return advance(to: exactCredential.isEmpty ? matching : exactCredential) }
+        if !matching.isEmpty {
+            let kept = exactCredential.isEmpty ? matching : exactCredential
+            if let live = live.ackID, let recorded = candidates[kept[0]].expected[position]?.shape.ackID { ackIDs[recorded] = live }
+            return advance(to: kept)
+        }
 
         let leadExpected = ended || candidates.isEmpty ? nil : candidates[leaderIndex].expected[position]?.shape.message
         switch message.opcode {

@@ -63,4 +63,32 @@ final class SessionTreeTests: XCTestCase {
         guard case .chose(let chosen, _, _) = repeating.received(hello, context: .init(served: [happy, anonymous])) else { return XCTFail() }
         XCTAssertEqual(chosen, anonymous)
     }
+
+    /// A Socket.IO client that numbers its acks otherwise than the recorded
+    /// one still matches, and gets the recorded ACK under its own id.
+    func testSocketIOAcksAnswerTheLiveClientsID() {
+        let recording = TestRecordings.handWritten("socket.io", [
+            TestRecordings.webSocketSession("sio", start: 1, "/socket.io/?EIO=4&transport=websocket", [
+                TestRecordings.server(1.1, #"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}"#),
+                TestRecordings.client(1.2, #"421["run",{"prompt":"plan"}]"#),
+                TestRecordings.server(1.3, #"42["agent_completed",{"steps":4}]"#),
+                TestRecordings.server(1.4, #"431[{"status":"ok"}]"#),
+            ]),
+        ])
+        var t = tree(recording, group: "/socket.io/?EIO=4&transport=websocket")
+        guard case .send(let open, _) = t.next() else { return XCTFail() }
+        XCTAssertTrue(open.payload.text?.hasPrefix("0{") == true)
+        XCTAssertEqual(t.next(), .awaitClient)
+        guard case .send(let event, _) = t.received(TestRecordings.client(0, #"427["run",{"prompt":"plan"}]"#), context: .init()) else { return XCTFail() }
+        XCTAssertEqual(event.payload.text, #"42["agent_completed",{"steps":4}]"#)
+        guard case .send(let ack, _) = t.next() else { return XCTFail() }
+        XCTAssertEqual(ack.payload.text, #"437[{"status":"ok"}]"#)
+
+        // Another event name does not match, whatever its id.
+        var other = tree(recording, group: "/socket.io/?EIO=4&transport=websocket")
+        _ = other.next()
+        _ = other.next()
+        guard case .close(1008, _, let differences) = other.received(TestRecordings.client(0, #"421["stop",{"prompt":"plan"}]"#), context: .init()) else { return XCTFail() }
+        XCTAssertFalse(differences.isEmpty)
+    }
 }

@@ -96,3 +96,17 @@ final class EngineIOQueryTests: XCTestCase {
         XCTAssertNil(EngineIOPacket.openSessionID(nil))
     }
 }
+
+final class SocketIOAckIDTests: XCTestCase {
+    func testFindsAndReplacesTheAckID() {
+        XCTAssertEqual(SocketIOPacket.ackID(inEngineIOMessage: #"421["run"]"#)?.id, 1)
+        XCTAssertEqual(SocketIOPacket.ackID(inEngineIOMessage: #"43/admin,12[{"ok":true}]"#)?.id, 12)
+        XCTAssertEqual(SocketIOPacket.ackID(inEngineIOMessage: #"462-7[{"_placeholder":true,"num":0}]"#)?.id, 7)
+        XCTAssertNil(SocketIOPacket.ackID(inEngineIOMessage: #"42["run"]"#))
+        XCTAssertNil(SocketIOPacket.ackID(inEngineIOMessage: "40"))
+        XCTAssertNil(SocketIOPacket.ackID(inEngineIOMessage: #"2["run"]"#), "not an Engine.IO message")
+        XCTAssertEqual(SocketIOPacket.replacingAckID(inEngineIOMessage: #"431[{"ok":true}]"#, with: 27), #"4327[{"ok":true}]"#)
+        XCTAssertEqual(SocketIOPacket.removingAckID(inEngineIOMessage: #"42/chat,5["m"]"#), #"42/chat,["m"]"#)
+        XCTAssertEqual(SocketIOPacket.replacingAckID(inEngineIOMessage: "hello", with: 3), "hello")
+    }
+}
