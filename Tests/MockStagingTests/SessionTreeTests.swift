@@ -1,4 +1,5 @@
 import MockStaging
+import Wire
 import TrafficModel
 import XCTest
 
@@ -90,5 +91,25 @@ final class SessionTreeTests: XCTestCase {
         _ = other.next()
         guard case .close(1008, _, let differences) = other.received(TestRecordings.client(0, #"421["stop",{"prompt":"plan"}]"#), context: .init()) else { return XCTFail() }
         XCTAssertFalse(differences.isEmpty)
+    }
+
+    /// An Engine.IO connection's open packet gets a fresh sid, and later
+    /// mentions of the recorded one say the fresh one.
+    func testTheOpenPacketGetsAFreshSessionID() {
+        let recording = TestRecordings.handWritten("socket.io", [
+            TestRecordings.webSocketSession("sio", start: 1, "/socket.io/?EIO=4&transport=websocket", [
+                TestRecordings.server(1.1, #"0{"sid":"recorded-sid-0001","upgrades":[]}"#),
+                TestRecordings.server(1.2, #"42["hello",{"session":"recorded-sid-0001"}]"#),
+            ]),
+        ])
+        let ids = EngineIOSessionIDs(generate: { "fresh-sid-000000002" })
+        var t = tree(recording, group: "/socket.io/?EIO=4&transport=websocket", SessionTree.Settings(sessionIDs: ids))
+        guard case .send(let open, _) = t.next(), case .send(let hello, _) = t.next() else { return XCTFail() }
+        XCTAssertEqual(open.payload.text, #"0{"sid":"fresh-sid-000000002","upgrades":[]}"#)
+        XCTAssertEqual(hello.payload.text, #"42["hello",{"session":"fresh-sid-000000002"}]"#)
+        // Without: as recorded.
+        var plain = tree(recording, group: "/socket.io/?EIO=4&transport=websocket")
+        guard case .send(let recorded, _) = plain.next() else { return XCTFail() }
+        XCTAssertEqual(recorded.payload.text, #"0{"sid":"recorded-sid-0001","upgrades":[]}"#)
     }
 }

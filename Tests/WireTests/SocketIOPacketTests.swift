@@ -110,3 +110,16 @@ final class SocketIOAckIDTests: XCTestCase {
         XCTAssertEqual(SocketIOPacket.replacingAckID(inEngineIOMessage: "hello", with: 3), "hello")
     }
 }
+
+final class EngineIOSessionIDsTests: XCTestCase {
+    func testFreshIDsReplaceRecordedOnes() {
+        XCTAssertEqual(EngineIOSessionIDs.random().count, 20)
+        XCTAssertNotEqual(EngineIOSessionIDs.random(), EngineIOSessionIDs.random())
+        var ids = EngineIOSessionIDs(generate: { "FRESH000000000000001" })
+        XCTAssertEqual(ids.rewrite(.text(#"0{"sid":"E04Zc2z7PVxNsugBAAAA","upgrades":["websocket"]}"#)), .text(#"0{"sid":"FRESH000000000000001","upgrades":["websocket"]}"#))
+        XCTAssertEqual(ids.fresh, ["E04Zc2z7PVxNsugBAAAA": "FRESH000000000000001"])
+        XCTAssertEqual(ids.rewrite(.text("a E04Zc2z7PVxNsugBAAAA b")), .text("a FRESH000000000000001 b"))
+        XCTAssertEqual(ids.rewrite(.text("ok")), .text("ok"))
+        XCTAssertEqual(ids.rewrite(.binary([1, 2])), .binary([1, 2]))
+    }
+}
