@@ -39,18 +39,8 @@ final class SSEDifferentialTests: XCTestCase {
             let scenarios = try await peer.scenarios()
 
             // 1. The real service, captured.
-            let capture = try await DifferentialTests.startAuthreplay(authreplay, [
-                "capture", "--interface", "lo", "--port", servicePort, "--output", recording, "--jwt-secret", DifferentialTests.jwtSecret,
-            ], mergeStderr: true)
-            let real = try await peer.transcript(against: "http://127.0.0.1:\(servicePort)")
-            XCTAssertFalse(real.contains { $0.contains(#""event": "error""#) }, "the client failed against the real service:\n" + real.joined(separator: "\n"))
+            let real = try await DifferentialTests.captureReal(authreplay, peer, servicePort: servicePort, recording: recording)
             XCTAssertEqual(real.filter { $0.contains(#""event": "sse""#) }.count, 4 + 2, real.joined(separator: "\n"))
-            // libpcap hands over what the kernel holds when it is read: give it the last packets.
-            try await Task.sleep(for: .milliseconds(500))
-            let captureStatus = try await capture.stop(signal: SIGINT, timeout: 20)
-            XCTAssertEqual(captureStatus, 0, "capture exit status")
-            let lint = try await CLI.runOffThread(["lint", recording])
-            XCTAssertEqual(lint.status, 0, "lint of the capture\n\(lint.stdout)\(lint.stderr)")
 
             let streams = try Self.recordedStreams(recording)
             XCTAssertEqual(streams.count, 2, "the full stream and the resumed one")
@@ -62,14 +52,7 @@ final class SSEDifferentialTests: XCTestCase {
             XCTAssertEqual(streams.last?.events.map { $0["id"] as? String }, [nil, "3"])
 
             // 2a. The mock, every scenario in capture order, then each alone.
-            let inOrder = try await DifferentialTests.mockTranscript(authreplay, recording, peer)
-            DifferentialTests.assertSameTranscript(real: real, mock: inOrder, "SSE, mock in capture order")
-            for scenario in scenarios {
-                let expected = real.filter { $0.contains(#""scenario": "\#(scenario)""#) }
-                XCTAssertFalse(expected.isEmpty, "no real transcript for \(scenario)")
-                let alone = try await DifferentialTests.mockTranscript(authreplay, recording, peer, scenario: scenario)
-                DifferentialTests.assertSameTranscript(real: expected, mock: alone, "SSE, \(scenario) alone against a fresh mock")
-            }
+            try await DifferentialTests.assertMockMatchesReal(authreplay, recording, peer, real: real, scenarios: scenarios)
 
             // 2b. --pace recorded keeps each event's offset from the head.
             let offsets = try await Self.pacedOffsets(authreplay, recording, peer)

@@ -33,18 +33,9 @@ final class SocketIODifferentialTests: XCTestCase {
             let scenarios = try await peer.scenarios()
 
             // 1. The real service, captured.
-            let capture = try await DifferentialTests.startAuthreplay(authreplay, [
-                "capture", "--interface", "lo", "--port", servicePort, "--output", recording, "--jwt-secret", DifferentialTests.jwtSecret,
-            ], mergeStderr: true)
-            let real = try await peer.transcript(against: "http://127.0.0.1:\(servicePort)")
-            XCTAssertFalse(real.contains { $0.contains(#""event": "error""#) }, "the client failed against the real service:\n" + real.joined(separator: "\n"))
+            let real = try await DifferentialTests.captureReal(authreplay, peer, servicePort: servicePort, recording: recording)
             XCTAssertEqual(real.filter { $0.contains(#""event": "ack""#) }.count, 2, real.joined(separator: "\n"))
             XCTAssertEqual(real.filter { $0.contains(#""event": "connect_error""#) }.count, 2, real.joined(separator: "\n"))
-            try await Task.sleep(for: .milliseconds(500))
-            let captureStatus = try await capture.stop(signal: SIGINT, timeout: 20)
-            XCTAssertEqual(captureStatus, 0, "capture exit status")
-            let lint = try await CLI.runOffThread(["lint", recording])
-            XCTAssertEqual(lint.status, 0, "lint of the capture\n\(lint.stdout)\(lint.stderr)")
 
             // The CONNECT auth payloads are credential findings: the two issued tokens and the forged one.
             let connects = try DifferentialTests.sessions(recording).flatMap { $0["auth"] as? [[String: Any]] ?? [] }
@@ -63,14 +54,7 @@ final class SocketIODifferentialTests: XCTestCase {
             XCTAssertTrue(inspect.stdout.contains("→ ping \"probe\""), inspect.stdout)
 
             // 2. The mock, every scenario in capture order, then each alone.
-            let inOrder = try await DifferentialTests.mockTranscript(authreplay, recording, peer)
-            DifferentialTests.assertSameTranscript(real: real, mock: inOrder, "Socket.IO, mock in capture order")
-            for scenario in scenarios {
-                let expected = real.filter { $0.contains(#""scenario": "\#(scenario)""#) }
-                XCTAssertFalse(expected.isEmpty, "no real transcript for \(scenario)")
-                let alone = try await DifferentialTests.mockTranscript(authreplay, recording, peer, scenario: scenario)
-                DifferentialTests.assertSameTranscript(real: expected, mock: alone, "Socket.IO, \(scenario) alone against a fresh mock")
-            }
+            try await DifferentialTests.assertMockMatchesReal(authreplay, recording, peer, real: real, scenarios: scenarios)
 
             // 3a. Replay passes against the healthy service.
             let sessions = try DifferentialTests.sessionIDs(recording)
