@@ -17,13 +17,17 @@ public struct TimelineDecoders: Sendable {
     public var message: @Sendable (Session, WebSocketMessage) -> Decoded?
     /// An HTTP body of an exchange (the request's or the response's).
     public var body: @Sendable (Session, HTTPExchange, Body) -> Decoded?
+    /// A note for the session's heading (which logical session it belongs to).
+    public var session: @Sendable (Session) -> String?
 
     public init(
         message: @escaping @Sendable (Session, WebSocketMessage) -> Decoded?,
-        body: @escaping @Sendable (Session, HTTPExchange, Body) -> Decoded?
+        body: @escaping @Sendable (Session, HTTPExchange, Body) -> Decoded?,
+        session: @escaping @Sendable (Session) -> String? = { _ in nil }
     ) {
         self.message = message
         self.body = body
+        self.session = session
     }
 
     /// Only the default previews.

@@ -60,6 +60,22 @@ public enum EngineIOReadable {
         }
     }
 
+    /// The Engine.IO session ids a connection speaks for (from `open`
+    /// packets and `sid=` query parameters), joined; nil when none. Every
+    /// connection of one logical session (polling requests, the upgrade)
+    /// shows the same one, which links them in `inspect`.
+    public static func sessionIDs(_ session: Session) -> String? {
+        guard speaksEngineIO(session) else { return nil }
+        var found: [String] = []
+        func add(_ sid: String?) { if let sid, !sid.isEmpty, !found.contains(sid) { found.append(sid) } }
+        for exchange in session.exchanges {
+            add(CredentialLocator.queryPairs(exchange.request.query).first { $0.0 == "sid" }?.1)
+            add(EngineIOPacket.openSessionID(exchange.response?.body))
+        }
+        for message in session.websocket?.messages ?? [] where message.direction == .server { add(EngineIOPacket.openSessionID(message.payload)) }
+        return found.isEmpty ? nil : found.joined(separator: ", ")
+    }
+
     /// A WebSocket message of an Engine.IO session, or nil when it is not a packet.
     public static func message(_ message: WebSocketMessage) -> String? {
         switch (message.opcode, message.payload) {
@@ -93,7 +109,8 @@ extension TimelineDecoders {
         body: { session, _, body in
             guard EngineIOReadable.speaksEngineIO(session), let text = EngineIOReadable.payload(body) else { return nil }
             return Decoded(text, isError: EngineIOReadable.reportsError(text))
-        }
+        },
+        session: { session in EngineIOReadable.sessionIDs(session).map { "engine.io sid \($0)" } }
     )
 }
 
