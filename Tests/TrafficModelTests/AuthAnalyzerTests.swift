@@ -97,4 +97,16 @@ final class AuthAnalyzerTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.contains("→ GET /socket.io/?EIO=4&transport=websocket") && !$0.contains("40$") }, lines.joined(separator: "\n"))
         XCTAssertTrue(lines.contains { $0.contains("→ text 40{") && $0.contains("  40$.token <JWT") && $0.hasSuffix("(issued)") }, lines.joined(separator: "\n"))
     }
+
+    /// Over long-polling a Socket.IO CONNECT travels in a POST body, among other packets.
+    func testACONNECTInAPollingBodyIsPresented() {
+        let post = HTTPRequest(at: 1, method: "POST", target: "/socket.io/?EIO=4&transport=polling&sid=abc", headers: [],
+                               body: .text("2\u{1E}40/admin,{\"token\":\"\(jwt)\"}"))
+        let found = CredentialLocator.default.presented(in: post)
+        XCTAssertEqual(found.map(\.location), ["body:40/admin,$.token"])
+        XCTAssertEqual(found.first?.value, jwt)
+        // An ordinary JSON body is not read for presented tokens.
+        let json = HTTPRequest(at: 1, method: "POST", target: "/x", headers: [], body: .text(#"{"token":"\#(jwt)"}"#))
+        XCTAssertEqual(CredentialLocator.default.presented(in: json).map(\.location), [])
+    }
 }
