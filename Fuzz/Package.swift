@@ -24,5 +24,7 @@ let package = Package(
         .executableTarget(name: "fuzz-websocket", dependencies: deps),
         .executableTarget(name: "fuzz-recording", dependencies: deps),
         .executableTarget(name: "fuzz-har", dependencies: deps),
+        .executableTarget(name: "fuzz-sse", dependencies: deps),
+        .executableTarget(name: "fuzz-socketio", dependencies: deps),
     ]
 )

@@ -87,6 +87,12 @@ public struct CredentialEdit: Sendable {
         return .object(members.map { $0.0 == first ? ($0.0, removing(Array(path.dropFirst()), from: $0.1)) : $0 })
     }
 
+    /// Whether `apply(_:at:to:key:now:)` for requests handles this location:
+    /// headers, cookies and query parameters (not a request body, nor a message).
+    public static func editableRequestLocation(_ location: String) -> Bool {
+        ["header", "cookie", "query"].contains(split(location).0)
+    }
+
     /// `header:Authorization` → ("header", "Authorization").
     static func split(_ location: String) -> (String, String) {
         guard let colon = location.firstIndex(of: ":") else { return (location, "") }

@@ -19,7 +19,9 @@ public struct VariantTarget: Sendable, Hashable {
         var targets: [VariantTarget] = []
         for session in recording.sessions {
             var seen = Set<String>()
-            for finding in session.auth where finding.role == .presented && !seen.contains(finding.location) {
+            // Request credentials CredentialEdit can put a variant in; those inside messages come next.
+            for finding in session.auth where finding.role == .presented && !seen.contains(finding.location)
+                && CredentialEdit.editableRequestLocation(finding.location) {
                 seen.insert(finding.location)
                 // A Bearer token is a JWT when it decodes as one (the finding says so).
                 let scheme: AuthFinding.Scheme = finding.jwt != nil ? .jwt : finding.scheme

@@ -101,13 +101,43 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
             version: .http1_1, status: HTTPResponseStatus(statusCode: response.status, reasonPhrase: response.reason), headers: headers
         )
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let parts = response.parts {
+            context.flush()
+            writeParts(parts[...], startedAt: .now(), keepAlive: keepAlive, context: context)
+            return
+        }
         if !response.body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         }
+        end(keepAlive: keepAlive, context: context)
+    }
+
+    private func end(keepAlive: Bool, context: ChannelHandlerContext) {
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         slot.value.headDeadline.answerSent()
         if !keepAlive {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// Each part flushed on its own at its offset from the head: scheduled
+    /// against the head's time, not the previous write, so gaps do not drift.
+    private func writeParts(_ parts: ArraySlice<StreamedPart>, startedAt: NIODeadline, keepAlive: Bool, context: ChannelHandlerContext) {
+        var parts = parts
+        while context.channel.isActive {
+            guard let part = parts.first else {
+                end(keepAlive: keepAlive, context: context)
+                return
+            }
+            let due = startedAt + .nanoseconds(Int64(part.delay * 1_000_000_000))
+            guard due <= .now() else {
+                context.eventLoop.assumeIsolated().scheduleTask(deadline: due) {
+                    self.writeParts(parts, startedAt: startedAt, keepAlive: keepAlive, context: context)
+                }
+                return
+            }
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: part.bytes)))), promise: nil)
+            parts = parts.dropFirst()
         }
     }
 

@@ -1,4 +1,5 @@
 import TrafficModel
+import Wire
 
 /// A client WebSocket message reduced to what session selection compares:
 /// the payload with its credentials masked, and the credentials themselves,
@@ -12,6 +13,9 @@ struct MessageShape: Hashable, Sendable {
     /// The message with every credential string replaced by `placeholder`.
     var masked: WebSocketMessage
     var credentials: [CredentialLocator.MessageCredential]
+    /// A Socket.IO ack id (`421[…]`): left out of `masked`, so a client that
+    /// numbers its acks otherwise still matches; the tree answers under its id.
+    var ackID: Int?
 
     var auth: PresentedAuth { PresentedAuth(credentials: credentials.map(\.credential)) }
 
@@ -24,6 +28,10 @@ struct MessageShape: Hashable, Sendable {
             var document = json
             for credential in found { document = Self.replacing(credential.path[...], in: document) }
             masked.payload = .text(prefix + JSONWriter.compact(document))
+        }
+        if message.opcode == .text, case .text(let text) = masked.payload, let found = SocketIOPacket.ackID(inEngineIOMessage: text) {
+            ackID = found.id
+            masked.payload = .text(SocketIOPacket.removingAckID(inEngineIOMessage: text))
         }
     }
 

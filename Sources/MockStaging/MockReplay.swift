@@ -40,6 +40,8 @@ public struct MockReplay: Sendable {
 
     public private(set) var matcher: ExchangeMatcher
     public private(set) var journal: [JournalEntry] = []
+    /// Engine.IO session ids handed out in place of recorded ones.
+    public private(set) var sessionIDs = EngineIOSessionIDs()
     public let settings: Settings
     public let recordingCount: Int
     /// With a test key (`serve --sign-key`): the tokens handed out are re-signed, and mapped back.
@@ -115,7 +117,8 @@ public struct MockReplay: Sendable {
                     settings: SessionTree.Settings(
                         pacing: settings.pacing, policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
                         redactor: matcher.redactor, classifier: matcher.classifier, clock: matcher.options.clock,
-                        exhaustion: matcher.options.exhaustion, nearMissCount: matcher.options.nearMissCount
+                        exhaustion: matcher.options.exhaustion, nearMissCount: matcher.options.nearMissCount,
+                        sessionIDs: Self.isEngineIO(request) ? sessionIDs : nil
                     )
                 )
                 let deflate = Self.deflateAgreement(recorded: match.response, session: match.session, request: request)
@@ -126,6 +129,19 @@ public struct MockReplay: Sendable {
             }
             // A delay on an upgrade is the WebSocket's (its messages), journaled there.
             for fault in faults.applied { journal.append(.fault(reference: match.reference, fault: fault.spec)) }
+            if let stream = match.response.stream {
+                let streamed = ReplayedResponse.streaming(
+                    match.response, stream: stream, requestAt: match.exchange.request.at, method: request.method,
+                    lastEventID: request.headers.first("Last-Event-ID"), pacing: settings.pacing
+                )
+                return .respond(streamed.response, delay: streamed.headDelay + faults.delay)
+            }
+            if Self.isEngineIO(request) {
+                return .respond(
+                    freshSessionIDs(ReplayedResponse(recorded: match.response, method: request.method)),
+                    delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at) + faults.delay
+                )
+            }
             return .respond(
                 ReplayedResponse(recorded: signed(match.response, path: request.path, handedOutAt: match.respondedAt, now: now), method: request.method),
                 delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at) + faults.delay
@@ -168,6 +184,21 @@ public struct MockReplay: Sendable {
         case 504: "Gateway Timeout"
         default: "Fault"
         }
+    }
+
+    static func isEngineIO(_ request: HTTPRequest) -> Bool {
+        EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query))
+    }
+
+    /// A polling answer with its `open` packet's sid made fresh (and every
+    /// recorded sid handed out before replaced), its Content-Length kept true.
+    private mutating func freshSessionIDs(_ response: ReplayedResponse) -> ReplayedResponse {
+        guard let text = String(validating: response.body, as: UTF8.self) else { return response }
+        guard case .text(let rewritten) = sessionIDs.rewrite(.text(text)), rewritten != text else { return response }
+        var out = response
+        out.body = Array(rewritten.utf8)
+        out.headers = out.headers.map { $0.name.lowercased() == "content-length" ? HeaderField($0.name, String(out.body.count)) : $0 }
+        return out
     }
 
     /// The recorded 101's headers the upgrader does not write itself, with

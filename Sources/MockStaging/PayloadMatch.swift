@@ -34,29 +34,15 @@ enum PayloadMatch {
 }
 
 extension PayloadMatch {
-    /// Server messages that only differ in per-connection values are the
-    /// same step of a conversation: besides the usual volatile members, the
-    /// Engine.IO open packet's `sid` (every recorded connection got its own).
-    static let agreement: ComparisonOptions = {
-        var options = ComparisonOptions()
-        options.volatileKeys.insert("sid")
-        return options
-    }()
+    /// Server messages that only differ in per-connection values (the
+    /// usual volatile members, Engine.IO's `sid` among them) are the same
+    /// step of a conversation.
+    static let agreement = ComparisonOptions.default
 
-    /// Differences between a recorded and a live WebSocket message payload.
-    /// A packet prefix before a JSON document (Socket.IO `42["event",…]`,
-    /// `40{"token":…}`) is compared exactly and the document JSON-aware;
-    /// anything else as `differences(…)` does.
+    /// Differences between a recorded and a live WebSocket message payload
+    /// (a packet prefix before a JSON document compared as
+    /// `PayloadComparator.differences` does).
     static func messageDifferences(expected: Body?, actual: Body?, exact: Bool, options: ComparisonOptions = .default) -> [String] {
-        if !exact, let expected, let actual,
-           let (expectedPrefix, expectedJSON) = CredentialLocator.messageDocument(expected),
-           let (actualPrefix, actualJSON) = CredentialLocator.messageDocument(actual),
-           !(expectedPrefix.isEmpty && actualPrefix.isEmpty) {
-            guard expectedPrefix == actualPrefix else {
-                return [#"message: packet prefix expected "\#(expectedPrefix)", got "\#(actualPrefix)""#]
-            }
-            return PayloadComparator.compare(expected: expectedJSON, actual: actualJSON, options: options).map { "message: \($0.description)" }
-        }
         var comparison = options
         comparison.exact = exact
         return PayloadComparator.differences(expected: expected, actual: actual, options: comparison).map { "message: \($0)" }

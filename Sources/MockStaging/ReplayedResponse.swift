@@ -12,6 +12,9 @@ public struct ReplayedResponse: Hashable, Sendable {
     public var closeConnection: Bool
     /// Interim 1xx responses (100 Continue, 103 Early Hints) sent first, as recorded.
     public var interim: [InterimResponse]
+    /// A streamed body (ReplayedResponse+Stream.swift): written piece by
+    /// piece after the head, in place of `body`; nil for a whole body.
+    public var parts: [StreamedPart]?
 
     public init(
         status: Int, reason: String, headers: [HeaderField], body: [UInt8], closeConnection: Bool = false, interim: [InterimResponse] = []

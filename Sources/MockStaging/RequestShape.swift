@@ -1,8 +1,10 @@
 import TrafficModel
+import Wire
 
 /// A request reduced to what matching compares: method, path, query
 /// parameters (an order-insensitive multiset, credentials left out because
-/// the auth class covers them), body, and the credentials presented.
+/// the auth class covers them, Engine.IO's per-connection `t` and `sid` by presence only),
+/// body, and the credentials presented.
 struct RequestShape: Hashable, Sendable {
     var method: String
     var path: String
@@ -27,7 +29,8 @@ struct RequestShape: Hashable, Sendable {
         let credentialParameters = Set(auth.locations.filter { $0.hasPrefix("query:") }.map { String($0.dropFirst(6)) })
         method = request.method.uppercased()
         path = CredentialLocator.percentDecode(request.path.replacing("+", with: "%2B"))
-        query = CredentialLocator.queryPairs(request.query)
+        // Engine.IO's cache buster and session id change on every run: only their presence counts.
+        query = EngineIOQuery.stable(CredentialLocator.queryPairs(request.query))
             .filter { !credentialParameters.contains($0.0) }
             .map { QueryParameter(name: $0.0, value: $0.1) }
             .sorted()

@@ -1,4 +1,5 @@
 public import TrafficModel
+public import Wire
 
 /// The recorded WebSocket sessions that share a handshake, played as one
 /// script whose branch the client's own messages choose.
@@ -72,12 +73,16 @@ public struct SessionTree: Sendable {
         public var exhaustion: ExchangeMatcher.Options.Exhaustion
         /// How many candidates an unmatched message is explained with.
         public var nearMissCount: Int
+        /// For an Engine.IO connection: the session ids handed out so far;
+        /// the tree gives its `open` packet a fresh one. Nil: payloads as recorded.
+        public var sessionIDs: EngineIOSessionIDs?
 
         public init(
             pacing: Pacing = .fast, policy: MismatchPolicy = .strict, exactPayloads: Bool = false, redactor: Redactor? = nil,
             classifier: AuthClassifier = AuthClassifier(), clock: ExchangeMatcher.Options.Clock = .recorded,
-            exhaustion: ExchangeMatcher.Options.Exhaustion = .repeatLast, nearMissCount: Int = 3
+            exhaustion: ExchangeMatcher.Options.Exhaustion = .repeatLast, nearMissCount: Int = 3, sessionIDs: EngineIOSessionIDs? = nil
         ) {
+            self.sessionIDs = sessionIDs
             self.pacing = pacing
             self.policy = policy
             self.exactPayloads = exactPayloads
@@ -99,6 +104,9 @@ public struct SessionTree: Sendable {
     public private(set) var mismatches: [String] = []
     public let settings: Settings
     private var ended = false
+    /// Socket.IO ack ids: recorded id → the live client's, for the ACKs the mock sends.
+    private var ackIDs: [Int: Int] = [:]
+    private var sessionIDs: EngineIOSessionIDs?
 
     /// - Parameters:
     ///   - sessions: the recorded sessions sharing the handshake, in recorded order.
@@ -108,6 +116,7 @@ public struct SessionTree: Sendable {
         candidates = sessions.map { Candidate($0, settings: settings) }
         self.chosen = chosen
         self.settings = settings
+        self.sessionIDs = settings.sessionIDs
         markServed(served)
     }
 
@@ -144,8 +153,19 @@ public struct SessionTree: Sendable {
         // Candidates that part from the leader here leave the tree.
         candidates.removeAll { !Self.agree($0.step(at: position), step) }
         switch step {
-        case .send(let message, let delay):
+        case .send(var message, let delay):
             position += 1
+            if case .text(let text) = message.payload, let recorded = SocketIOPacket.ackID(inEngineIOMessage: text), let live = ackIDs[recorded.id] {
+                message.payload = .text(SocketIOPacket.replacingAckID(inEngineIOMessage: text, with: live))
+                message.frames = nil  // the length may have changed: one plain frame
+            }
+            if sessionIDs != nil {
+                let rewritten = sessionIDs!.rewrite(message.payload)
+                if rewritten != message.payload {
+                    message.payload = rewritten
+                    message.frames = nil
+                }
+            }
             return .send(message, delay: delay)
         case .expect:
             return .awaitClient
@@ -188,7 +208,11 @@ public struct SessionTree: Sendable {
                 }
             }
         }
-        if !matching.isEmpty { return advance(to: exactCredential.isEmpty ? matching : exactCredential) }
+        if !matching.isEmpty {
+            let kept = exactCredential.isEmpty ? matching : exactCredential
+            if let live = live.ackID, let recorded = candidates[kept[0]].expected[position]?.shape.ackID { ackIDs[recorded] = live }
+            return advance(to: kept)
+        }
 
         let leadExpected = ended || candidates.isEmpty ? nil : candidates[leaderIndex].expected[position]?.shape.message
         switch message.opcode {

@@ -13,6 +13,11 @@ import WireNIO
 enum ConnectionEvent: Sendable {
     /// A complete HTTP response (head, body, end).
     case response(HTTPResponse)
+    /// The head of a `text/event-stream` response (no body yet): its events
+    /// follow one by one as `.event`, then the whole as `.response`.
+    case streamHead(HTTPResponse)
+    /// One complete Server-Sent Event (`at`: seconds after the head).
+    case event(ServerSentEvent)
     /// A server WebSocket message, reassembled from its frames, or a close frame.
     case message(WebSocketMessage)
     /// The TCP connection ended.
@@ -212,6 +217,8 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
     private var head: HTTPResponseHead?
     private var body: [UInt8] = []
     private var ended = false
+    /// The event stream in progress: its parser, events so far, and when its head came.
+    private var events: (parser: ServerSentEventParser, list: [ServerSentEvent], since: NIODeadline)?
 
     init(
         inbox: EventInbox, compression: WebSocketCompression, maxMessageSize: Int,
@@ -230,16 +237,25 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
         case .head(let h):
             head = h
             body = []
+            events = nil
+            let response = Self.response(h, body: [])
+            if response.isEventStream {
+                events = (ServerSentEventParser(), [], .now())
+                inbox.push(.streamHead(response))
+            }
         case .body(let buffer):
             body += buffer.readableBytesView
+            if events != nil { readEvents(buffer.readableBytesView) }
         case .end:
             guard let head else { return }
             self.head = nil
-            let response = HTTPResponse(
-                at: 0, version: "HTTP/\(head.version.major).\(head.version.minor)", status: Int(head.status.code),
-                reason: head.status.reasonPhrase, headers: head.headers.map { HeaderField($0.name, $0.value) },
-                body: body.isEmpty ? nil : Body(bytes: body)
-            )
+            var response = Self.response(head, body: body)
+            if let events {
+                // The events are the body, as in a recording.
+                response.body = nil
+                response.stream = ResponseStream(headAt: 0, events: events.list, truncated: events.parser.incompleteByteCount > 0)
+                self.events = nil
+            }
             inbox.push(.response(response))
             if head.status == .switchingProtocols {
                 let extensions = head.headers["Sec-WebSocket-Extensions"]
@@ -247,6 +263,31 @@ final class HTTPResponseCollector: ChannelInboundHandler, RemovableChannelHandle
                 upgrade(context: context)
             }
         }
+    }
+
+    static func response(_ head: HTTPResponseHead, body: [UInt8]) -> HTTPResponse {
+        HTTPResponse(
+            at: 0, version: "HTTP/\(head.version.major).\(head.version.minor)", status: Int(head.status.code),
+            reason: head.status.reasonPhrase, headers: head.headers.map { HeaderField($0.name, $0.value) },
+            body: body.isEmpty ? nil : Body(bytes: body)
+        )
+    }
+
+    /// Feeds the stream's parser and pushes each event as it completes.
+    private func readEvents(_ bytes: ByteBufferView) {
+        guard var state = events else { return }
+        state.parser.append(bytes)
+        do {
+            while let parsed = try state.parser.next() {
+                var event = parsed.event
+                event.at = Double((NIODeadline.now() - state.since).nanoseconds) / 1e9
+                state.list.append(event)
+                inbox.push(.event(event))
+            }
+        } catch {
+            inbox.push(.failed("event stream: \(error)"))
+        }
+        events = state
     }
 
     private func upgrade(context: ChannelHandlerContext) {

@@ -253,7 +253,7 @@ struct SessionRun {
     }
 
     /// Sends a request and waits for its response; nil (reason recorded) on failure.
-    mutating func exchange(_ request: HTTPRequest, label: String) async -> HTTPResponse? {
+    mutating func exchange(_ request: HTTPRequest, label: String, expected: HTTPResponse? = nil) async -> HTTPResponse? {
         guard await ensureConnected(label), let connection else { return nil }
         transcript.sent(request)
         do {
@@ -262,12 +262,24 @@ struct SessionRun {
             differences.append("\(label): sending the request failed: \(ReplayConnection.describe(error))")
             return nil
         }
+        // An event stream: each event gets its own deadline. A recorded
+        // stream that the capture cut is read for as many events as it has,
+        // then the connection is dropped (the live one may never end).
+        var streamHead: HTTPResponse?
+        var events: [ServerSentEvent] = []
+        let wanted = expected?.stream.flatMap { $0.truncated ? $0.events.count : nil }
         do {
             while true {
                 switch try await connection.next(deadline: deadline) {
                 case .response(let response):
                     transcript.received(response)
                     return response
+                case .streamHead(let head):
+                    streamHead = head
+                    if wanted == 0 { return await cutStream(head, events: events) }
+                case .event(let event):
+                    events.append(event)
+                    if let head = streamHead, let wanted, events.count >= wanted { return await cutStream(head, events: events) }
                 case .message: continue
                 case .closed:
                     transcript.ended(by: .server)
@@ -278,7 +290,11 @@ struct SessionRun {
                     differences.append("\(label): \(reason)")
                     return nil
                 case nil:
-                    differences.append("\(label): no response within \(timeoutText)")
+                    if streamHead != nil {
+                        differences.append("\(label): no next event within \(timeoutText) (after \(events.count) events)")
+                    } else {
+                        differences.append("\(label): no response within \(timeoutText)")
+                    }
                     return nil
                 }
             }
@@ -294,10 +310,20 @@ struct SessionRun {
         return options.rewrite.map { $0(plan.name, exchange, chained) } ?? chained
     }
 
+    /// The live stream read as far as the recording goes; its connection is closed.
+    private mutating func cutStream(_ head: HTTPResponse, events: [ServerSentEvent]) async -> HTTPResponse {
+        var response = head
+        response.stream = ResponseStream(headAt: 0, events: events, truncated: true)
+        transcript.received(response)
+        if let connection { await connection.close() }
+        connection = nil
+        return response
+    }
+
     mutating func http(_ step: HTTPStep, chain: inout TokenChain) async -> Bool {
         let request = live(step.request, exchange: step.exchange, chain: chain)
         let label = "exchange \(step.exchange + 1) (\(Self.label(request)))"
-        guard let response = await exchange(request, label: label) else { return false }
+        guard let response = await exchange(request, label: label, expected: step.expectedResponse) else { return false }
         differences += comparator.compare(expected: step.expectedResponse, actual: response).map { "\(label): \($0)" }
         notes += chain.learn(recorded: step.expectedResponse, live: response).map { "\(label): \($0)" }
         if response.headers.listElements("Connection").contains(where: { $0.lowercased() == "close" }) {
@@ -434,7 +460,7 @@ struct LiveWebSocket {
                 messages.append(m)
                 transcript.message(m)
                 if m.opcode == .close, close == nil { close = CloseOutcome(code: m.closeCode, by: .server, frame: true) }
-            case .response:
+            case .response, .streamHead, .event:
                 continue
             case .closed:
                 ended = true

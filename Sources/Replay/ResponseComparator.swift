@@ -41,7 +41,9 @@ public struct ResponseComparator: Sendable {
             }
         }
         // A 101 has no body; the body of anything else is compared.
-        if expected.status != 101 || actual.status != 101 {
+        if let stream = expected.stream, stream.chunks.isEmpty {
+            out += compare(expected: stream, actual: actual.stream ?? ResponseStream(headAt: 0))
+        } else if expected.status != 101 || actual.status != 101 {
             out += PayloadComparator.differences(expected: expected.body, actual: actual.body, options: options).map { "body: \($0)" }
         }
         return out

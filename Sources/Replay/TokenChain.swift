@@ -1,4 +1,5 @@
 public import TrafficModel
+import Wire
 
 /// Token chaining: recorded credential values replaced by the live ones.
 ///
@@ -28,6 +29,12 @@ public struct TokenChain: Sendable {
         guard let recorded else { return [] }
         let liveCredentials = locator.issued(in: live)
         var notes: [String] = []
+        // Engine.IO: the live session id replaces the recorded one in later
+        // requests (`sid=` of every polling request and of the upgrade).
+        if let recordedSID = EngineIOPacket.openSessionID(recorded.body), let liveSID = EngineIOPacket.openSessionID(live.body),
+           recordedSID.utf8.count >= Self.minimumLength {
+            substitutions[recordedSID] = liveSID
+        }
         for credential in locator.issued(in: recorded) where credential.value.utf8.count >= Self.minimumLength {
             if let match = liveCredentials.first(where: { $0.location == credential.location }) {
                 substitutions[credential.value] = match.value

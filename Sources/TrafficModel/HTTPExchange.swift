@@ -139,10 +139,14 @@ public struct HTTPResponse: Hashable, Sendable {
     public var trailers: [HeaderField]
     /// Interim 1xx responses (100 Continue, 103 Early Hints) that came first.
     public var interim: [InterimResponse]
+    /// How a streamed body arrived over time (ResponseStream.swift); nil for
+    /// a body that is not streamed.
+    public var stream: ResponseStream?
 
     public init(
         at: Double, version: String = "HTTP/1.1", status: Int, reason: String, headers: [HeaderField],
-        body: Body? = nil, framing: BodyFraming = .none, trailers: [HeaderField] = [], interim: [InterimResponse] = []
+        body: Body? = nil, framing: BodyFraming = .none, trailers: [HeaderField] = [], interim: [InterimResponse] = [],
+        stream: ResponseStream? = nil
     ) {
         self.at = at
         self.version = version
@@ -153,6 +157,7 @@ public struct HTTPResponse: Hashable, Sendable {
         self.framing = framing
         self.trailers = trailers
         self.interim = interim
+        self.stream = stream
     }
 }
 

@@ -37,6 +37,12 @@ public struct WireError: CodedError {
             return "WebSocket frame at stream offset \(offset): \(reason)"
         case .invalidDeflateNegotiation:
             return "Sec-WebSocket-Extensions: \(reason)"
+        case .eventOverLimit:
+            return "event stream at body offset \(offset): \(reason)"
+        case .invalidEngineIOPacket:
+            return "Engine.IO packet at offset \(offset): \(reason)"
+        case .invalidSocketIOPacket:
+            return "Socket.IO packet at offset \(offset): \(reason)"
         }
     }
 }
@@ -61,6 +67,11 @@ extension WireError {
             case framePayloadOverLimit
             // permessage-deflate
             case invalidDeflateNegotiation
+            // text/event-stream
+            case eventOverLimit
+            // Engine.IO / Socket.IO
+            case invalidEngineIOPacket
+            case invalidSocketIOPacket
         }
 
         fileprivate let base: Base
@@ -94,6 +105,12 @@ extension WireError {
         public static let framePayloadOverLimit = Code(.framePayloadOverLimit)
         /// permessage-deflate: a 101 response whose acceptance a client must reject (RFC 7692 §5).
         public static let invalidDeflateNegotiation = Code(.invalidDeflateNegotiation)
+        /// Server-Sent Events: one event block longer than `ServerSentEventParser.maxEventBytes`.
+        public static let eventOverLimit = Code(.eventOverLimit)
+        /// Engine.IO: a packet that is not one (an unknown type, bad base64 in a polling payload).
+        public static let invalidEngineIOPacket = Code(.invalidEngineIOPacket)
+        /// Socket.IO: a packet that is not one (an unknown type, a bad namespace, ack id or JSON).
+        public static let invalidSocketIOPacket = Code(.invalidSocketIOPacket)
 
         public var description: String { String(describing: base) }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrafficModel
+import Wire
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,7 +38,7 @@ struct Inspect: ParsableCommand {
             }
             print(Terminal.style("\(path)  \(recording.source.kind.rawValue) \(recording.source.name), captured \(recording.capturedAt.iso8601)", .heading))
             print()
-            for line in Timeline.render(recording) { print(Terminal.style(line.text, line.style)) }
+            for line in Timeline.render(recording, decoders: .engineIO) { print(Terminal.style(line.text, line.style)) }
         }
         if json {
             print(JSONWriter.pretty(summaries.count == 1 ? summaries[0] : .array(summaries)), terminator: "")

@@ -47,12 +47,7 @@ final class DifferentialTests: XCTestCase {
     // MARK: - The differential run
 
     func runDifferential(_ peer: Peer) async throws {
-        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
-        let probe = await runToEnd(peer.probe, timeout: 30)
-        try requireOrSkip(probe.status == 0, "\(peer.name) needs its runtimes and packages (\(peer.install)): \(probe.stderr)")
-        guard let authreplay = ServerProcess.executable("authreplay") else {
-            throw missingRequirement("the authreplay executable is not built next to the tests")
-        }
+        let authreplay = try await Self.requirements(peer)
         let started = ContinuousClock.now
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-differential-\(peer.name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -66,40 +61,11 @@ final class DifferentialTests: XCTestCase {
             let scenarios = try await peer.scenarios()
             XCTAssertGreaterThanOrEqual(scenarios.count, 10, "\(peer.name): scenarios")
 
-            // 1. The real service, captured.
-            let capture = try await Self.startAuthreplay(authreplay, [
-                "capture", "--interface", "lo", "--port", servicePort, "--output", recording, "--jwt-secret", Self.jwtSecret,
-            ], mergeStderr: true)
-            XCTAssertTrue(capture.firstLine.hasPrefix("capturing on lo"), capture.firstLine)
-            let real = try await peer.transcript(against: "http://127.0.0.1:\(servicePort)")
-            XCTAssertFalse(real.contains { $0.contains(#""event": "error""#) || $0.contains(#""event": "timeout""#) },
-                           "\(peer.name): the client failed against the real service:\n" + real.joined(separator: "\n"))
-            // libpcap hands over what the kernel holds when it is read: give it the last packets.
-            try await Task.sleep(for: .milliseconds(500))
-            let captureStatus = try await capture.stop(signal: SIGINT, timeout: 20)
-            XCTAssertEqual(captureStatus, 0, "\(peer.name): capture exit status")
-            XCTAssertTrue(FileManager.default.fileExists(atPath: recording), "\(peer.name): no recording written")
-            // What was captured is safe to commit: no secret survived redaction.
-            let lint = try await CLI.runOffThread(["lint", recording])
-            XCTAssertEqual(lint.status, 0, "\(peer.name): lint of the capture\n\(lint.stdout)\(lint.stderr)")
+            // 1. The real service, captured (what was captured is safe to commit: it lints clean).
+            let real = try await Self.captureReal(authreplay, peer, servicePort: servicePort, recording: recording)
 
-            // 2a. The mock, every scenario in capture order.
-            let inOrder = try await Self.mockTranscript(authreplay, recording, peer)
-            Self.assertSameTranscript(real: real, mock: inOrder, "\(peer.name), mock in capture order")
-
-            // 2b. The mock, each scenario alone (a fresh mock each).
-            for scenario in scenarios {
-                let expected = real.filter { $0.contains(#""scenario": "\#(scenario)""#) }
-                XCTAssertFalse(expected.isEmpty, "\(peer.name): no real transcript for \(scenario)")
-                let alone = try await Self.mockTranscript(authreplay, recording, peer, scenario: scenario)
-                if Self.knownAloneDifferences.contains(scenario) {
-                    let same = Self.documented(alone) == expected
-                    print("[\(peer.name)] known difference, \(scenario) alone: \(same ? "now EQUAL (assert it)" : "differs")\n"
-                          + Self.diff(real: expected, mock: Self.documented(alone)))
-                    continue
-                }
-                Self.assertSameTranscript(real: expected, mock: alone, "\(peer.name), \(scenario) alone against a fresh mock")
-            }
+            // 2. The mock, every scenario in capture order, then each alone (a fresh mock each).
+            try await Self.assertMockMatchesReal(authreplay, recording, peer, real: real, scenarios: scenarios)
 
             // 3a. Replay against the healthy service passes, every session (the
             // expired-token one waits until the live token is as expired as the recorded one was).
@@ -128,6 +94,58 @@ final class DifferentialTests: XCTestCase {
     }
 
     // MARK: - authreplay processes
+
+    /// The peer's client against the real service while `authreplay capture`
+    /// records it on `lo`; the capture must stop cleanly and lint clean.
+    /// Returns the client's transcript.
+    static func captureReal(_ authreplay: URL, _ peer: Peer, servicePort: String, recording: String) async throws -> [String] {
+        let capture = try await startAuthreplay(authreplay, [
+            "capture", "--interface", "lo", "--port", servicePort, "--output", recording, "--jwt-secret", jwtSecret,
+        ], mergeStderr: true)
+        XCTAssertTrue(capture.firstLine.hasPrefix("capturing on lo"), capture.firstLine)
+        let real = try await peer.transcript(against: "http://127.0.0.1:\(servicePort)")
+        XCTAssertFalse(real.contains { $0.contains(#""event": "error""#) || $0.contains(#""event": "timeout""#) },
+                       "\(peer.name): the client failed against the real service:\n" + real.joined(separator: "\n"))
+        // libpcap hands over what the kernel holds when it is read: give it the last packets.
+        try await Task.sleep(for: .milliseconds(500))
+        let captureStatus = try await capture.stop(signal: SIGINT, timeout: 20)
+        XCTAssertEqual(captureStatus, 0, "\(peer.name): capture exit status")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: recording), "\(peer.name): no recording written")
+        let lint = try await CLI.runOffThread(["lint", recording])
+        XCTAssertEqual(lint.status, 0, "\(peer.name): lint of the capture\n\(lint.stdout)\(lint.stderr)")
+        return real
+    }
+
+    /// The mock of `recording` gives the client the real transcript, every
+    /// scenario in capture order, then each alone against a fresh mock.
+    static func assertMockMatchesReal(_ authreplay: URL, _ recording: String, _ peer: Peer, real: [String], scenarios: [String]) async throws {
+        let inOrder = try await mockTranscript(authreplay, recording, peer)
+        assertSameTranscript(real: real, mock: inOrder, "\(peer.name), mock in capture order")
+        for scenario in scenarios {
+            let expected = real.filter { $0.contains(#""scenario": "\#(scenario)""#) }
+            XCTAssertFalse(expected.isEmpty, "\(peer.name): no real transcript for \(scenario)")
+            let alone = try await mockTranscript(authreplay, recording, peer, scenario: scenario)
+            if knownAloneDifferences.contains(scenario) {
+                let same = documented(alone) == expected
+                print("[\(peer.name)] known difference, \(scenario) alone: \(same ? "now EQUAL (assert it)" : "differs")\n"
+                      + diff(real: expected, mock: documented(alone)))
+                continue
+            }
+            assertSameTranscript(real: expected, mock: alone, "\(peer.name), \(scenario) alone against a fresh mock")
+        }
+    }
+
+    /// Root for the live capture, the peer's runtimes and packages, and the
+    /// built authreplay executable (skipped without them, failed under CI=true).
+    static func requirements(_ peer: Peer) async throws -> URL {
+        try requireOrSkip(getuid() == 0, "live capture on lo needs root")
+        let probe = await runToEnd(peer.probe, timeout: 30)
+        try requireOrSkip(probe.status == 0, "\(peer.name) needs its runtimes and packages (\(peer.install)): \(probe.stderr)")
+        guard let authreplay = ServerProcess.executable("authreplay") else {
+            throw missingRequirement("the authreplay executable is not built next to the tests")
+        }
+        return authreplay
+    }
 
     /// An authreplay server (serve, capture) with the shared pseudonym key.
     /// `mergeStderr`: its stderr becomes stdout (capture says `capturing on …` there).

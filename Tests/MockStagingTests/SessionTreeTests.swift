@@ -1,4 +1,5 @@
 import MockStaging
+import Wire
 import TrafficModel
 import XCTest
 
@@ -62,5 +63,53 @@ final class SessionTreeTests: XCTestCase {
         _ = repeating.next()
         guard case .chose(let chosen, _, _) = repeating.received(hello, context: .init(served: [happy, anonymous])) else { return XCTFail() }
         XCTAssertEqual(chosen, anonymous)
+    }
+
+    /// A Socket.IO client that numbers its acks otherwise than the recorded
+    /// one still matches, and gets the recorded ACK under its own id.
+    func testSocketIOAcksAnswerTheLiveClientsID() {
+        let recording = TestRecordings.handWritten("socket.io", [
+            TestRecordings.webSocketSession("sio", start: 1, "/socket.io/?EIO=4&transport=websocket", [
+                TestRecordings.server(1.1, #"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}"#),
+                TestRecordings.client(1.2, #"421["run",{"prompt":"plan"}]"#),
+                TestRecordings.server(1.3, #"42["agent_completed",{"steps":4}]"#),
+                TestRecordings.server(1.4, #"431[{"status":"ok"}]"#),
+            ]),
+        ])
+        var t = tree(recording, group: "/socket.io/?EIO=4&transport=websocket")
+        guard case .send(let open, _) = t.next() else { return XCTFail() }
+        XCTAssertTrue(open.payload.text?.hasPrefix("0{") == true)
+        XCTAssertEqual(t.next(), .awaitClient)
+        guard case .send(let event, _) = t.received(TestRecordings.client(0, #"427["run",{"prompt":"plan"}]"#), context: .init()) else { return XCTFail() }
+        XCTAssertEqual(event.payload.text, #"42["agent_completed",{"steps":4}]"#)
+        guard case .send(let ack, _) = t.next() else { return XCTFail() }
+        XCTAssertEqual(ack.payload.text, #"437[{"status":"ok"}]"#)
+
+        // Another event name does not match, whatever its id.
+        var other = tree(recording, group: "/socket.io/?EIO=4&transport=websocket")
+        _ = other.next()
+        _ = other.next()
+        guard case .close(1008, _, let differences) = other.received(TestRecordings.client(0, #"421["stop",{"prompt":"plan"}]"#), context: .init()) else { return XCTFail() }
+        XCTAssertFalse(differences.isEmpty)
+    }
+
+    /// An Engine.IO connection's open packet gets a fresh sid, and later
+    /// mentions of the recorded one say the fresh one.
+    func testTheOpenPacketGetsAFreshSessionID() {
+        let recording = TestRecordings.handWritten("socket.io", [
+            TestRecordings.webSocketSession("sio", start: 1, "/socket.io/?EIO=4&transport=websocket", [
+                TestRecordings.server(1.1, #"0{"sid":"recorded-sid-0001","upgrades":[]}"#),
+                TestRecordings.server(1.2, #"42["hello",{"session":"recorded-sid-0001"}]"#),
+            ]),
+        ])
+        let ids = EngineIOSessionIDs(generate: { "fresh-sid-000000002" })
+        var t = tree(recording, group: "/socket.io/?EIO=4&transport=websocket", SessionTree.Settings(sessionIDs: ids))
+        guard case .send(let open, _) = t.next(), case .send(let hello, _) = t.next() else { return XCTFail() }
+        XCTAssertEqual(open.payload.text, #"0{"sid":"fresh-sid-000000002","upgrades":[]}"#)
+        XCTAssertEqual(hello.payload.text, #"42["hello",{"session":"fresh-sid-000000002"}]"#)
+        // Without: as recorded.
+        var plain = tree(recording, group: "/socket.io/?EIO=4&transport=websocket")
+        guard case .send(let recorded, _) = plain.next() else { return XCTFail() }
+        XCTAssertEqual(recorded.payload.text, #"0{"sid":"recorded-sid-0001","upgrades":[]}"#)
     }
 }

@@ -64,4 +64,49 @@ final class AuthAnalyzerTests: XCTestCase {
         // Idempotent.
         XCTAssertEqual(AuthAnalyzer().analyze(analyzed), analyzed)
     }
+
+    /// A Socket.IO CONNECT's auth object is a finding on the upgrade exchange,
+    /// linked to the login that issued it; inspect shows it on the message.
+    func testCredentialsInsideClientMessagesAreFindings() throws {
+        let login = HTTPExchange(
+            request: HTTPRequest(at: 0.1, method: "POST", target: "/auth/token", headers: []),
+            response: HTTPResponse(at: 0.2, status: 200, reason: "OK", headers: [], body: .text(#"{"access_token":"\#(jwt)"}"#))
+        )
+        let handshake = HTTPExchange(
+            request: HTTPRequest(at: 0.3, method: "GET", target: "/socket.io/?EIO=4&transport=websocket", headers: []),
+            response: HTTPResponse(at: 0.31, status: 101, reason: "Switching Protocols", headers: [HeaderField("Upgrade", "websocket")])
+        )
+        let socket = Session(
+            id: "s2", client: Endpoint(parsing: "10.0.0.1:2")!, server: Endpoint(parsing: "10.0.0.2:80")!, start: 0.3, exchanges: [handshake],
+            websocket: WebSocketSession(messages: [
+                WebSocketMessage(direction: .server, at: 0.32, opcode: .text, payload: .text(#"0{"sid":"abc"}"#)),
+                WebSocketMessage(direction: .client, at: 0.33, opcode: .text, payload: .text(#"40{"token":"\#(jwt)"}"#)),
+                WebSocketMessage(direction: .server, at: 0.34, opcode: .text, payload: .text(#"{"token":"\#(jwt)"}"#)),
+            ])
+        )
+        let recording = Recording(
+            source: Source(kind: .handWritten, name: "t", tool: "test"), capturedAt: Timestamp(microseconds: 0),
+            sessions: [Session(id: "s1", client: Endpoint(parsing: "10.0.0.1:1")!, server: Endpoint(parsing: "10.0.0.2:80")!, start: 0, exchanges: [login]), socket]
+        )
+        let analyzed = AuthAnalyzer().analyze(recording)
+        let findings = analyzed.sessions[1].auth
+        XCTAssertEqual(findings.map(\.location), ["message:40$.token"], "a server message is not a presented credential")
+        XCTAssertEqual(findings.first?.exchange, 0)
+        XCTAssertEqual(findings.first?.issuedBy, IssuedReference(session: "s1", exchange: 0, location: "body:$.access_token"))
+        let lines = Timeline.render(analyzed).map(\.text)
+        XCTAssertTrue(lines.contains { $0.contains("→ GET /socket.io/?EIO=4&transport=websocket") && !$0.contains("40$") }, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.contains("→ text 40{") && $0.contains("  40$.token <JWT") && $0.hasSuffix("(issued)") }, lines.joined(separator: "\n"))
+    }
+
+    /// Over long-polling a Socket.IO CONNECT travels in a POST body, among other packets.
+    func testACONNECTInAPollingBodyIsPresented() {
+        let post = HTTPRequest(at: 1, method: "POST", target: "/socket.io/?EIO=4&transport=polling&sid=abc", headers: [],
+                               body: .text("2\u{1E}40/admin,{\"token\":\"\(jwt)\"}"))
+        let found = CredentialLocator.default.presented(in: post)
+        XCTAssertEqual(found.map(\.location), ["body:40/admin,$.token"])
+        XCTAssertEqual(found.first?.value, jwt)
+        // An ordinary JSON body is not read for presented tokens.
+        let json = HTTPRequest(at: 1, method: "POST", target: "/x", headers: [], body: .text(#"{"token":"\#(jwt)"}"#))
+        XCTAssertEqual(CredentialLocator.default.presented(in: json).map(\.location), [])
+    }
 }

@@ -52,6 +52,18 @@ struct RecordingGenerator {
         )
     }
 
+    /// Events (ids and types without line breaks, as on the wire) or chunk sizes.
+    mutating func stream() -> ResponseStream {
+        if bool() {
+            return ResponseStream(headAt: time(), chunks: (0..<int(1...4)).map { _ in TimedChunk(at: time(), bytes: int(0...99)) }, truncated: bool())
+        }
+        let events = (0..<int(0...4)).map { _ in
+            ServerSentEvent(at: time(), id: bool() ? token() : nil, event: bool() ? token() : nil, data: bool() ? string() : nil,
+                            retry: bool() ? int(0...9999) : nil, comments: bool() ? [string()] : [])
+        }
+        return ResponseStream(headAt: time(), events: events, truncated: bool())
+    }
+
     mutating func session(id: String) -> Session {
         let exchanges = (0..<int(0...3)).map { _ in
             HTTPExchange(
@@ -59,7 +71,8 @@ struct RecordingGenerator {
                                      framing: BodyFraming.allCases[int(0...3)], trailers: bool() ? headers() : []),
                 response: bool() ? nil : HTTPResponse(at: time(), status: int(100...599), reason: string(), headers: headers(), body: body(),
                                                       framing: BodyFraming.allCases[int(0...3)],
-                                                      interim: bool() ? [InterimResponse(at: time(), status: 100, reason: "Continue", headers: headers())] : [])
+                                                      interim: bool() ? [InterimResponse(at: time(), status: 100, reason: "Continue", headers: headers())] : [],
+                                                      stream: int(0...3) == 0 ? stream() : nil)
             )
         }
         var websocket: WebSocketSession?

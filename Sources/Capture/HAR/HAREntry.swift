@@ -1,4 +1,5 @@
 import TrafficModel
+import Wire
 
 /// One HAR entry turned into recording parts. Times inside are seconds since
 /// the entry's `startedDateTime`, except WebSocket messages, whose HAR times
@@ -119,11 +120,20 @@ struct HAREntry {
             ))
         }
         if let stored = body { dropDecodedContentEncoding(&headers, body: stored, at: at) }
-        return HTTPResponse(
+        var recorded = HTTPResponse(
             at: at, version: HAREntry.version(response["httpVersion"]?.stringValue), status: status,
             reason: response["statusText"]?.stringValue ?? "", headers: headers, body: body,
             framing: HAREntry.framing(headers, body: body)
         )
+        // An event stream becomes its events, as from a capture; a HAR has no
+        // time per event, so each carries the response's.
+        if recorded.isEventStream, let parsed = try? ServerSentEventParser.events(in: body?.bytes ?? []) {
+            recorded.body = nil
+            recorded.stream = ResponseStream(
+                headAt: at, events: parsed.events.map { var e = $0.event; e.at = at; return e }, truncated: parsed.incompleteBytes > 0
+            )
+        }
+        return recorded
     }
 
     /// HAR bodies are stored decoded (HAR 1.2 §content), so a

@@ -159,6 +159,11 @@ public struct HARImporter: Sendable {
             var exchange = entry.exchange
             exchange.request.at = Self.microseconds(exchange.request.at + base)
             if let at = exchange.response?.at { exchange.response?.at = Self.microseconds(at + base) }
+            if var stream = exchange.response?.stream {
+                stream.headAt = Self.microseconds(stream.headAt + base)
+                for i in stream.events.indices { stream.events[i].at = Self.microseconds(stream.events[i].at + base) }
+                exchange.response?.stream = stream
+            }
             let index = session.exchanges.count
             session.exchanges.append(exchange)
             for var anomaly in entry.anomalies {

@@ -30,6 +30,19 @@ public struct AuthTracker: Sendable {
         }
     }
 
+    /// Credentials a client presented inside a WebSocket message (a
+    /// Socket.IO CONNECT's auth object, an auth message, graphql-ws
+    /// `connection_init`): findings on the upgrade `exchange`, their
+    /// location `message:<prefix>$.<path>` saying where in the message.
+    public mutating func observe(message: WebSocketMessage, session: String, exchange: Int) -> [AuthFinding] {
+        guard message.direction == .client, message.opcode == .text else { return [] }
+        return locator.presented(inMessage: message.payload).map { found in
+            var f = finding(found.credential, role: .presented, exchange: exchange, moment: epoch + message.at)
+            f.issuedBy = issued[found.credential.value]
+            return f
+        }
+    }
+
     public mutating func observe(response: HTTPResponse, session: String, exchange: Int) -> [AuthFinding] {
         locator.issued(in: response).map { credential in
             if issued[credential.value] == nil {
@@ -76,7 +89,7 @@ public struct AuthAnalyzer: Sendable {
         var result = recording
         // Tokens are issued and used across connections (log in on one, open
         // the WebSocket on another), so walk every message in time order.
-        struct Event { var at: Double; var session: Int; var exchange: Int; var isResponse: Bool }
+        struct Event { var at: Double; var session: Int; var exchange: Int; var isResponse: Bool; var message: Int? = nil }
         var events: [Event] = []
         for (s, session) in recording.sessions.enumerated() {
             result.sessions[s].auth = []
@@ -86,13 +99,21 @@ public struct AuthAnalyzer: Sendable {
                     events.append(Event(at: response.at, session: s, exchange: e, isResponse: true))
                 }
             }
+            // Client messages of an upgraded connection, on its upgrade (last) exchange.
+            for (m, message) in (session.websocket?.messages ?? []).enumerated() where message.direction == .client && !session.exchanges.isEmpty {
+                events.append(Event(at: message.at, session: s, exchange: session.exchanges.count - 1, isResponse: false, message: m))
+            }
         }
-        events.sort { ($0.at, $0.session, $0.exchange, $0.isResponse ? 1 : 0) < ($1.at, $1.session, $1.exchange, $1.isResponse ? 1 : 0) }
+        events.sort {
+            ($0.at, $0.session, $0.exchange, $0.isResponse ? 1 : 0, $0.message ?? -1) < ($1.at, $1.session, $1.exchange, $1.isResponse ? 1 : 0, $1.message ?? -1)
+        }
         var tracker = AuthTracker(epoch: recording.capturedAt.seconds, locator: locator, verifier: verifier)
         for event in events {
             let session = recording.sessions[event.session]
             let exchange = session.exchanges[event.exchange]
-            if event.isResponse, let response = exchange.response {
+            if let m = event.message, let message = session.websocket?.messages[m] {
+                result.sessions[event.session].auth += tracker.observe(message: message, session: session.id, exchange: event.exchange)
+            } else if event.isResponse, let response = exchange.response {
                 result.sessions[event.session].auth += tracker.observe(response: response, session: session.id, exchange: event.exchange)
             } else {
                 result.sessions[event.session].auth += tracker.observe(request: exchange.request, session: session.id, exchange: event.exchange)

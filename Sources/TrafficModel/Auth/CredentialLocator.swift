@@ -62,6 +62,17 @@ public struct CredentialLocator: Sendable {
                 found.append(Credential(location: "query:\(name)", scheme: isJWT ? .jwt : .token, value: value))
             }
         }
+        // Engine.IO long-polling: a Socket.IO CONNECT among the packets of a
+        // POST body (`40{"token":…}`, U+001E between packets), as browsers send it.
+        if case .text(let text)? = request.body, text.contains("40") {
+            for packet in text.split(separator: "\u{1E}") where packet.hasPrefix("40") {
+                for inMessage in presented(inMessage: .text(String(packet))) {
+                    var credential = inMessage.credential
+                    credential.location = "body:" + credential.location.dropFirst("message:".count)
+                    found.append(credential)
+                }
+            }
+        }
         return found
     }
 

@@ -56,6 +56,8 @@ extension HTTPResponse {
         if framing != .none { o.add("framing", framing.rawValue) }
         if !trailers.isEmpty { o.add("trailers", trailers.json) }
         o.addIfNotEmpty("interim", interim.map(\.json))
+        // Last and only when present: recordings without streams keep their bytes.
+        o.addIfPresent("stream", stream?.json)
         return o.object
     }
 
@@ -72,7 +74,8 @@ extension HTTPResponse {
             body: try r.optional("body").map { b throws(RecordingError) in try Body(reader: b) },
             framing: try r.optional("framing")?.enumValue(BodyFraming.self) ?? .none,
             trailers: try r.optional("trailers").map { t throws(RecordingError) in try [HeaderField](reader: t) } ?? [],
-            interim: interim
+            interim: interim,
+            stream: try r.optional("stream").map { x throws(RecordingError) in try ResponseStream(reader: x) }
         )
     }
 }

@@ -16,6 +16,8 @@ public struct ComparisonOptions: Hashable, Sendable {
     public static let defaultVolatileKeys: Set<String> = [
         "id", "uuid", "guid", "nonce", "timestamp", "ts", "time", "date", "at", "created", "updated", "expires", "expiry",
         "exp", "iat", "nbf", "jti", "token", "access_token", "refresh_token", "id_token", "expires_at", "issued_at",
+        // A session id a server hands out (Engine.IO's open packet, Socket.IO's CONNECT answer).
+        "sid",
     ]
 
     public init(exact: Bool = false, ignoredPaths: [String] = [], semanticKeys: Set<String> = defaultSemanticKeys, volatileKeys: Set<String> = defaultVolatileKeys) {
@@ -187,6 +189,18 @@ extension PayloadComparator {
     /// counts as none; each line names its JSON path. Callers put what was
     /// compared in front (`body: `, `message: `, `server message 2: `).
     public static func differences(expected: Body?, actual: Body?, options: ComparisonOptions = .default) -> [String] {
+        // A packet prefix before a JSON document (Socket.IO `42["event",…]`,
+        // Engine.IO `0{"sid":…}`) is compared exactly, the document JSON-aware.
+        if !options.exact, let expected, let actual,
+           let (expectedPrefix, expectedJSON) = CredentialLocator.messageDocument(expected),
+           let (actualPrefix, actualJSON) = CredentialLocator.messageDocument(actual),
+           !(expectedPrefix.isEmpty && actualPrefix.isEmpty) {
+            guard expectedPrefix == actualPrefix else {
+                // Another packet type altogether (an error instead of an event): show both.
+                return [#"packet prefix expected "\#(expectedPrefix)", got "\#(actualPrefix)": expected \#(describe(expected, limit: 160)), got \#(describe(actual, limit: 160))"#]
+            }
+            return compare(expected: expectedJSON, actual: actualJSON, options: options).map(\.description)
+        }
         let e = expected.flatMap { $0.count == 0 ? nil : $0 }
         let a = actual.flatMap { $0.count == 0 ? nil : $0 }
         switch (e, a) {

@@ -17,6 +17,11 @@ public enum ErrorSignals {
         }
     }
 
+    /// An event named like an error (`error`, `auth_error`) or carrying an error payload.
+    public static func isError(_ event: ServerSentEvent) -> Bool {
+        event.type.lowercased().contains("error") || event.data.map(isErrorPayload) ?? false
+    }
+
     /// A JSON object with an `error` or `error_code` member, or a `type` that
     /// mentions "error" (`error_message`, `auth_error`).
     public static func isErrorPayload(_ text: String) -> Bool {

@@ -15,13 +15,14 @@ public enum Timeline {
 
     public static let payloadPreview = 100
 
-    public static func render(_ recording: Recording) -> [Line] {
+    public static func render(_ recording: Recording, decoders: TimelineDecoders = .none) -> [Line] {
         var lines: [Line] = []
         // Files list sessions as their connections ended; people read them as they started.
         let byStart = recording.sessions.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
         for session in byStart {
-            lines.append(Line(text: "session \(session.id)  \(session.client) → \(session.server)", style: .heading))
-            lines += sessionLines(session)
+            let note = decoders.session(session).map { "  " + $0 } ?? ""
+            lines.append(Line(text: "session \(session.id)  \(session.client) → \(session.server)\(note)", style: .heading))
+            lines += sessionLines(session, decoders: decoders)
             lines.append(Line(text: "", style: .normal))
         }
         let t = RecordingSummary.totals(recording)
@@ -32,7 +33,7 @@ public enum Timeline {
         return lines
     }
 
-    static func sessionLines(_ session: Session) -> [Line] {
+    static func sessionLines(_ session: Session, decoders: TimelineDecoders = .none) -> [Line] {
         var lines: [Line] = []
         for anomaly in session.anomalies where anomaly.kind == .midstream {
             lines.append(Line(text: "  ! \(anomaly.kind.rawValue): \(anomaly.detail)", style: .error))
@@ -40,27 +41,41 @@ public enum Timeline {
         for (index, exchange) in session.exchanges.enumerated() {
             let request = exchange.request
             var text = "  \(time(request.at))  → \(request.method) \(request.target)"
-            let credentials = session.auth.filter { $0.exchange == index && $0.role == .presented }
+            // Credentials sent inside WebSocket messages show on those messages.
+            let credentials = session.auth.filter { $0.exchange == index && $0.role == .presented && !$0.location.hasPrefix("message:") }
             if !credentials.isEmpty { text += "  " + credentials.map(describe).joined(separator: "  ") }
-            if let body = request.body { text += "  " + preview(body) }
+            if let body = request.body { text += "  " + (decoders.body(session, exchange, body).map { cut($0.text) } ?? preview(body)) }
             lines.append(Line(text: text, style: .normal))
             guard let response = exchange.response else {
                 lines.append(Line(text: "           ← (no response captured)", style: .error))
                 continue
             }
-            var answer = "  \(time(response.at))  ← \(response.status) \(response.reason)"
+            var answer = "  \(time(response.stream?.headAt ?? response.at))  ← \(response.status) \(response.reason)"
             let issued = session.auth.filter { $0.exchange == index && $0.role == .issued }
             if !issued.isEmpty { answer += "  issues " + issued.map(describe).joined(separator: ", ") }
-            if let body = response.body { answer += "  " + preview(body) }
-            lines.append(Line(text: answer, style: ErrorSignals.isError(response) ? .error : .normal))
+            let decodedBody = response.body.flatMap { decoders.body(session, exchange, $0) }
+            if let body = response.body, response.stream?.chunks.isEmpty ?? true { answer += "  " + (decodedBody.map { cut($0.text) } ?? preview(body)) }
+            lines.append(Line(text: answer, style: ErrorSignals.isError(response) || decodedBody?.isError == true ? .error : .normal))
+            if let stream = response.stream { lines += streamLines(stream) }
         }
         if let ws = session.websocket {
+            var inMessages = session.auth.filter { $0.role == .presented && $0.location.hasPrefix("message:") }
             var header = "           websocket"
             if let p = ws.subprotocol { header += "  subprotocol \(p)" }
             if let e = ws.extensions { header += "  extensions \(e)" }
             lines.append(Line(text: header, style: .dim))
             for message in ws.messages {
-                lines.append(Line(text: "  \(time(message.at))  \(arrow(message.direction)) \(describe(message))", style: ErrorSignals.isError(message) ? .error : .normal))
+                let decoded = decoders.message(session, message)
+                var text = decoded.map { cut($0.text) } ?? describe(message)
+                if message.direction == .client, !inMessages.isEmpty {
+                    // The findings of this message's credentials, in the order the tracker met them.
+                    for location in CredentialLocator.default.presented(inMessage: message.payload).map(\.credential.location) {
+                        guard let i = inMessages.firstIndex(where: { $0.location == location }) else { continue }
+                        text += "  " + describe(inMessages.remove(at: i))
+                    }
+                }
+                let isError = ErrorSignals.isError(message) || decoded?.isError == true
+                lines.append(Line(text: "  \(time(message.at))  \(arrow(message.direction)) \(text)", style: isError ? .error : .normal))
             }
         }
         for anomaly in session.anomalies where anomaly.kind != .midstream {
@@ -73,6 +88,26 @@ public enum Timeline {
         if let end = session.end {
             let by = end.by.map { " by \($0.rawValue)" } ?? ""
             lines.append(Line(text: "  \(time(end.at))  \(end.kind.rawValue)\(by)", style: end.kind == .closed ? .dim : .error))
+        }
+        return lines
+    }
+
+    /// One line per event (or chunk) at its own offset, under its response.
+    static func streamLines(_ stream: ResponseStream) -> [Line] {
+        var lines: [Line] = []
+        let kind = stream.chunks.isEmpty ? plural(stream.events.count, "event") : plural(stream.chunks.count, "chunk")
+        lines.append(Line(text: "           stream from \(time(stream.headAt).trimmingLeadingSpaces()), \(kind)\(stream.truncated ? ", cut by the capture" : "")", style: .dim))
+        for event in stream.events {
+            // A block without data is not dispatched by a browser: show its fields only.
+            var text = "  \(time(event.at))  ← " + (event.data == nil ? "(no data)" : "event \(event.type)")
+            if let id = event.id { text += " id=\(id)" }
+            if let retry = event.retry { text += " retry=\(retry)ms" }
+            if let data = event.data { text += "  " + preview(.text(data)) }
+            for comment in event.comments { text += "  : " + preview(.text(comment)) }
+            lines.append(Line(text: text, style: ErrorSignals.isError(event) ? .error : .normal))
+        }
+        for chunk in stream.chunks {
+            lines.append(Line(text: "  \(time(chunk.at))  ← chunk \(plural(chunk.bytes, "byte"))", style: .normal))
         }
         return lines
     }
@@ -96,6 +131,12 @@ public enum Timeline {
         }
         if let frames = message.frames, frames.count > 1 { text += "  [\(frames.count) frames]" }
         return text
+    }
+
+    /// A decoded rendering cut like a preview (twice as long: it has no noise).
+    static func cut(_ text: String) -> String {
+        let flat = text.replacingNewlines()
+        return flat.count > 2 * payloadPreview ? String(flat.prefix(2 * payloadPreview)) + "…" : flat
     }
 
     public static func preview(_ body: Body) -> String {
@@ -160,6 +201,8 @@ public enum Timeline {
 }
 
 extension String {
+    func trimmingLeadingSpaces() -> String { String(drop { $0 == " " }) }
+
     func replacingNewlines() -> String {
         String(map { $0 == "\n" || $0 == "\r" ? " " : $0 })
     }

@@ -145,7 +145,22 @@ struct RedactionPass {
             return i
         }
         r.body = body(response.body, headers: &r.headers, framing: response.framing)
+        r.stream = response.stream.map { stream($0) }
         return r
+    }
+
+    /// Each event's data is a document of its own (usually one JSON value);
+    /// ids, names and comments are plain text.
+    mutating func stream(_ stream: ResponseStream) -> ResponseStream {
+        var s = stream
+        s.events = stream.events.map { event in
+            var e = event
+            e.data = event.data.map { document($0, isForm: false) }
+            e.id = event.id.map { text($0) }
+            e.comments = event.comments.map { text($0) }
+            return e
+        }
+        return s
     }
 
     mutating func message(_ message: WebSocketMessage) -> WebSocketMessage {

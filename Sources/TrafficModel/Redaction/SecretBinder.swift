@@ -124,7 +124,7 @@ public struct SecretBinder: Sendable {
         var found = Set<String>()
         for exchange in recording.sessions.flatMap(\.exchanges) {
             guard let response = exchange.response else { continue }
-            let texts = response.headers.map(\.value) + [response.body?.text ?? ""]
+            let texts = response.headers.map(\.value) + [response.body?.text ?? ""] + (response.stream?.events.compactMap(\.data) ?? [])
             for text in texts where text.contains(Pseudonymizer.marker) {
                 for match in text.matches(of: /redacted:[0-9a-f]{16}/) { found.insert(String(match.output)) }
             }

@@ -103,6 +103,9 @@ public struct SecretLinter: Sendable {
                     scan.part = .response(exchange: e)
                     scan.headers(response.headers + response.trailers + response.interim.flatMap(\.headers))
                     scan.body(response.body, headers: response.headers)
+                    for event in response.stream?.events ?? [] {
+                        if let data = event.data { scan.document(data, field: "event", isForm: false) }
+                    }
                 }
             }
             for (i, message) in (session.websocket?.messages ?? []).enumerated() {

@@ -16,6 +16,10 @@ extension ConnectionDecoder {
                 if let response = session.exchanges[e].response {
                     session.auth += tracker.observe(response: response, session: session.id, exchange: e)
                 }
+            case .message(let m):
+                if let message = session.websocket?.messages[m], !session.exchanges.isEmpty {
+                    session.auth += tracker.observe(message: message, session: session.id, exchange: session.exchanges.count - 1)
+                }
             }
         }
         completed = []

@@ -53,6 +53,7 @@ extension ConnectionDecoder {
     package mutating func handleResponse(_ event: HTTP1Event) {
         let (message, complete) = event.parts
         let at = clocks.server.time(endingAt: message.endOffset)
+        let (body, stream) = streamedBody(message, headers: message.headers, complete: complete)
         clocks.server.release(before: message.endOffset)
         let status = message.status ?? 0
         if status >= 100 && status < 200 && status != 101 {
@@ -66,12 +67,13 @@ extension ConnectionDecoder {
         let index = awaitingResponse.removeFirst()
         session.exchanges[index].response = HTTPResponse(
             at: at, version: message.version, status: status, reason: message.reason ?? "", headers: message.headers,
-            body: message.body.isEmpty ? nil : Body(bytes: message.body), framing: message.framing,
-            trailers: message.trailers, interim: interim
+            body: body, framing: message.framing, trailers: message.trailers, interim: interim, stream: stream
         )
         interim = []
         noteBody(message, direction: .server, at: at)
-        if !complete {
+        if !complete, let stream, stream.chunks.isEmpty, body == nil {
+            session.anomalies.append(Anomaly(kind: .truncated, direction: .server, at: at, detail: "the event stream of response \(index) was cut after \(stream.events.count) complete events (\(message.body.count) bytes seen); it is kept up to the last one"))
+        } else if !complete {
             session.anomalies.append(Anomaly(kind: .truncated, direction: .server, at: at, detail: "response \(index) ended before its body was complete (\(message.body.count) bytes seen)"))
         }
         completed.append(.response(exchange: index))

@@ -53,6 +53,7 @@ extension ConnectionDecoder {
             let at = clocks[direction].time(endingAt: base + m.endOffset)
             clocks[direction].release(before: base + m.endOffset)
             session.websocket!.messages.append(m.recorded(from: direction, at: at))
+            if direction == .client { completed.append(.message(index: session.websocket!.messages.count - 1)) }
         case .violation(let v):
             let at = clocks[direction].time(endingAt: base + v.offset + 1)
             session.anomalies.append(Anomaly(kind: v.kind, direction: direction, at: at, detail: v.detail))

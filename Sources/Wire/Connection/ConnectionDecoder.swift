@@ -32,6 +32,8 @@ package struct ConnectionDecoder: Sendable {
     package enum Completed: Sendable {
         case request(exchange: Int)
         case response(exchange: Int)
+        /// A client WebSocket message (it may carry a credential, as a Socket.IO CONNECT does).
+        case message(index: Int)
     }
 
     package let limits: Limits

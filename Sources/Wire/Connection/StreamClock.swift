@@ -40,4 +40,14 @@ package struct StreamClock: Sendable {
     }
 
     package var lastTime: Double? { marks.last?.at }
+
+    /// The offsets in `from..<to` where a later arrival ended, plus `to`:
+    /// the boundaries of what came in together (a close-delimited body has
+    /// no framing of its own to time it by).
+    package func arrivals(from: Int, to: Int) -> [Int] {
+        var ends: [Int] = []
+        for mark in marks[head...] where mark.offset > from && mark.offset < to { ends.append(mark.offset) }
+        if to > from { ends.append(to) }
+        return ends
+    }
 }

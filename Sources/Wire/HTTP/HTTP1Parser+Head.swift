@@ -31,7 +31,7 @@ extension HTTP1Parser {
             afterCurrent = .continueHTTP
         }
 
-        var message = HTTP1Message(startLine: startLine, headers: headers, startOffset: headStart, endOffset: headEnd)
+        var message = HTTP1Message(startLine: startLine, headers: headers, startOffset: headStart, endOffset: headEnd, bodyOffset: headEnd)
         consumed = headEnd
         switch framing {
         case .none:

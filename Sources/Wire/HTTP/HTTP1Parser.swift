@@ -200,6 +200,9 @@ public struct HTTP1Parser: Sendable {
                 let count = min(remaining, bufferEnd - consumed)
                 takeBody(count)
                 if count == remaining {
+                    if !current!.bodyTruncated && current!.chunks.count < HTTP1Message.maxRecordedChunks {
+                        current!.chunks.append(HTTP1BodyChunk(bodyEnd: current!.bodyLength, streamEnd: consumed))
+                    }
                     state = .chunkDataEnd
                     continue
                 }

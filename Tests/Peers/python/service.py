@@ -231,14 +231,18 @@ def main():
     app.router.add_post("/auth/token", service.token)
     app.router.add_post("/auth/refresh", service.refresh)
     app.router.add_get("/ws", service.websocket)
+    serve(app, args.port)
 
+
+def serve(app, port):
+    """Runs `app` on 127.0.0.1:`port` (0: any), printing the listening line, until SIGINT/SIGTERM."""
     async def run():
         runner = web.AppRunner(app, access_log=None, handle_signals=True)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", args.port)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        print(f"listening on http://127.0.0.1:{port}", flush=True)
+        bound = site._server.sockets[0].getsockname()[1]
+        print(f"listening on http://127.0.0.1:{bound}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         import signal

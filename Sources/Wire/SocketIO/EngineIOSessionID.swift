@@ -1,0 +1,36 @@
+public import TrafficModel
+
+/// Fresh Engine.IO session ids for the mock, and the recorded ones swapped
+/// for them: every client gets its own `sid` in its `open` packet, and
+/// every later mention of the recorded id in what the mock sends says the
+/// fresh one (matching already ignores the value, `EngineIOQuery`).
+public struct EngineIOSessionIDs: Sendable {
+    /// Recorded sid → the fresh one handed out in its place (the latest).
+    public private(set) var fresh: [String: String] = [:]
+    private let generate: @Sendable () -> String
+
+    /// `generate` makes one id; the default is 20 random base64url
+    /// characters, the length engine.io's own ids have.
+    public init(generate: @escaping @Sendable () -> String = EngineIOSessionIDs.random) {
+        self.generate = generate
+    }
+
+    public static func random() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<15).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        return Base64.encode(bytes, url: true, padding: false)
+    }
+
+    /// A payload the mock is about to send: an `open` packet gets a fresh
+    /// sid; any recorded sid handed out before is replaced by its fresh one.
+    public mutating func rewrite(_ payload: Body) -> Body {
+        guard case .text(var text) = payload else { return payload }
+        if let recorded = EngineIOPacket.openSessionID(payload), recorded.utf8.count >= 8 {
+            fresh[recorded] = generate()
+        }
+        for (recorded, replacement) in fresh where text.contains(recorded) {
+            text = text.replacing(recorded, with: replacement)
+        }
+        return .text(text)
+    }
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""The Socket.IO scenarios' client on python-socketio's AsyncClient (over
+aiohttp), for socketio_service.py.
+
+    python3 socketio_client.py --base http://127.0.0.1:PORT [--scenario NAME]... [--list]
+
+prints one normalized JSON line per event (the login, the connect or its
+error, each event received, each ack), volatile values replaced by their
+shape as in client.py. ``sio_websocket`` connects straight over WebSocket,
+``sio_polling`` starts on long-polling and upgrades, ``sio_forged_token``
+presents a token with a forged signature, ``sio_no_token`` none.
+"""
+import argparse
+import asyncio
+import json
+import os
+import sys
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from client import PASSWORD, USERNAME, Transcript, normalize, tamper  # noqa: E402
+
+import socketio  # noqa: E402
+
+STEP_TIMEOUT = 5.0
+SCENARIOS = ["sio_websocket", "sio_polling", "sio_forged_token", "sio_no_token"]
+
+
+def login(base, t):
+    request = urllib.request.Request(
+        base + "/auth/token", data=json.dumps({"username": USERNAME, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=STEP_TIMEOUT) as response:
+        body = json.loads(response.read())
+        t.emit("http", request="POST /auth/token", status=response.status, body=normalize(body))
+    return body["access_token"]
+
+
+async def session(base, t, transports, auth):
+    client = socketio.AsyncClient(reconnection=False)
+    received = asyncio.Queue()
+
+    refused = []
+
+    @client.on("*")
+    async def any_event(event, data):
+        await received.put((event, data))
+
+    @client.event
+    async def connect_error(data):
+        refused.append(data)
+
+    try:
+        await client.connect(base, transports=transports, auth=auth, wait_timeout=STEP_TIMEOUT)
+    except socketio.exceptions.ConnectionError as error:
+        t.emit("connect_error", data=normalize(refused[0] if refused else str(error)))
+        return
+    # Which transport it is on now races the upgrade: not part of the transcript.
+    t.emit("connected", transports=transports)
+    event, data = await asyncio.wait_for(received.get(), STEP_TIMEOUT)
+    t.emit("sio_event", name=event, data=normalize(data))
+    ack = await client.call("run", {"prompt": "plan"}, timeout=STEP_TIMEOUT)
+    t.emit("ack", data=normalize(ack))
+    event, data = await asyncio.wait_for(received.get(), STEP_TIMEOUT)
+    t.emit("sio_event", name=event, data=normalize(data))
+    await client.disconnect()
+    t.emit("disconnected")
+
+
+async def scenario(base, name):
+    t = Transcript(name)
+    if name == "sio_websocket":
+        await session(base, t, ["websocket"], {"token": login(base, t)})
+    elif name == "sio_polling":
+        await session(base, t, ["polling", "websocket"], {"token": login(base, t)})
+    elif name == "sio_forged_token":
+        await session(base, t, ["websocket"], {"token": tamper(login(base, t))})
+    elif name == "sio_no_token":
+        await session(base, t, ["websocket"], {})
+    else:
+        raise SystemExit(f"unknown scenario {name}")
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base")
+    parser.add_argument("--scenario", action="append")
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(SCENARIOS))
+        return
+    for name in args.scenario or SCENARIOS:
+        try:
+            await scenario(args.base, name)
+        except Exception as error:  # a transcript line, not a crash: the diff shows it
+            Transcript(name).emit("error", message=f"{type(error).__name__}: {error}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
