@@ -37,6 +37,10 @@ public struct WireError: CodedError {
             return "WebSocket frame at stream offset \(offset): \(reason)"
         case .invalidDeflateNegotiation:
             return "Sec-WebSocket-Extensions: \(reason)"
+        case .invalidTLSRecord:
+            return "TLS record at stream offset \(offset): \(reason)"
+        case .invalidTLSHandshake:
+            return "TLS handshake: \(reason)"
         }
     }
 }
@@ -61,6 +65,9 @@ extension WireError {
             case framePayloadOverLimit
             // permessage-deflate
             case invalidDeflateNegotiation
+            // TLS
+            case invalidTLSRecord
+            case invalidTLSHandshake
         }
 
         fileprivate let base: Base
@@ -94,6 +101,10 @@ extension WireError {
         public static let framePayloadOverLimit = Code(.framePayloadOverLimit)
         /// permessage-deflate: a 101 response whose acceptance a client must reject (RFC 7692 §5).
         public static let invalidDeflateNegotiation = Code(.invalidDeflateNegotiation)
+        /// TLS: a record header that is not one, or a record over the RFC 8446 §5.2 / RFC 5246 §6.2.3 limit.
+        public static let invalidTLSRecord = Code(.invalidTLSRecord)
+        /// TLS: a handshake message (ClientHello, ServerHello, EncryptedExtensions) that does not parse.
+        public static let invalidTLSHandshake = Code(.invalidTLSHandshake)
 
         public var description: String { String(describing: base) }
     }

@@ -25,6 +25,9 @@ struct CaptureOptionsGroup: ParsableArguments {
     @Option(help: "Seconds of packet time after which an idle connection is ended.")
     var idleTimeout = 120.0
 
+    @Option(name: .customLong("keylog"), help: ArgumentHelp("An NSS key log (SSLKEYLOGFILE) whose secrets decrypt TLS connections (repeatable). With it, every TLS connection is kept: decoded like plaintext where the log has its keys, else as an opaque TLS session with an anomaly.", valueName: "file"))
+    var keyLogs: [String] = []
+
     @OptionGroup var jwt: JWTVerificationOptions
 
     @OptionGroup var redaction: RedactionOptions
@@ -35,6 +38,9 @@ struct CaptureOptionsGroup: ParsableArguments {
     func validate() throws {
         guard maxConnectionBufferMiB > 0, maxTotalBufferMiB > 0 else { throw ValidationError("buffer sizes must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        for path in keyLogs where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("--keylog \(path): no such readable file")
+        }
     }
 
     /// `--port` folded into the BPF filter: `tcp port 80 or tcp port 8080`, and the user's filter.
@@ -47,7 +53,9 @@ struct CaptureOptionsGroup: ParsableArguments {
         }
     }
 
-    func captureOptions(verifier: (any JWTSignatureVerifier)?) throws -> CaptureOptions {
+    /// `live`: the key logs are read again when a client random is missing,
+    /// since a live client is still writing them.
+    func captureOptions(verifier: (any JWTSignatureVerifier)?, live: Bool = false) throws -> CaptureOptions {
         var options = CaptureOptions(
             ports: Set(ports),
             reassembly: TCPReassemblerLimits(
@@ -58,6 +66,11 @@ struct CaptureOptionsGroup: ParsableArguments {
         )
         // Cookie names from the rules file decide which cookies are credentials in the findings.
         options.locator = try RedactionRulesFiles.load(redaction.rulesFile).credentialLocator
+        if !keyLogs.isEmpty {
+            let files = try KeyLogFiles(paths: keyLogs, rereadsOnMiss: live)
+            for warning in files.warnings { Terminal.info("warning: \(warning)") }
+            options.tlsSecrets = files
+        }
         return options
     }
 }
@@ -82,7 +95,7 @@ enum CaptureDriver {
         let signals = await StopSignals.trap().onEach(stop)
         defer { signals.cancel() }
         let redactor = try options.redaction.redactor()
-        let processor = CaptureProcessor(linkType: source.linkType, options: try options.captureOptions(verifier: verifier))
+        let processor = CaptureProcessor(linkType: source.linkType, options: try options.captureOptions(verifier: verifier, live: sourceKind == .live))
         let progress = ProgressLine()
         let outcome: CaptureOutcome
         do {

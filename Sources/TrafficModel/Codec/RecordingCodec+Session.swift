@@ -10,6 +10,7 @@ extension Session {
         o.add("client", client.description)
         o.add("server", server.description)
         o.addTime("start", start)
+        if let tls { o.add("tls", tls.json) }
         o.add("exchanges", .array(exchanges.map(\.json)))
         if let websocket { o.addObject("websocket") { websocket.addMembers(to: &$0) } }
         o.addIfPresent("end", end?.json)
@@ -44,6 +45,7 @@ extension Session {
             end: try r.optional("end").map { e throws(RecordingError) in try SessionEnd(reader: e) },
             anomalies: anomalies, auth: auth
         )
+        tls = try r.optional("tls").map { t throws(RecordingError) in try TLSInfo(reader: t) }
     }
 }
 

@@ -20,7 +20,7 @@ public enum Timeline {
         // Files list sessions as their connections ended; people read them as they started.
         let byStart = recording.sessions.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
         for session in byStart {
-            lines.append(Line(text: "session \(session.id)  \(session.client) → \(session.server)", style: .heading))
+            lines.append(Line(text: "session \(session.id)  \(session.client) → \(session.server)\(session.tls.map { "  " + $0.summary } ?? "")", style: .heading))
             lines += sessionLines(session)
             lines.append(Line(text: "", style: .normal))
         }
