@@ -67,7 +67,7 @@ struct CaptureOptionsGroup: ParsableArguments {
         // Cookie names from the rules file decide which cookies are credentials in the findings.
         options.locator = try RedactionRulesFiles.load(redaction.rulesFile).credentialLocator
         if !keyLogs.isEmpty {
-            let files = try KeyLogFiles(paths: keyLogs, rereadsOnMiss: live)
+            let files = try KeyLogFiles(paths: keyLogs, rereads: live)
             for warning in files.warnings { Terminal.info("warning: \(warning)") }
             options.tlsSecrets = files
         }

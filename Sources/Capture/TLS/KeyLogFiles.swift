@@ -11,7 +11,7 @@ public import Wire
 /// Secrets stay in memory only; nothing here writes them anywhere.
 public final class KeyLogFiles: TLSSecretSource {
     public let paths: [String]
-    private let rereadsOnMiss: Bool
+    private let rereads: Bool
     private let state: Mutex<State>
 
     private struct State {
@@ -20,9 +20,9 @@ public final class KeyLogFiles: TLSSecretSource {
     }
 
     /// Reads every file now; a file that cannot be read is an error naming it.
-    public init(paths: [String], rereadsOnMiss: Bool) throws(CaptureError) {
+    public init(paths: [String], rereads: Bool) throws(CaptureError) {
         self.paths = paths
-        self.rereadsOnMiss = rereadsOnMiss
+        self.rereads = rereads
         var state = State()
         for path in paths {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -45,20 +45,21 @@ public final class KeyLogFiles: TLSSecretSource {
             let lines = log.malformedLines.map(String.init).joined(separator: ", ")
             warnings.append("--keylog: \(log.malformedLineCount) lines are not LABEL <client random> <secret> and were skipped (lines \(lines))")
         }
-        if log.isEmpty && !rereadsOnMiss { warnings.append("--keylog: the key logs hold no TLS secrets") }
+        if log.isEmpty && !rereads { warnings.append("--keylog: the key logs hold no TLS secrets") }
         return warnings
     }
 
     public func secrets(forClientRandom random: [UInt8]) -> TLSKeyLog.Secrets? {
         state.withLock { state in
-            if let found = state.log.secrets(forClientRandom: random) { return found }
-            guard rereadsOnMiss else { return nil }
+            // A live client writes a connection's lines one by one, so a found
+            // entry may still lack the secret asked for: check for growth first.
+            guard rereads else { return state.log.secrets(forClientRandom: random) }
             var grew = false
             for path in paths {
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                 if size != state.sizes[path] { grew = true }
             }
-            guard grew else { return nil }
+            guard grew else { return state.log.secrets(forClientRandom: random) }
             var log = TLSKeyLog()
             for path in paths {
                 guard let data = FileManager.default.contents(atPath: path) else { continue }

@@ -106,6 +106,10 @@ extension TLSDecryptor {
 
     private mutating func switchToTrafficSecret(_ direction: Direction, into events: inout [Event]) {
         guard let suite else { return }
+        if trafficSecrets[direction] == nil, let clientRandom, let found = secrets.secrets(forClientRandom: clientRandom) {
+            // A live client may have logged its handshake secrets before this one.
+            trafficSecrets[direction] = found[direction == .client ? .clientTrafficSecret0 : .serverTrafficSecret0]
+        }
         guard let secret = trafficSecrets[direction] else {
             let label = direction == .client ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0"
             fail(direction, "the key log has no \(label) for client random \(TLSKeyLog.hexString(clientRandom ?? []))", into: &events)
