@@ -37,19 +37,23 @@ public struct TLSKeyLog: Sendable, Equatable {
     public func secrets(forClientRandom random: [UInt8]) -> Secrets? { secrets[random] }
 
     /// Adds the lines of another log (a second `--keylog`); later lines win.
+    /// Lines are split on LF bytes (a CR before it is dropped): as Characters,
+    /// Swift would read CRLF as one and never split on it.
     public mutating func add(parsing text: some StringProtocol) {
         var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             number += 1
-            let trimmed = line.trimmingSuffix(while: { $0 == "\r" || $0 == " " || $0 == "\t" })
-            if trimmed.isEmpty || trimmed.first == "#" { continue }
-            let fields = trimmed.split(separator: " ", omittingEmptySubsequences: true)
+            var end = line.endIndex
+            while end > line.startIndex, [UInt8(ascii: "\r"), UInt8(ascii: " "), UInt8(ascii: "\t")].contains(line[end - 1]) { end -= 1 }
+            let trimmed = line[line.startIndex..<end]
+            if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
+            let fields = trimmed.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
             guard fields.count == 3, let random = Self.hex(fields[1]), random.count == 32, let secret = Self.hex(fields[2]), !secret.isEmpty else {
                 malformedLineCount += 1
                 if malformedLines.count < 20 { malformedLines.append(number) }
                 continue
             }
-            guard let label = Label(rawValue: String(fields[0])) else { continue }
+            guard let label = Label(rawValue: String(decoding: fields[0], as: UTF8.self)) else { continue }
             secrets[random, default: [:]][label] = secret
         }
     }
@@ -59,8 +63,8 @@ public struct TLSKeyLog: Sendable, Equatable {
         malformedLineCount += other.malformedLineCount
     }
 
-    static func hex(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
+    static func hex(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        let utf8 = Array(text)
         guard utf8.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count / 2)
@@ -90,11 +94,3 @@ public protocol TLSSecretSource: Sendable {
 }
 
 extension TLSKeyLog: TLSSecretSource {}
-
-extension StringProtocol {
-    fileprivate func trimmingSuffix(while predicate: (Character) -> Bool) -> SubSequence {
-        var end = endIndex
-        while end > startIndex, predicate(self[index(before: end)]) { end = index(before: end) }
-        return self[startIndex..<end]
-    }
-}

@@ -6,9 +6,9 @@ The content is fixed (the same JWT, bodies and messages every run), so a
 capture of the TLS run, decrypted with the client's key log, can be compared
 with a capture of the plaintext run.
 
-    python3 tls_session.py serve --port 0 [--cert F --key F] [--max-version 1.2] [--ciphers LIST]
+    python3 tls_session.py serve --port 0 [--cert F --key F] [--max-version 1.2] [--ciphers LIST] [--no-encrypt-then-mac]
         prints ``listening on http(s)://127.0.0.1:PORT`` first
-    python3 tls_session.py client --base URL [--cafile F --keylog F]
+    python3 tls_session.py client --base URL [--cafile F --keylog F] [--ciphers LIST]
         POST /auth/token, then GET /ws with the token (permessage-deflate offered),
         one message each way, the server closes 4401
 
@@ -77,6 +77,8 @@ def serve(args):
             context.maximum_version = ssl.TLSVersion.TLSv1_2
         if args.ciphers:
             context.set_ciphers(args.ciphers)
+        if args.no_encrypt_then_mac:
+            context.options |= 1 << 19  # SSL_OP_NO_ENCRYPT_THEN_MAC: CBC records MAC-then-encrypt (RFC 5246)
     app = web.Application()
     app.router.add_post("/auth/token", login)
     app.router.add_get("/ws", ws)
@@ -101,6 +103,8 @@ def client(args):
         context = ssl.create_default_context(cafile=args.cafile)
         if args.keylog:
             context.keylog_filename = args.keylog
+        if args.ciphers:
+            context.set_ciphers(args.ciphers)  # Python's default list leaves out the SHA-1 CBC suites
     host, port = hostport.rsplit(":", 1)
     if https:
         connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
@@ -139,10 +143,12 @@ def main():
     s.add_argument("--key")
     s.add_argument("--max-version", choices=["1.2", "1.3"], default="1.3")
     s.add_argument("--ciphers")
+    s.add_argument("--no-encrypt-then-mac", action="store_true")
     c = sub.add_parser("client")
     c.add_argument("--base", required=True)
     c.add_argument("--cafile")
     c.add_argument("--keylog")
+    c.add_argument("--ciphers")
     args = parser.parse_args()
     serve(args) if args.command == "serve" else client(args)
 
