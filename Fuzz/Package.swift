@@ -24,5 +24,6 @@ let package = Package(
         .executableTarget(name: "fuzz-websocket", dependencies: deps),
         .executableTarget(name: "fuzz-recording", dependencies: deps),
         .executableTarget(name: "fuzz-har", dependencies: deps),
+        .executableTarget(name: "fuzz-tls", dependencies: deps),
     ]
 )
