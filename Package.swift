@@ -70,7 +70,12 @@ let package = Package(
         // HTTP/1.x with the one body-length rule, WebSocket frames, the one message reassembler and
         // framer, permessage-deflate (RFC 7692, zlib), and ConnectionDecoder (two byte streams to a
         // Session). Capture, MockStaging and Replay are adapters over it and never import one another.
-        .target(name: "Wire", dependencies: ["TrafficModel", .product(name: "CompressNIO", package: "compress-nio")]),
+        // The TLS record layer (Wire/TLS) decrypts with swift-crypto (AES-GCM, ChaChaPoly, HKDF, HMAC)
+        // and _CryptoExtras (AES-CBC, which Crypto lacks); no cipher is written by hand.
+        .target(name: "Wire", dependencies: [
+            "TrafficModel", .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         // NIO adapters over Wire that the mock and Replay share (NIO frames through Wire's reassembler and framer).
         .target(name: "WireNIO", dependencies: ["TrafficModel", "Wire"] + nio),
         // Guards for the two servers (the mock and the recording proxy): slow

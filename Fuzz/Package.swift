@@ -26,5 +26,6 @@ let package = Package(
         .executableTarget(name: "fuzz-har", dependencies: deps),
         .executableTarget(name: "fuzz-sse", dependencies: deps),
         .executableTarget(name: "fuzz-socketio", dependencies: deps),
+        .executableTarget(name: "fuzz-tls", dependencies: deps),
     ]
 )

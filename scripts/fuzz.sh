@@ -8,7 +8,7 @@ set -uo pipefail
 SECONDS_PER_TARGET="${1:-600}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 FUZZ="$ROOT/Fuzz"
-TARGETS="${TARGETS:-fuzz-packet fuzz-reassembly fuzz-http fuzz-websocket fuzz-recording fuzz-har fuzz-sse fuzz-socketio}"
+TARGETS="${TARGETS:-fuzz-packet fuzz-reassembly fuzz-http fuzz-websocket fuzz-recording fuzz-har fuzz-sse fuzz-socketio fuzz-tls}"
 FLAGS=(-c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)
 
 cd "$FUZZ"

@@ -15,6 +15,8 @@ public struct Session: Hashable, Sendable {
     /// (`vxlan vni=42`, `gre > erspan type=2 session=1`); nil for plain traffic.
     /// Set after init, so sessions built without it stay as they are.
     public var outerPath: String?
+    /// Set when the connection was TLS (see `TLSInfo`); nil for plaintext.
+    public var tls: TLSInfo? = nil
 
     public init(
         id: String, client: Endpoint, server: Endpoint, start: Double,
@@ -84,6 +86,10 @@ public struct Anomaly: Hashable, Sendable {
         /// The recording proxy could not reach the upstream (refused, TLS
         /// failure, timeout) and answered the client itself (502).
         case upstreamError = "upstream-error"
+        /// TLS records that could not be decrypted: no key in the key log for
+        /// the connection's client random, an unsupported cipher suite or
+        /// version, or a record that failed authentication.
+        case tlsUndecryptable = "tls-undecryptable"
     }
 
     public var kind: Kind

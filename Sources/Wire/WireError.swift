@@ -43,6 +43,10 @@ public struct WireError: CodedError {
             return "Engine.IO packet at offset \(offset): \(reason)"
         case .invalidSocketIOPacket:
             return "Socket.IO packet at offset \(offset): \(reason)"
+        case .invalidTLSRecord:
+            return "TLS record at stream offset \(offset): \(reason)"
+        case .invalidTLSHandshake:
+            return "TLS handshake: \(reason)"
         }
     }
 }
@@ -72,6 +76,9 @@ extension WireError {
             // Engine.IO / Socket.IO
             case invalidEngineIOPacket
             case invalidSocketIOPacket
+            // TLS
+            case invalidTLSRecord
+            case invalidTLSHandshake
         }
 
         fileprivate let base: Base
@@ -111,6 +118,10 @@ extension WireError {
         public static let invalidEngineIOPacket = Code(.invalidEngineIOPacket)
         /// Socket.IO: a packet that is not one (an unknown type, a bad namespace, ack id or JSON).
         public static let invalidSocketIOPacket = Code(.invalidSocketIOPacket)
+        /// TLS: a record header that is not one, or a record over the RFC 8446 §5.2 / RFC 5246 §6.2.3 limit.
+        public static let invalidTLSRecord = Code(.invalidTLSRecord)
+        /// TLS: a handshake message (ClientHello, ServerHello, EncryptedExtensions) that does not parse.
+        public static let invalidTLSHandshake = Code(.invalidTLSHandshake)
 
         public var description: String { String(describing: base) }
     }

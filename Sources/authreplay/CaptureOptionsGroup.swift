@@ -26,6 +26,8 @@ struct CaptureOptionsGroup: ParsableArguments {
     var idleTimeout = 120.0
 
     @OptionGroup var decapsulation: DecapsulationOptions
+    @Option(name: .customLong("keylog"), help: ArgumentHelp("An NSS key log (SSLKEYLOGFILE) whose secrets decrypt TLS connections (repeatable). With it, every TLS connection is kept: decoded like plaintext where the log has its keys, else as an opaque TLS session with an anomaly.", valueName: "file"))
+    var keyLogs: [String] = []
 
     @OptionGroup var jwt: JWTVerificationOptions
 
@@ -38,6 +40,9 @@ struct CaptureOptionsGroup: ParsableArguments {
         guard maxConnectionBufferMiB > 0, maxTotalBufferMiB > 0 else { throw ValidationError("buffer sizes must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
         try decapsulation.validate()
+        for path in keyLogs where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("--keylog \(path): no such readable file")
+        }
     }
 
     /// `--port` folded into the BPF filter, and the user's filter. BPF sees
@@ -61,7 +66,9 @@ struct CaptureOptionsGroup: ParsableArguments {
         }
     }
 
-    func captureOptions(verifier: (any JWTSignatureVerifier)?) throws -> CaptureOptions {
+    /// `live`: the key logs are read again when a client random is missing,
+    /// since a live client is still writing them.
+    func captureOptions(verifier: (any JWTSignatureVerifier)?, live: Bool = false) throws -> CaptureOptions {
         var options = CaptureOptions(
             ports: Set(ports),
             reassembly: TCPReassemblerLimits(
@@ -73,6 +80,11 @@ struct CaptureOptionsGroup: ParsableArguments {
         decapsulation.apply(to: &options)
         // Cookie names from the rules file decide which cookies are credentials in the findings.
         options.locator = try RedactionRulesFiles.load(redaction.rulesFile).credentialLocator
+        if !keyLogs.isEmpty {
+            let files = try KeyLogFiles(paths: keyLogs, rereads: live)
+            for warning in files.warnings { Terminal.info("warning: \(warning)") }
+            options.tlsSecrets = files
+        }
         return options
     }
 }
@@ -97,7 +109,7 @@ enum CaptureDriver {
         let signals = await StopSignals.trap().onEach(stop)
         defer { signals.cancel() }
         let redactor = try options.redaction.redactor()
-        let processor = CaptureProcessor(linkType: source.linkType, options: try options.captureOptions(verifier: verifier))
+        let processor = CaptureProcessor(linkType: source.linkType, options: try options.captureOptions(verifier: verifier, live: sourceKind == .live))
         let progress = ProgressLine()
         let outcome: CaptureOutcome
         do {

@@ -22,6 +22,11 @@ public struct CaptureOptions: Sendable {
     /// Seconds within which an exact copy of a TCP segment is a mirroring
     /// duplicate, dropped and counted (`--duplicate-window`; 0 keeps every copy).
     public var duplicateWindow: Double = 0.01
+    /// TLS secrets (`--keylog`). When set, every connection that starts with a
+    /// TLS hello is kept: decrypted and decoded like plaintext where the log
+    /// has its keys, else an opaque TLS session with an anomaly naming its
+    /// client random. Nil: TLS connections are skipped as before.
+    public var tlsSecrets: (any TLSSecretSource)?
 
     public init(
         ports: Set<UInt16> = [], reassembly: TCPReassemblerLimits = .default, http: HTTP1Limits = .default,
@@ -206,8 +211,11 @@ public struct CaptureProcessor: Sendable {
         guard case .opened(let client, let server, let midstream, let at) = connections[id] else { return nil }
         let limits = ConnectionDecoder.Limits(http: options.http, websocket: options.websocket, maxRawBytes: options.maxRawBytes)
         var decoder = ConnectionDecoder(id: "s\(nextSessionNumber)", client: client, server: server, start: at, midstream: midstream, limits: limits)
-        let speaksHTTP = firstBytes.map { decoder.decide(firstBytes: $0, from: direction) } ?? false
-        guard speaksHTTP || !options.ports.isEmpty else {
+        var decoded = firstBytes.map { decoder.decide(firstBytes: $0, from: direction) } ?? false
+        if !decoded, let firstBytes, let secrets = options.tlsSecrets {
+            decoded = decoder.startTLS(firstBytes: firstBytes, from: direction, secrets: secrets)
+        }
+        guard decoded || !options.ports.isEmpty else {
             if firstBytes != nil {
                 statistics.skippedConnections += 1
                 connections[id] = .skipped

@@ -11,6 +11,7 @@ extension Session {
         o.add("server", server.description)
         o.addIfPresent("outerPath", outerPath)
         o.addTime("start", start)
+        if let tls { o.add("tls", tls.json) }
         o.add("exchanges", .array(exchanges.map(\.json)))
         if let websocket { o.addObject("websocket") { websocket.addMembers(to: &$0) } }
         o.addIfPresent("end", end?.json)
@@ -46,6 +47,7 @@ extension Session {
             anomalies: anomalies, auth: auth
         )
         outerPath = try r.optional("outerPath")?.string
+        tls = try r.optional("tls").map { t throws(RecordingError) in try TLSInfo(reader: t) }
     }
 }
 

@@ -78,10 +78,14 @@ public enum RecordingSummary {
         let anomalies: [JSONValue] = session.anomalies.map { a in
             .object([("kind", .string(a.kind.rawValue)), ("detail", .string(a.detail))])
         }
-        return .object([
+        var members: [(String, JSONValue)] = [
             ("id", .string(session.id)), ("client", .string(session.client.description)), ("server", .string(session.server.description)),
+        ]
+        if let tls = session.tls { members.append(("tls", tls.json)) }  // only TLS sessions have the key
+        members += [
             ("exchanges", .array(exchanges)), ("websocket", websocket), ("auth", .array(auth)),
             ("errors", .int(errorCount(session))), ("anomalies", .array(anomalies)),
-        ])
+        ]
+        return .object(members)
     }
 }

@@ -20,7 +20,8 @@ public enum Timeline {
         // Files list sessions as their connections ended; people read them as they started.
         let byStart = recording.sessions.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
         for session in byStart {
-            let note = decoders.session(session).map { "  " + $0 } ?? ""
+            // The Engine.IO sid (decoders) and the TLS line (`tls1.3 TLS_AES_128_GCM_SHA256 sni=…`).
+            let note = (decoders.session(session).map { "  " + $0 } ?? "") + (session.tls.map { "  " + $0.summary } ?? "")
             lines.append(Line(text: "session \(session.id)  \(session.client) → \(session.server)\(note)", style: .heading))
             lines += sessionLines(session, decoders: decoders)
             lines.append(Line(text: "", style: .normal))

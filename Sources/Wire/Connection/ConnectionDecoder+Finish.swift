@@ -4,6 +4,7 @@ extension ConnectionDecoder {
     /// Ends the connection: completes close-delimited bodies, reports what was
     /// cut short, attaches raw bytes to their anomaly, and returns the session.
     package mutating func finish(kind: TCPCloseKind, by wireBy: Direction?, at: Double, captureTruncated: Bool) -> Session {
+        if tls != nil { finishTLS(at: at) }
         switch mode {
         case .http:
             finishHTTP(at: at)

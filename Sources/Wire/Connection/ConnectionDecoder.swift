@@ -60,6 +60,9 @@ package struct ConnectionDecoder: Sendable {
     /// After a gap in the server stream: bytes skipped so far while looking
     /// for the next status line (nil when not resynchronizing).
     package var responseResync: (skipped: Int, anomaly: Int)?
+    /// The TLS record layer under the HTTP/WebSocket decoding, when the
+    /// connection was TLS and a key log was given (see ConnectionDecoder+TLS).
+    package var tls: TLSDecryptor?
 
     package init(id: String, client: Endpoint, server: Endpoint, start: Double, midstream: Bool, limits: Limits) {
         self.limits = limits
@@ -109,13 +112,21 @@ package struct ConnectionDecoder: Sendable {
         return true
     }
 
-    private mutating func swapEndpoints() {
+    package mutating func swapEndpoints() {
         swapped.toggle()
         swap(&session.client, &session.server)
     }
 
     package mutating func receive(_ bytes: ArraySlice<UInt8>, from wireDirection: Direction, at: Double) {
-        let direction = role(wireDirection)
+        if tls != nil {
+            receiveTLS(bytes, from: role(wireDirection), at: at)
+        } else {
+            receivePlaintext(bytes, from: role(wireDirection), at: at)
+        }
+    }
+
+    /// Bytes of the decoded protocol (HTTP/1.x, WebSocket), by session direction.
+    package mutating func receivePlaintext(_ bytes: ArraySlice<UInt8>, from direction: Direction, at: Double) {
         clocks[direction].append(count: bytes.count, at: at)
         if failed[direction] {
             keepRaw(bytes, from: direction)
@@ -148,6 +159,10 @@ package struct ConnectionDecoder: Sendable {
 
     package mutating func gap(_ count: Int, from wireDirection: Direction, at: Double) {
         let direction = role(wireDirection)
+        if tls != nil {
+            tlsGap(count, from: direction, at: at)
+            return
+        }
         clocks[direction].skip(count: count, at: at)
         session.anomalies.append(Anomaly(kind: .gap, direction: direction, at: at, detail: "\(count) bytes missing from the \(direction.rawValue) stream", bytes: count))
         guard !failed[direction] else { return }

@@ -1,0 +1,120 @@
+import TrafficModel
+
+extension TLSDecryptor {
+    /// Handshake messages (RFC 8446 §4): the hellos give the randoms, version,
+    /// suite, SNI and ALPN; in TLS 1.3, Finished switches a direction to its
+    /// application keys and KeyUpdate moves it to the next ones.
+    mutating func handshake(_ fragment: [UInt8], from direction: Direction, into events: inout [Event]) {
+        halves[direction].handshake.append(fragment)
+        while true {
+            let message: (type: UInt8, body: [UInt8])
+            do {
+                guard let next = try halves[direction].handshake.next() else { return }
+                message = next
+            } catch {
+                fail(direction, "\(error)", into: &events)
+                return
+            }
+            do {
+                try handle(handshakeMessage: message.type, message.body, from: direction, into: &events)
+            } catch {
+                failConnection("\(error); nothing more is decrypted", into: &events)
+                return
+            }
+            if keys == .failed || halves[direction].dead { return }
+        }
+    }
+
+    private mutating func handle(handshakeMessage type: UInt8, _ body: [UInt8], from direction: Direction, into events: inout [Event]) throws(WireError) {
+        switch (type, direction) {
+        case (1, .client) where clientRandom == nil:  // ClientHello (a second one after a HelloRetryRequest keeps the random)
+            let hello = try TLSClientHello(parsing: body)
+            clientRandom = hello.random
+            info.sni = hello.serverName
+        case (2, .server) where serverHello == nil:  // ServerHello
+            let hello = try TLSServerHello(parsing: body)
+            guard !hello.isHelloRetryRequest else { return }
+            serverHello = hello
+            info.version = hello.version == 0x0304 ? "tls1.3" : hello.version == 0x0303 ? "tls1.2" : "tls-0x\(String(hello.version, radix: 16))"
+            info.cipherSuite = TLSCipherSuite.name(of: hello.cipherSuite)
+            if hello.alpn != nil { info.alpn = hello.alpn }
+            startKeySchedule(hello, into: &events)
+        case (8, .server):  // EncryptedExtensions (TLS 1.3)
+            if let alpn = try TLSEncryptedExtensions(parsing: body).alpn { info.alpn = alpn }
+        case (20, _) where serverHello?.version == 0x0304:  // Finished: application keys follow
+            switchToTrafficSecret(direction, into: &events)
+        case (24, _) where serverHello?.version == 0x0304:  // KeyUpdate (RFC 8446 §4.6.3)
+            guard let suite, let secret = trafficSecrets[direction] else { return }
+            let next = TLSKeySchedule.nextTrafficSecret(suite: suite, secret)
+            trafficSecrets[direction] = next
+            halves[direction].cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: next), tls13: true)
+        default:
+            break
+        }
+    }
+
+    private mutating func startKeySchedule(_ hello: TLSServerHello, into events: inout [Event]) {
+        guard hello.version == 0x0303 || hello.version == 0x0304 else {
+            failConnection("\(info.version ?? "this version") is not decrypted (only TLS 1.2 and 1.3 are)", into: &events)
+            return
+        }
+        guard let suite = TLSCipherSuite.suite(hello.cipherSuite), suite.tls13 == (hello.version == 0x0304) else {
+            failConnection("cipher suite \(TLSCipherSuite.name(of: hello.cipherSuite)) is not one the record layer decrypts", into: &events)
+            return
+        }
+        guard clientRandom != nil else {
+            failConnection("no ClientHello was seen, so the key log cannot be searched", into: &events)
+            return
+        }
+        self.suite = suite
+        keys = .waiting
+        resolveKeys(into: &events, final: false)
+    }
+
+    /// Looks the client random up; on `final`, a miss becomes the anomaly.
+    mutating func resolveKeys(into events: inout [Event], final: Bool) {
+        guard keys == .waiting, let suite, let hello = serverHello, let clientRandom else { return }
+        let found = secrets.secrets(forClientRandom: clientRandom) ?? [:]
+        let random = TLSKeyLog.hexString(clientRandom)
+        if suite.tls13 {
+            guard let client = found[.clientHandshakeTrafficSecret], let server = found[.serverHandshakeTrafficSecret] else {
+                if final {
+                    failConnection("no key for client random \(random) (CLIENT_HANDSHAKE_TRAFFIC_SECRET and SERVER_HANDSHAKE_TRAFFIC_SECRET) in the key log", into: &events)
+                }
+                return
+            }
+            halves.client.cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: client), tls13: true)
+            halves.server.cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: server), tls13: true)
+            trafficSecrets = DirectionPair(client: found[.clientTrafficSecret0], server: found[.serverTrafficSecret0])
+        } else {
+            guard let master = found[.clientRandom] else {
+                if final { failConnection("no key for client random \(random) (CLIENT_RANDOM) in the key log", into: &events) }
+                return
+            }
+            guard master.count == 48 else {
+                failConnection("the CLIENT_RANDOM line for \(random) has a \(master.count)-byte master secret (48 expected)", into: &events)
+                return
+            }
+            let k = TLSKeySchedule.tls12Keys(suite: suite, masterSecret: master, clientRandom: clientRandom, serverRandom: hello.random)
+            pendingTLS12 = DirectionPair(
+                client: TLSRecordCipher(suite: suite, keys: k.client, tls13: false, encryptThenMAC: hello.encryptThenMAC),
+                server: TLSRecordCipher(suite: suite, keys: k.server, tls13: false, encryptThenMAC: hello.encryptThenMAC)
+            )
+        }
+        keys = .ready
+    }
+
+    private mutating func switchToTrafficSecret(_ direction: Direction, into events: inout [Event]) {
+        guard let suite else { return }
+        if trafficSecrets[direction] == nil, let clientRandom, let found = secrets.secrets(forClientRandom: clientRandom) {
+            // A live client may have logged its handshake secrets before this one.
+            trafficSecrets[direction] = found[direction == .client ? .clientTrafficSecret0 : .serverTrafficSecret0]
+        }
+        guard let secret = trafficSecrets[direction] else {
+            let label = direction == .client ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0"
+            fail(direction, "the key log has no \(label) for client random \(TLSKeyLog.hexString(clientRandom ?? []))", into: &events)
+            return
+        }
+        halves[direction].cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: secret), tls13: true)
+    }
+}

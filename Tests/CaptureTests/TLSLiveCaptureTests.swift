@@ -1,0 +1,155 @@
+import Foundation
+import TestSupport
+import TrafficModel
+import XCTest
+@testable import Capture
+
+/// A login and a wss session (JWT, permessage-deflate, an AUTH_REQUIRED close)
+/// between Python's `ssl` server and client (Tests/Peers/python/tls_session.py),
+/// captured live with libpcap on `lo` while the client writes its key log:
+/// the decrypted recording equals the recording of the same traffic in
+/// plaintext. Needs root, python3 with aiohttp and websockets, and openssl.
+final class TLSLiveCaptureTests: XCTestCase {
+    static let script = Corpus.packageRoot + "/Tests/Peers/python/tls_session.py"
+
+    func requirements() throws -> TestPKI {
+        try requireOrSkip(getuid() == 0, "live capture needs root; uid is \(getuid())")
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = ["python3", "-c", "import aiohttp, websockets.asyncio.client"]
+        probe.standardError = FileHandle.nullDevice
+        try? probe.run()
+        probe.waitUntilExit()
+        try requireOrSkip(probe.terminationStatus == 0, "python3 with aiohttp and websockets (pip install aiohttp websockets)")
+        return try TestPKI.shared()
+    }
+
+    /// Runs the client to its end on a thread of its own.
+    func runClient(_ arguments: [String]) async throws {
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = ["python3", Self.script, "client"] + arguments
+                process.standardOutput = FileHandle.nullDevice
+                do {
+                    try process.run()
+                    process.waitUntilExit()
+                    continuation.resume(returning: process.terminationStatus)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+        XCTAssertEqual(status, 0, "client \(arguments)")
+    }
+
+    /// Serves, captures on lo, runs the client; the sessions captured.
+    func capture(serve: [String], client: [String], tls: Bool) async throws -> [Session] {
+        let pki = try requirements()
+        let directory = try CaptureFixtures.temporaryDirectory()
+        let keyLog = directory.appendingPathComponent("keylog.txt").path
+        FileManager.default.createFile(atPath: keyLog, contents: nil)
+        let tlsServe = tls ? ["--cert", pki.certificateFile, "--key", pki.keyFile] : []
+        let server = try await ServerProcess.start(executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3", Self.script, "serve", "--port", "0"] + tlsServe + serve)
+        let base = try XCTUnwrap(server.baseURL)
+        let port = try XCTUnwrap(base.split(separator: ":").last.map(String.init))
+        let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
+        var options = CaptureOptions()
+        options.tlsSecrets = try KeyLogFiles(paths: [keyLog], rereads: true)
+        let finished = Box(0)
+        let captured = Task.detached { [options] () -> [Session] in
+            var processor = CaptureProcessor(linkType: source.linkType, options: options)
+            var sessions: [Session] = []
+            while let packet = try source.next() {
+                sessions += processor.process(packet.data, at: packet.timestamp)
+                finished.update { [count = sessions.count] in $0 = count }
+            }
+            return sessions + processor.finish(truncated: false)
+        }
+        do {
+            try await runClient(["--base", base] + (tls ? ["--cafile", pki.caFile, "--keylog", keyLog] : []) + client)
+            try? await eventually(10) { finished.value >= 2 }
+        } catch {
+            source.stop()
+            _ = try? await captured.value
+            _ = try? await server.stop()
+            throw error
+        }
+        source.stop()
+        let sessions = try await captured.value
+        _ = try await server.stop()
+        // The secrets never leave the key log: the recording holds none of its lines.
+        let encoded = RecordingCodec.encode(Recording(source: Source(kind: .live, name: "lo", tool: "test"), capturedAt: Timestamp(microseconds: 0), sessions: sessions))
+        for line in (try String(contentsOfFile: keyLog, encoding: .utf8)).split(separator: "\n") {
+            if let secret = line.split(separator: " ").last, secret.count >= 64 { XCTAssertFalse(encoded.contains(secret), "a key-log secret reached the recording") }
+        }
+        return sessions
+    }
+
+    /// A session as JSON without what differs between two runs: times,
+    /// endpoints, the TLS details, who closed first, and the header values
+    /// that carry the port, the date or a per-connection nonce.
+    static func comparable(_ sessions: [Session]) throws -> JSONValue {
+        let recording = Recording(source: Source(kind: .live, name: "lo", tool: "test"), capturedAt: Timestamp(microseconds: 0), sessions: sessions)
+        let volatileKeys: Set<String> = ["at", "start", "client", "server", "tls", "by", "expiresIn", "issuedAgo"]
+        let volatileHeaders: Set<String> = ["host", "date", "sec-websocket-key", "sec-websocket-accept"]
+        func strip(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .object(let members):
+                return .object(members.filter { !volatileKeys.contains($0.0) }.map { ($0.0, strip($0.1)) })
+            case .array(let elements):
+                if elements.count == 2, case .string(let name) = elements[0], volatileHeaders.contains(name.lowercased()) {
+                    return .array([elements[0], .string("-")])
+                }
+                return .array(elements.map(strip))
+            default:
+                return value
+            }
+        }
+        let document = try JSONParser.parse(RecordingCodec.encodeBytes(recording))
+        return strip(document["sessions"] ?? .null)
+    }
+
+    static let plaintext = Box<JSONValue?>(nil)
+
+    func assertSameAsPlaintext(serve: [String], client: [String] = [], version: String, suite: String) async throws {
+        if Self.plaintext.value == nil {
+            let sessions = try await capture(serve: [], client: [], tls: false)
+            XCTAssertEqual(sessions.count, 2)
+            Self.plaintext.update { $0 = try? Self.comparable(sessions) }
+        }
+        let sessions = try await capture(serve: serve, client: client, tls: true)
+        XCTAssertEqual(sessions.count, 2)
+        for session in sessions {
+            XCTAssertEqual(session.tls?.version, version)
+            XCTAssertEqual(session.tls?.cipherSuite, suite)
+            XCTAssertEqual(session.anomalies, [], "\(session.id)")
+        }
+        let ws = try XCTUnwrap(sessions.first { $0.websocket != nil })
+        XCTAssertEqual(ws.websocket?.messages.count, 5)
+        XCTAssertEqual(ws.websocket?.close?.code, 4401)
+        XCTAssertEqual(ws.auth.first { $0.role == .presented }?.jwt?.claims["sub"]?.stringValue, "alice")
+        XCTAssertEqual(try Self.comparable(sessions), try XCTUnwrap(Self.plaintext.value), "\(version) \(suite) against plaintext")
+    }
+
+    func testTLS13EqualsPlaintext() async throws {
+        try await assertSameAsPlaintext(serve: [], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+    }
+
+    func testTLS12AESGCMEqualsPlaintext() async throws {
+        try await assertSameAsPlaintext(serve: ["--max-version", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+    }
+
+    func testTLS12ChaCha20Poly1305EqualsPlaintext() async throws {
+        try await assertSameAsPlaintext(serve: ["--max-version", "1.2", "--ciphers", "ECDHE-ECDSA-CHACHA20-POLY1305"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")
+    }
+
+    /// CBC with encrypt-then-MAC (RFC 7366, OpenSSL's default) and without it (MAC-then-encrypt).
+    func testTLS12CBCEqualsPlaintext() async throws {
+        try await assertSameAsPlaintext(serve: ["--max-version", "1.2", "--ciphers", "ECDHE-ECDSA-AES256-SHA384"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384")
+        try await assertSameAsPlaintext(
+            serve: ["--max-version", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-SHA", "--no-encrypt-then-mac"], client: ["--ciphers", "ECDHE-ECDSA-AES128-SHA"],
+            version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
+    }
+}
