@@ -27,4 +27,23 @@ final class KeyLogCommandTests: XCTestCase {
         XCTAssertEqual(missing.status, 2, missing.stderr)
         XCTAssertTrue(missing.stderr.contains("--keylog"), missing.stderr)
     }
+
+    /// A decrypted recording serves from the mock and replays against it like
+    /// one captured in plaintext: every session passes.
+    func testADecryptedRecordingServesAndReplays() async throws {
+        let capture = try Corpus.requireCapture("zeek_tls-1.2-stream-keylog.pcap")
+        let keyLog = try Corpus.requireCapture("zeek_tls-1.2-stream-keylog.keylog")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keylog-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("tls.json").path
+        let imported = try CLI.run(["import", capture, "--keylog", keyLog, "--output", output])
+        XCTAssertEqual(imported.status, 0, imported.stderr)
+        let mock = try await ServerProcess.start(executable: CLI.executable, ["serve", output, "--port", "0"])
+        let replay = try await CLI.runOffThread(["replay", output, "--target", try XCTUnwrap(mock.baseURL), "--timeout", "5"])
+        _ = try await mock.stop()
+        XCTAssertEqual(replay.status, 0, replay.stdout + replay.stderr)
+        XCTAssertTrue(replay.stdout.hasSuffix(" passed, 0 failed\n"), replay.stdout)
+        XCTAssertFalse(replay.stdout.hasPrefix("0 passed"), replay.stdout)
+    }
 }
