@@ -68,7 +68,9 @@ struct CaptureOptionsGroup: ParsableArguments {
 
     /// `live`: the key logs are read again when a client random is missing,
     /// since a live client is still writing them.
-    func captureOptions(verifier: (any JWTSignatureVerifier)?, live: Bool = false) throws -> CaptureOptions {
+    /// `embeddedKeyLogs`: the key logs a pcapng capture carries in Decryption
+    /// Secrets Blocks; like `--keylog`, they switch TLS decoding on.
+    func captureOptions(verifier: (any JWTSignatureVerifier)?, live: Bool = false, embeddedKeyLogs: [String] = []) throws -> CaptureOptions {
         var options = CaptureOptions(
             ports: Set(ports),
             reassembly: TCPReassemblerLimits(
@@ -80,8 +82,9 @@ struct CaptureOptionsGroup: ParsableArguments {
         decapsulation.apply(to: &options)
         // Cookie names from the rules file decide which cookies are credentials in the findings.
         options.locator = try RedactionRulesFiles.load(redaction.rulesFile).credentialLocator
-        if !keyLogs.isEmpty {
-            let files = try KeyLogFiles(paths: keyLogs, rereads: live)
+        if !keyLogs.isEmpty || !embeddedKeyLogs.isEmpty {
+            let files = try KeyLogFiles(paths: keyLogs, embedded: embeddedKeyLogs, rereads: live)
+            if !embeddedKeyLogs.isEmpty { Terminal.info("TLS secrets: \(embeddedKeyLogs.count) decryption secrets block\(embeddedKeyLogs.count == 1 ? "" : "s") in the capture") }
             for warning in files.warnings { Terminal.info("warning: \(warning)") }
             options.tlsSecrets = files
         }
@@ -94,7 +97,7 @@ struct CaptureOptionsGroup: ParsableArguments {
 enum CaptureDriver {
     static func run<S: PacketSource>(
         source: S, sourceKind: Source.Kind, options: CaptureOptionsGroup, verifier: (any JWTSignatureVerifier)?,
-        stop: @escaping @Sendable () -> Void
+        embeddedKeyLogs: [String] = [], stop: @escaping @Sendable () -> Void
     ) async throws {
         let writer: RecordingFileWriter
         do {
@@ -109,7 +112,8 @@ enum CaptureDriver {
         let signals = await StopSignals.trap().onEach(stop)
         defer { signals.cancel() }
         let redactor = try options.redaction.redactor()
-        let processor = CaptureProcessor(linkType: source.linkType, options: try options.captureOptions(verifier: verifier, live: sourceKind == .live))
+        let processor = CaptureProcessor(
+            linkType: source.linkType, options: try options.captureOptions(verifier: verifier, live: sourceKind == .live, embeddedKeyLogs: embeddedKeyLogs))
         let progress = ProgressLine()
         let outcome: CaptureOutcome
         do {

@@ -60,7 +60,11 @@ struct Import: AsyncParsableCommand {
             throw CommandFailure(code: Exit.failure)
         }
         let stop = StopFlag()
-        try await CaptureDriver.run(source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, verifier: verifier, stop: { stop.set() })
+        // Keys a pcapng capture carries itself (Decryption Secrets Blocks) decrypt TLS like --keylog.
+        let embedded = PcapngDecryptionSecrets.tlsKeyLogs(inFile: capture)
+        try await CaptureDriver.run(
+            source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, verifier: verifier,
+            embeddedKeyLogs: embedded, stop: { stop.set() })
         if stop.cutShort {
             // Unlike a live capture, an import has a natural end: stopping before it is incomplete.
             Terminal.error("\(capture): import interrupted by a signal; the recording holds every session read before it")

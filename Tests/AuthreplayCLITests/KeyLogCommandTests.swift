@@ -47,3 +47,61 @@ final class KeyLogCommandTests: XCTestCase {
         XCTAssertFalse(replay.stdout.hasPrefix("0 passed"), replay.stdout)
     }
 }
+
+/// pcapng Decryption Secrets Blocks: a capture that carries its own TLS key
+/// log decrypts without `--keylog`, as Wireshark reads it.
+final class DecryptionSecretsBlockTests: XCTestCase {
+    /// `pcap` rewritten as pcapng (little- or big-endian) with `keyLog` in a DSB after the interface block.
+    static func pcapng(from pcap: [UInt8], keyLog: String, bigEndian: Bool) -> [UInt8] {
+        func u32(_ v: UInt32) -> [UInt8] {
+            let le = [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+            return bigEndian ? le.reversed() : le
+        }
+        func u16(_ v: UInt16) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func padded(_ b: [UInt8]) -> [UInt8] { b + [UInt8](repeating: 0, count: (4 - b.count % 4) % 4) }
+        func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+            let length = UInt32(12 + body.count)
+            return u32(type) + u32(length) + body + u32(length)
+        }
+        // Classic pcap, little-endian microseconds (the zeek capture's own layout).
+        func le32(_ at: Int) -> UInt32 { UInt32(pcap[at]) | UInt32(pcap[at + 1]) << 8 | UInt32(pcap[at + 2]) << 16 | UInt32(pcap[at + 3]) << 24 }
+        let linkType = UInt16(le32(20))
+        var out = block(0x0A0D_0D0A, u32(0x1A2B_3C4D) + u16(1) + u16(0) + [UInt8](repeating: 0xFF, count: 8))
+        out += block(1, u16(linkType) + u16(0) + u32(65535))
+        let secrets = Array(keyLog.utf8)
+        out += block(0x0A, u32(0x544C_534B) + u32(UInt32(secrets.count)) + padded(secrets))
+        var offset = 24
+        while offset + 16 <= pcap.count {
+            let seconds = UInt64(le32(offset)), micros = UInt64(le32(offset + 4))
+            let captured = Int(le32(offset + 8)), original = le32(offset + 12)
+            let data = Array(pcap[offset + 16..<offset + 16 + captured])
+            let stamp = seconds * 1_000_000 + micros
+            out += block(6, u32(0) + u32(UInt32(stamp >> 32)) + u32(UInt32(stamp & 0xFFFF_FFFF)) + u32(UInt32(captured)) + u32(original) + padded(data))
+            offset += 16 + captured
+        }
+        return out
+    }
+
+    func testKeysInTheCaptureDecryptWithoutAKeyLogInBothByteOrders() throws {
+        let capture = try Corpus.requireCapture("zeek_tls12-decryption.pcap")
+        let keyLog = try String(contentsOfFile: try Corpus.requireCapture("zeek_tls12-decryption.keylog"), encoding: .utf8)
+        let pcap = Array(try XCTUnwrap(FileManager.default.contents(atPath: capture)))
+        XCTAssertEqual(Array(pcap.prefix(4)), [0xD4, 0xC3, 0xB2, 0xA1], "little-endian microsecond pcap")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dsb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for bigEndian in [false, true] {
+            let input = directory.appendingPathComponent("tls-\(bigEndian).pcapng").path
+            try Data(Self.pcapng(from: pcap, keyLog: keyLog, bigEndian: bigEndian)).write(to: URL(fileURLWithPath: input))
+            let output = directory.appendingPathComponent("tls-\(bigEndian).json").path
+            let imported = try CLI.run(["import", input, "--output", output])
+            XCTAssertEqual(imported.status, 0, imported.stderr)
+            XCTAssertTrue(imported.stdout.contains("1 sessions, 1 HTTP exchanges"), "\(bigEndian): \(imported.stdout)")
+            XCTAssertTrue(imported.stderr.contains("1 decryption secrets block in the capture"), imported.stderr)
+            let recorded = try String(contentsOfFile: output, encoding: .utf8)
+            XCTAssertTrue(recorded.contains("\"sni\""), "TLS details recorded")
+            let secret = try XCTUnwrap(keyLog.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+            XCTAssertFalse(recorded.contains(secret), "the secret never reaches the recording")
+        }
+    }
+}

@@ -11,6 +11,7 @@ public import Wire
 /// Secrets stay in memory only; nothing here writes them anywhere.
 public final class KeyLogFiles: TLSSecretSource {
     public let paths: [String]
+    private let embedded: [String]
     private let rereads: Bool
     private let state: Mutex<State>
 
@@ -20,10 +21,14 @@ public final class KeyLogFiles: TLSSecretSource {
     }
 
     /// Reads every file now; a file that cannot be read is an error naming it.
-    public init(paths: [String], rereads: Bool) throws(CaptureError) {
+    /// `embedded` are key-log texts the capture itself carries (pcapng
+    /// Decryption Secrets Blocks), read besides the files.
+    public init(paths: [String], embedded: [String] = [], rereads: Bool) throws(CaptureError) {
         self.paths = paths
         self.rereads = rereads
+        self.embedded = embedded
         var state = State()
+        for text in embedded { state.log.add(parsing: text) }
         for path in paths {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CaptureError(.cannotOpen, "\(path): cannot read the key log", location: ErrorLocation(file: path))
@@ -61,6 +66,7 @@ public final class KeyLogFiles: TLSSecretSource {
             }
             guard grew else { return state.log.secrets(forClientRandom: random) }
             var log = TLSKeyLog()
+            for text in embedded { log.add(parsing: text) }
             for path in paths {
                 guard let data = FileManager.default.contents(atPath: path) else { continue }
                 log.add(parsing: String(decoding: data, as: UTF8.self))
