@@ -84,22 +84,7 @@ public struct Outcome: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func contains(_ name: String, _ value: String, in body: Body) -> Bool {
-        guard let text = body.text, text.contains(name), let json = try? JSONParser.parse(text) else { return false }
-        return contains(name, value, in: json)
-    }
-
-    static func contains(_ name: String, _ value: String, in json: JSONValue) -> Bool {
-        switch json {
-        case .object(let members):
-            return members.contains { key, member in
-                if key == name, Self.scalarText(member) == value { return true }
-                return contains(name, value, in: member)
-            }
-        case .array(let items):
-            return items.contains { contains(name, value, in: $0) }
-        default:
-            return false
-        }
+        JSONMembers.values(named: name, in: body).contains { scalarText($0) == value }
     }
 
     static func scalarText(_ value: JSONValue) -> String? {

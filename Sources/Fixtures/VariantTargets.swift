@@ -82,23 +82,7 @@ public struct VariantAnswer: Sendable, Hashable {
     }
 
     static func errorCode(in body: Body) -> String? {
-        guard let text = body.text, text.contains("error_code"), let json = try? JSONParser.parse(text) else { return nil }
-        return Self.find("error_code", in: json)
-    }
-
-    static func find(_ name: String, in json: JSONValue) -> String? {
-        switch json {
-        case .object(let members):
-            for (key, value) in members {
-                if key == name, let text = value.stringValue { return text }
-                if let inner = find(name, in: value) { return inner }
-            }
-            return nil
-        case .array(let items):
-            return items.lazy.compactMap { find(name, in: $0) }.first
-        default:
-            return nil
-        }
+        JSONMembers.values(named: "error_code", in: body).lazy.compactMap(\.stringValue).first
     }
 }
 

@@ -158,14 +158,13 @@ public struct ReplayDriver: Sendable {
     }
 
     func runSession(_ plan: SessionPlan, chain: inout TokenChain, options: ReplayOptions) async -> SessionResult {
-        let started = ContinuousClock.now
         let startedAt = options.clock()
         var run = SessionRun(plan: plan, options: options, group: group)
         await run.execute(chain: &chain)
+        // The transcript's clock started with the run: its reading now is the session's duration.
+        let seconds = run.transcript.now
         var observed = run.transcript.session
-        if observed.end == nil, !observed.exchanges.isEmpty { observed.end = SessionEnd(kind: .closed, at: run.transcript.now, by: .client) }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        if observed.end == nil, !observed.exchanges.isEmpty { observed.end = SessionEnd(kind: .closed, at: seconds, by: .client) }
         return SessionResult(
             name: plan.name, session: plan.session.id, recording: plan.recording, run: 1,
             verdict: run.differences.isEmpty ? .passed : .failed,

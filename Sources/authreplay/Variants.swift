@@ -89,7 +89,7 @@ struct Variants: AsyncParsableCommand {
         let original = try RecordingFiles.load(recording)
         let rules = try RedactionRulesFiles.load(rulesFile, key: .create)
         let bindings = try SecretOptions.bindings(secrets, file: secretsFile)
-        let (bound, _) = try SecretOptions.bind(bindings, in: original, name: recording, rules: try RedactionRulesFiles.load(rulesFile, key: .ifPresent))
+        let (bound, _) = try SecretOptions.bind(bindings, in: original, name: recording, rules: rules)
         let replayTarget = try ReplayTarget(url: target)
         var options = ReplayOptions(target: replayTarget, timeout: timeout)
         if replayTarget.tls {
