@@ -3,7 +3,13 @@
 // text message `{"type":"msg","n":N}` it answers `{"type":"echo","n":N}`;
 // it answers a close with a close. Prints `listening on http://HOST:PORT`.
 //
-// usage: bench-ws-server [PORT]
+// With --bearer, issue 19's session shape: the handshake must carry
+// `Authorization: Bearer ...` (checked for presence only: no JWT decoding, no
+// matching; else the upgrade is refused), and each text message
+// `{"type":"msg","n":N}` is answered by `{"type":"ack","n":N}` then
+// `{"type":"echo","n":N}`.
+//
+// usage: bench-ws-server [PORT] [--bearer]
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -14,6 +20,12 @@ final class EchoHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
     private var text = ByteBuffer()
+    /// `--bearer`: answer each message with an ack before the echo.
+    private let acknowledges: Bool
+
+    init(acknowledges: Bool) {
+        self.acknowledges = acknowledges
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
@@ -24,6 +36,10 @@ final class EchoHandler: ChannelInboundHandler, @unchecked Sendable {
             guard frame.fin else { return }
             let body = text.readString(length: text.readableBytes) ?? ""
             text.clear()
+            if acknowledges {
+                let ack = context.channel.allocator.buffer(string: body.replacingOccurrences(of: "\"msg\"", with: "\"ack\""))
+                context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: ack)), promise: nil)
+            }
             let reply = body.replacingOccurrences(of: "\"msg\"", with: "\"echo\"")
             let out = context.channel.allocator.buffer(string: reply)
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: out)), promise: nil)
@@ -42,11 +58,17 @@ final class EchoHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-let port = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 0 : 0
+let arguments = CommandLine.arguments.dropFirst()
+let bearer = arguments.contains("--bearer")
+let port = arguments.first { $0 != "--bearer" }.flatMap { Int($0) } ?? 0
 let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
 let upgrader = NIOWebSocketServerUpgrader(
-    shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
-    upgradePipelineHandler: { channel, _ in channel.pipeline.addHandler(EchoHandler()) }
+    shouldUpgrade: { channel, head in
+        // nil refuses the upgrade (NIO answers it with an error status).
+        let allowed = !bearer || head.headers["Authorization"].contains { $0.hasPrefix("Bearer ") }
+        return channel.eventLoop.makeSucceededFuture(allowed ? HTTPHeaders() : nil)
+    },
+    upgradePipelineHandler: { channel, _ in channel.pipeline.addHandler(EchoHandler(acknowledges: bearer)) }
 )
 let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(ChannelOptions.backlog, value: 1024)

@@ -9,6 +9,9 @@ final class RawConnection: @unchecked Sendable {
     private var bytes: [UInt8] = []
     private var closed = false
     private var channel: Channel?
+    /// Counts reads and the close; a waiter sleeps until it moves.
+    private var generation = 0
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
 
     static func connect(port: Int) async throws -> RawConnection {
         let connection = RawConnection()
@@ -36,16 +39,50 @@ final class RawConnection: @unchecked Sendable {
 
     /// Waits until `condition` holds for the bytes received so far (and whether
     /// the server closed), or the deadline passes. Returns whether it held.
+    /// Woken by each read and by the close, not by polling, so a test of many
+    /// round trips costs what its round trips cost.
     @discardableResult
     func wait(timeout: Duration = .seconds(5), until condition: ([UInt8], Bool) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
-            let (data, done) = lock.withLock { (bytes, closed) }
+        while true {
+            let (data, done, seen) = lock.withLock { (bytes, closed, generation) }
             if condition(data, done) { return true }
-            try? await Task.sleep(for: .milliseconds(5))
+            if ContinuousClock.now >= deadline { return false }
+            await changed(after: seen, deadline: deadline)
         }
-        let (data, done) = lock.withLock { (bytes, closed) }
-        return condition(data, done)
+    }
+
+    /// Returns once something arrived after `generation`, or at the deadline.
+    private func changed(after generation: Int, deadline: ContinuousClock.Instant) async {
+        let id = UUID()
+        let timer = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            self.wake(id)
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = lock.withLock { () -> Bool in
+                // The deadline check under the lock: a timer that fired before
+                // this waiter was registered has nobody to wake.
+                if self.generation != generation || ContinuousClock.now >= deadline { return true }
+                waiters[id] = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+        timer.cancel()
+    }
+
+    private func wake(_ id: UUID) {
+        lock.withLock { waiters.removeValue(forKey: id) }?.resume()
+    }
+
+    private func wakeAll() {
+        let woken = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            generation += 1
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+        for waiter in woken { waiter.resume() }
     }
 
     /// Everything until the server closes the connection (or the deadline).
@@ -61,10 +98,12 @@ final class RawConnection: @unchecked Sendable {
 
     fileprivate func append(_ buffer: ByteBuffer) {
         lock.withLock { bytes += buffer.readableBytesView }
+        wakeAll()
     }
 
     fileprivate func markClosed() {
         lock.withLock { closed = true }
+        wakeAll()
     }
 
     private final class Collector: ChannelInboundHandler {
