@@ -168,7 +168,7 @@ final class DeterministicAnswersTests: XCTestCase {
     /// Where two runs first differ, readably, or nil when they are identical.
     static func firstDifference(_ a: Answers, _ b: Answers) -> String? {
         for ((name, x), (_, y)) in zip(a.connections, b.connections) where x != y {
-            let offset = zip(x, y).firstIndex { $0 != $1 } ?? min(x.count, y.count)
+            let offset = zip(x, y).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(x.count, y.count)
             func around(_ bytes: [UInt8]) -> String {
                 String(decoding: bytes[max(0, offset - 40)..<min(bytes.count, offset + 40)], as: UTF8.self).debugDescription
             }

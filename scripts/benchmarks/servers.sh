@@ -55,7 +55,9 @@ token=$(python3 scripts/benchmarks/make-auth-recording.py "$work")
 ticks=$(getconf CLK_TCK)
 
 pid=
-stop_server() { [ -z "$pid" ] || { kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }; }
+# SIGTERM: a background job of a non-interactive shell ignores SIGINT. Every
+# server here stops on SIGTERM (the mock gracefully, through its stop signals).
+stop_server() { [ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }; }
 trap stop_server EXIT
 
 start_server() { # NAME COMMAND... → sets $port and $pid
