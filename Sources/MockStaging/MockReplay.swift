@@ -118,7 +118,8 @@ public struct MockReplay: Sendable {
                         pacing: settings.pacing, policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
                         redactor: matcher.redactor, classifier: matcher.classifier, clock: matcher.options.clock,
                         exhaustion: matcher.options.exhaustion, nearMissCount: matcher.options.nearMissCount,
-                        sessionIDs: Self.isEngineIO(request) ? sessionIDs : nil
+                        sessionIDs: Self.isEngineIO(request) ? sessionIDs : nil,
+                        heartbeat: Self.engineIOSessionID(request).flatMap { sessionIDs.heartbeats[$0] }
                     )
                 )
                 let deflate = Self.deflateAgreement(recorded: match.response, session: match.session, request: request)
@@ -188,6 +189,13 @@ public struct MockReplay: Sendable {
 
     static func isEngineIO(_ request: HTTPRequest) -> Bool {
         EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query))
+    }
+
+    /// The `sid` of an Engine.IO request (a polling request or an upgrade), or nil.
+    static func engineIOSessionID(_ request: HTTPRequest) -> String? {
+        let pairs = CredentialLocator.queryPairs(request.query)
+        guard EngineIOQuery.isEngineIO(pairs) else { return nil }
+        return pairs.first { $0.0 == "sid" }?.1
     }
 
     /// A polling answer with its `open` packet's sid made fresh (and every

@@ -7,6 +7,9 @@ public import TrafficModel
 public struct EngineIOSessionIDs: Sendable {
     /// Recorded sid → the fresh one handed out in its place (the latest).
     public private(set) var fresh: [String: String] = [:]
+    /// Fresh sid → the heartbeat its `open` packet negotiated: an upgrade
+    /// (a WebSocket handshake with `sid=`) pings at the polling handshake's interval.
+    public private(set) var heartbeats: [String: EngineIOHeartbeat.Parameters] = [:]
     private let generate: @Sendable () -> String
 
     /// `generate` makes one id; the default is 20 random base64url
@@ -26,7 +29,9 @@ public struct EngineIOSessionIDs: Sendable {
     public mutating func rewrite(_ payload: Body) -> Body {
         guard case .text(var text) = payload else { return payload }
         if let recorded = EngineIOPacket.openSessionID(payload), recorded.utf8.count >= 8 {
-            fresh[recorded] = generate()
+            let sid = generate()
+            fresh[recorded] = sid
+            heartbeats[sid] = EngineIOHeartbeat.Parameters(openPacket: payload)
         }
         for (recorded, replacement) in fresh where text.contains(recorded) {
             text = text.replacing(recorded, with: replacement)
