@@ -10,6 +10,8 @@ shape as in client.py. ``sio_websocket`` connects straight over WebSocket,
 ``sio_polling`` starts on long-polling and upgrades, ``sio_forged_token``
 presents a token with a forged signature, ``sio_no_token`` none.
 
+Named only: ``sio_polling_only`` and ``sio_polling_forged`` stay on
+long-polling (``transports=['polling']``), with a valid and a forged token.
 Named only (not in ``--list``; for a service with a short heartbeat,
 ``socketio_service.py --ping-interval``): ``sio_heartbeat`` (websocket) and
 ``sio_heartbeat_upgrade`` (polling, then websocket) hold the session until
@@ -36,7 +38,7 @@ import websockets.exceptions  # noqa: E402
 
 STEP_TIMEOUT = 5.0
 SCENARIOS = ["sio_websocket", "sio_polling", "sio_forged_token", "sio_no_token"]
-NAMED_ONLY = ["sio_heartbeat", "sio_heartbeat_upgrade", "sio_silent"]
+NAMED_ONLY = ["sio_polling_only", "sio_polling_forged", "sio_heartbeat", "sio_heartbeat_upgrade", "sio_silent"]
 HOLD_PINGS = 3
 # Waits for a ping or the close: generous, the machine may be busy; never a sleep.
 HOLD_TIMEOUT = 20.0
@@ -126,6 +128,10 @@ async def scenario(base, name):
         await session(base, t, ["websocket"], {"token": tamper(login(base, t))})
     elif name == "sio_no_token":
         await session(base, t, ["websocket"], {})
+    elif name == "sio_polling_only":
+        await session(base, t, ["polling"], {"token": login(base, t)})
+    elif name == "sio_polling_forged":
+        await session(base, t, ["polling"], {"token": tamper(login(base, t))})
     elif name == "sio_heartbeat":
         await session(base, t, ["websocket"], {"token": login(base, t)}, hold_pings=HOLD_PINGS)
     elif name == "sio_heartbeat_upgrade":
