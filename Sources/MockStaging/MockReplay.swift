@@ -36,6 +36,12 @@ public struct MockReplay: Sendable {
         /// Complete the WebSocket upgrade with these extra 101 headers, then run
         /// the session tree; `deflate` is the permessage-deflate agreed on (nil: none).
         case upgrade(reference: RecordedReference, headers: [HeaderField], script: SessionTree, deflate: PerMessageDeflateAgreement?)
+        /// An Engine.IO long-polling GET whose recorded answer is not due yet
+        /// (the recorded client sent packets before it that this client has
+        /// not): ask again once a request of session `engineIOSession` (the
+        /// live sid) was handled; after `timeout` seconds (the pingInterval)
+        /// answer a heartbeat ping instead, as an Engine.IO server does.
+        case hold(engineIOSession: String, timeout: Double)
     }
 
     public private(set) var matcher: ExchangeMatcher
@@ -91,8 +97,28 @@ public struct MockReplay: Sendable {
     public mutating func handle(_ request: HTTPRequest, now: Double, canUpgrade: Bool) -> Decision {
         if request.path.hasPrefix(Self.adminPrefix) { return .respond(admin(request), delay: 0) }
         let line = "\(request.method) \(request.target)"
-        switch matcher.match(mint?.restore(request) ?? request, now: now) {
+        let liveSID = Self.engineIOSessionID(request)
+        if liveSID != nil, request.method.uppercased() == "POST", EngineIOHeartbeat.isHeartbeatPayload(request.body) {
+            // A pong to a ping the mock sent (or replayed): heartbeats are the mock's own, never matched.
+            return .respond(Self.pollingOK, delay: 0)
+        }
+        let recordedSID = liveSID.flatMap { sessionIDs.recorded[$0] }
+        let before = matcher
+        let taken = recordedSID == nil ? [] : Set(sessionIDs.recorded.filter { $0.key != liveSID }.values)
+        switch matcher.match(mint?.restore(request) ?? request, now: now, engineIOSession: recordedSID, takenEngineIOSessions: taken) {
         case .matched(let match):
+            if let liveSID, let recordedSID {
+                let matchedSID = matcher.engineIOSession(of: match.reference) ?? recordedSID
+                if matchedSID != recordedSID, request.method.uppercased() == "POST" {
+                    // Only another recorded session had this client's packets (its CONNECT's credential): follow it.
+                    sessionIDs.rebind(fresh: liveSID, to: matchedSID)
+                }
+                if Self.isPolling(request), request.method.uppercased() == "GET",
+                   !matcher.clientPacketsOutstanding(before: match.reference, engineIOSession: matchedSID).isEmpty {
+                    matcher = before
+                    return .hold(engineIOSession: liveSID, timeout: sessionIDs.heartbeats[liveSID]?.pingInterval ?? Self.defaultPingInterval)
+                }
+            }
             journal.append(.served(
                 request: line, reference: match.reference, status: match.response.status,
                 authClass: match.authClass, serving: match.serving, repeated: match.repeated
@@ -189,6 +215,25 @@ public struct MockReplay: Sendable {
 
     static func isEngineIO(_ request: HTTPRequest) -> Bool {
         EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query))
+    }
+
+    /// engine.io's default pingInterval, for a session whose open packet did not say.
+    static let defaultPingInterval = 25.0
+
+    /// What an Engine.IO server answers a long-polling POST with.
+    static let pollingOK = ReplayedResponse(
+        status: 200, reason: "OK", headers: [HeaderField("Content-Type", "text/html"), HeaderField("Content-Length", "2")], body: Array("ok".utf8)
+    )
+
+    /// A held long-polling GET's answer when nothing came within the pingInterval: a ping packet.
+    static let pollingPing = ReplayedResponse(
+        status: 200, reason: "OK", headers: [HeaderField("Content-Type", "text/plain; charset=UTF-8"), HeaderField("Content-Length", "1")],
+        body: Array(EngineIOHeartbeat.ping.utf8)
+    )
+
+    /// An Engine.IO long-polling request (`transport=polling`).
+    static func isPolling(_ request: HTTPRequest) -> Bool {
+        CredentialLocator.queryPairs(request.query).contains { $0.0 == "transport" && $0.1 == "polling" }
     }
 
     /// The `sid` of an Engine.IO request (a polling request or an upgrade), or nil.

@@ -11,7 +11,9 @@ shape as in client.py. ``sio_websocket`` connects straight over WebSocket,
 presents a token with a forged signature, ``sio_no_token`` none.
 
 Named only: ``sio_polling_only`` and ``sio_polling_forged`` stay on
-long-polling (``transports=['polling']``), with a valid and a forged token.
+long-polling (``transports=['polling']``), with a valid and a forged token;
+``sio_polling_pair`` runs two such clients at the same time (alice and bob, prompts
+``plan`` and ``deploy``), each transcript printed whole, ``a`` then ``b``.
 Named only (not in ``--list``; for a service with a short heartbeat,
 ``socketio_service.py --ping-interval``): ``sio_heartbeat`` (websocket) and
 ``sio_heartbeat_upgrade`` (polling, then websocket) hold the session until
@@ -38,15 +40,15 @@ import websockets.exceptions  # noqa: E402
 
 STEP_TIMEOUT = 5.0
 SCENARIOS = ["sio_websocket", "sio_polling", "sio_forged_token", "sio_no_token"]
-NAMED_ONLY = ["sio_polling_only", "sio_polling_forged", "sio_heartbeat", "sio_heartbeat_upgrade", "sio_silent"]
+NAMED_ONLY = ["sio_polling_only", "sio_polling_forged", "sio_polling_pair", "sio_heartbeat", "sio_heartbeat_upgrade", "sio_silent"]
 HOLD_PINGS = 3
 # Waits for a ping or the close: generous, the machine may be busy; never a sleep.
 HOLD_TIMEOUT = 20.0
 
 
-def login(base, t):
+def login(base, t, username=USERNAME):
     request = urllib.request.Request(
-        base + "/auth/token", data=json.dumps({"username": USERNAME, "password": PASSWORD}).encode(),
+        base + "/auth/token", data=json.dumps({"username": username, "password": PASSWORD}).encode(),
         headers={"Content-Type": "application/json"}, method="POST",
     )
     with urllib.request.urlopen(request, timeout=STEP_TIMEOUT) as response:
@@ -55,7 +57,23 @@ def login(base, t):
     return body["access_token"]
 
 
-async def session(base, t, transports, auth, hold_pings=0):
+class Buffered(Transcript):
+    """A transcript held back and printed later: two sessions at once print in a fixed order."""
+
+    def __init__(self, scenario, who):
+        super().__init__(scenario)
+        self.who = who
+        self.lines = []
+
+    def emit(self, event, **fields):
+        self.lines.append((event, fields))
+
+    def flush(self):
+        for event, fields in self.lines:
+            Transcript.emit(self, event, client=self.who, **fields)
+
+
+async def session(base, t, transports, auth, hold_pings=0, prompt="plan"):
     client = socketio.AsyncClient(reconnection=False)
     received = asyncio.Queue()
     pings = asyncio.Queue()
@@ -93,7 +111,7 @@ async def session(base, t, transports, auth, hold_pings=0):
         for _ in range(hold_pings):
             await asyncio.wait_for(pings.get(), HOLD_TIMEOUT)
         t.emit("held", pings=hold_pings, connected=client.connected)
-    ack = await client.call("run", {"prompt": "plan"}, timeout=STEP_TIMEOUT)
+    ack = await client.call("run", {"prompt": prompt}, timeout=STEP_TIMEOUT)
     t.emit("ack", data=normalize(ack))
     event, data = await asyncio.wait_for(received.get(), STEP_TIMEOUT)
     t.emit("sio_event", name=event, data=normalize(data))
@@ -132,6 +150,16 @@ async def scenario(base, name):
         await session(base, t, ["polling"], {"token": login(base, t)})
     elif name == "sio_polling_forged":
         await session(base, t, ["polling"], {"token": tamper(login(base, t))})
+    elif name == "sio_polling_pair":
+        # Two users' clients polling at the same time; their prompts (and so their acks' steps) differ.
+        tokens = [login(base, t), login(base, t, "bob")]
+        a, b = Buffered(name, "a"), Buffered(name, "b")
+        await asyncio.gather(
+            session(base, a, ["polling"], {"token": tokens[0]}, prompt="plan"),
+            session(base, b, ["polling"], {"token": tokens[1]}, prompt="deploy"),
+        )
+        a.flush()
+        b.flush()
     elif name == "sio_heartbeat":
         await session(base, t, ["websocket"], {"token": login(base, t)}, hold_pings=HOLD_PINGS)
     elif name == "sio_heartbeat_upgrade":
