@@ -119,8 +119,9 @@ final class DifferentialTests: XCTestCase {
 
     /// The mock of `recording` gives the client the real transcript, every
     /// scenario in capture order, then each alone against a fresh mock.
-    static func assertMockMatchesReal(_ authreplay: URL, _ recording: String, _ peer: Peer, real: [String], scenarios: [String]) async throws {
-        let inOrder = try await mockTranscript(authreplay, recording, peer)
+    /// - Parameter named: the scenarios are named-only ones (not the client's default list): the in-order run names them too.
+    static func assertMockMatchesReal(_ authreplay: URL, _ recording: String, _ peer: Peer, real: [String], scenarios: [String], named: Bool = false) async throws {
+        let inOrder = try await mockTranscript(authreplay, recording, peer, scenarios: named ? scenarios : [])
         assertSameTranscript(real: real, mock: inOrder, "\(peer.name), mock in capture order")
         for scenario in scenarios {
             let expected = real.filter { $0.contains(#""scenario": "\#(scenario)""#) }
