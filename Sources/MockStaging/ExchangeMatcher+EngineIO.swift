@@ -41,8 +41,11 @@ extension ExchangeMatcher {
     /// none are (the client's packets choose another recorded session: its
     /// CONNECT's credential only that one had), those of sessions no other
     /// live client follows (`taken`), else the whole group.
+    /// Recorded heartbeat answers (a GET answered `2`) are never candidates:
+    /// the mock pings live (`MockReplay.Decision.hold`).
     func preferring(engineIOSession sid: String?, taken: Set<String>, _ group: [Int]) -> [Int] {
         guard let sid else { return group }
+        let group = group.filter { !EngineIOHeartbeat.isHeartbeatPayload(entries[$0].response.body) }
         let same = group.filter { Self.engineIOSession(entries[$0]) == sid }
         if !same.isEmpty { return same }
         let free = group.filter { isOpen(entries[$0], for: sid, taken: taken) }

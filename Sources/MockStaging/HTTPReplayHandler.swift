@@ -89,6 +89,7 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
             let timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(timeout * 1_000_000_000))) {
                 guard let held = self.held else { return }
                 self.held = nil
+                self.state.configuration.log?("\(held.head.method.rawValue) \(held.head.uri) → engine.io ping (nothing due within the \(Int((timeout * 1000).rounded())) ms pingInterval)")
                 self.write(MockReplay.pollingPing, keepAlive: held.head.isKeepAlive, request: held.head, context: context)
             }
             held = (head, body, timer)

@@ -105,7 +105,18 @@ public struct MockReplay: Sendable {
         let recordedSID = liveSID.flatMap { sessionIDs.recorded[$0] }
         let before = matcher
         let taken = recordedSID == nil ? [] : Set(sessionIDs.recorded.filter { $0.key != liveSID }.values)
-        switch matcher.match(mint?.restore(request) ?? request, now: now, engineIOSession: recordedSID, takenEngineIOSessions: taken) {
+        let outcome = matcher.match(mint?.restore(request) ?? request, now: now, engineIOSession: recordedSID, takenEngineIOSessions: taken)
+        if let liveSID, recordedSID != nil, Self.isPolling(request), request.method.uppercased() == "GET" {
+            // A long-poll of a session that has nothing left to say (every recorded answer served,
+            // or only heartbeats were left): held, and answered with a live ping, as a server does.
+            switch outcome {
+            case .matched(let match) where !match.repeated: break
+            case .matched, .unmatched, .exhausted:
+                matcher = before
+                return .hold(engineIOSession: liveSID, timeout: sessionIDs.heartbeats[liveSID]?.pingInterval ?? Self.defaultPingInterval)
+            }
+        }
+        switch outcome {
         case .matched(let match):
             if let liveSID, let recordedSID {
                 let matchedSID = matcher.engineIOSession(of: match.reference) ?? recordedSID

@@ -7,12 +7,13 @@ import XCTest
 /// --ping-timeout 1.5`: its `open` packet says `"pingInterval":1000`).
 ///
 /// 1. The real service is captured while its AsyncClient holds a session
-///    for three pings, websocket-only and polling-then-upgrade: the
-///    recording has the recorded `2`/`3` packets.
+///    for three pings, websocket-only, polling-then-upgrade and polling
+///    only: the recording has the recorded `2`/`3` packets.
 /// 2. The mock gives the same client the same transcript: it pings live at
 ///    the recorded interval (the recorded pings are not replayed, the
 ///    recorded pongs not awaited), so the client stays connected through
-///    three pings; a raw client that never answers a ping is closed after
+///    three pings (on long-polling a held GET is answered with a live ping
+///    after the pingInterval, and the pong POST `ok`); a raw client that never answers a ping is closed after
 ///    the recorded pingTimeout, and the journal says why.
 /// 3. `replay --pace recorded` holds the sessions as long as recorded
 ///    against the live service, whose pings it answers (unanswered, the
@@ -23,7 +24,7 @@ import XCTest
 /// Waits are on events (pings, the close, lines), never sleeps.
 final class SocketIOHeartbeatTests: XCTestCase {
     static let heartbeat = ["--ping-interval", "1", "--ping-timeout", "1.5"]
-    static let held = ["sio_heartbeat", "sio_heartbeat_upgrade"]
+    static let held = ["sio_heartbeat", "sio_heartbeat_upgrade", "sio_heartbeat_polling"]
 
     func testMockPingsLiveAndReplayAnswersLivePings() async throws {
         let peer = Peer.socketIO
@@ -40,9 +41,15 @@ final class SocketIOHeartbeatTests: XCTestCase {
 
             // 1. The real service, captured: the client held each session through three pings.
             let real = try await DifferentialTests.captureReal(authreplay, peer, servicePort: servicePort, recording: recording, scenarios: Self.held)
-            XCTAssertEqual(real.filter { $0.contains(#""event": "held""#) && $0.contains(#""connected": true"#) }.count, 2, real.joined(separator: "\n"))
+            XCTAssertEqual(real.filter { $0.contains(#""event": "held""#) && $0.contains(#""connected": true"#) }.count, 3, real.joined(separator: "\n"))
             let recordedHeartbeats = try Self.webSocketTexts(recording).filter { $0 == "2" || $0 == "3" }
             XCTAssertGreaterThanOrEqual(recordedHeartbeats.count, 4, "the recording holds the real pings and pongs")
+            // Replay drives WebSocket sessions; a long-polling-only logical session's connections would
+            // replay one after another (not yet supported): replay leaves those out here.
+            let pollingOnly = try Self.pollingOnlySessions(recording)
+            XCTAssertGreaterThanOrEqual(pollingOnly.count, 2, "the polling-only session's connections")
+            let replayed = try DifferentialTests.sessionIDs(recording).filter { !pollingOnly.contains($0) }
+            let selection = replayed.flatMap { ["--session", $0] }
 
             // 2. The mock pings live: the same transcript, held through three pings.
             let mock = try await DifferentialTests.startAuthreplay(authreplay, ["serve", recording, "--port", "0", "--jwt-secret", DifferentialTests.jwtSecret])
@@ -61,10 +68,9 @@ final class SocketIOHeartbeatTests: XCTestCase {
 
             // Replay against the mock: the mock pings, replay answers; the mock answers
             // the renumbered EVENT (`420[…]`) under the live id, which replay maps back.
-            let sessions = try DifferentialTests.sessionIDs(recording)
-            let againstMock = await DifferentialTests.runAuthreplay(authreplay, ["replay", recording, "--target", base, "--pace", "recorded", "--timeout", "5"])
+            let againstMock = await DifferentialTests.runAuthreplay(authreplay, ["replay", recording, "--target", base, "--pace", "recorded", "--timeout", "5"] + selection)
             XCTAssertEqual(againstMock.status, 0, "replay against the mock\n\(againstMock.stdout)\n\(againstMock.stderr)")
-            XCTAssertEqual(againstMock.lines.last, "\(sessions.count) passed, 0 failed", againstMock.stdout)
+            XCTAssertEqual(againstMock.lines.last, "\(replayed.count) passed, 0 failed", againstMock.stdout)
             XCTAssertTrue(againstMock.stdout.contains("socket.io ack ids sent fresh: recorded 1 as 0"), againstMock.stdout)
             _ = try await mock.stop()
 
@@ -72,12 +78,24 @@ final class SocketIOHeartbeatTests: XCTestCase {
             let replay = await DifferentialTests.runAuthreplay(authreplay, [
                 "replay", recording, "--target", "http://127.0.0.1:\(servicePort)", "--pace", "recorded", "--timeout", "5",
                 "--secret", "body:password=\(DifferentialTests.password)",
-            ])
+            ] + selection)
             XCTAssertEqual(replay.status, 0, "replay against the live service\n\(replay.stdout)\n\(replay.stderr)")
-            XCTAssertEqual(replay.lines.last, "\(sessions.count) passed, 0 failed", replay.stdout)
+            XCTAssertEqual(replay.lines.last, "\(replayed.count) passed, 0 failed", replay.stdout)
             XCTAssertTrue(replay.stdout.contains("engine.io ping"), "the live pings were answered\n\(replay.stdout)")
             XCTAssertTrue(replay.stdout.contains("socket.io ack ids sent fresh: recorded 1 as 0"), replay.stdout)
         }
+    }
+
+    /// The sessions of logical Engine.IO sessions that never upgraded (every connection `transport: polling`).
+    static func pollingOnlySessions(_ recording: String) throws -> Set<String> {
+        let sessions = try DifferentialTests.sessions(recording)
+        let links = sessions.compactMap { session -> (id: String, sid: String, transport: String)? in
+            guard let id = session["id"] as? String, let link = session["engineIO"] as? [String: Any],
+                  let sid = link["sid"] as? String, let transport = link["transport"] as? String else { return nil }
+            return (id, sid, transport)
+        }
+        let upgraded = Set(links.filter { $0.transport == "websocket" }.map(\.sid))
+        return Set(links.filter { !upgraded.contains($0.sid) }.map(\.id))
     }
 
     /// Every WebSocket text message of the recording.

@@ -52,5 +52,11 @@ final class EngineIOHeartbeatTests: XCTestCase {
         XCTAssertTrue(EngineIOHeartbeat.isHeartbeatPayload(.text("3\u{1E}3")))
         XCTAssertFalse(EngineIOHeartbeat.isHeartbeatPayload(.text("3\u{1E}40")))
         XCTAssertFalse(EngineIOHeartbeat.isHeartbeatPayload(.text("3probe")))
+        // A pong batched with an event compares like the event alone.
+        XCTAssertEqual(EngineIOHeartbeat.withoutHeartbeats(.text("3\u{1E}421[\"run\",{}]")), .text("421[\"run\",{}]"))
+        XCTAssertEqual(EngineIOHeartbeat.withoutHeartbeats(.text("3\u{1E}3")), nil)
+        XCTAssertEqual(EngineIOHeartbeat.withoutHeartbeats(.text("40{}")), .text("40{}"))
+        XCTAssertEqual(EngineIOHeartbeat.withoutHeartbeats(.text("3probe")), .text("3probe"))
+        XCTAssertEqual(EngineIOHeartbeat.withoutHeartbeats(nil), nil)
     }
 }

@@ -124,5 +124,17 @@ public struct EngineIOHeartbeat: Hashable, Sendable {
         return packets.allSatisfy { ($0.type == .ping || $0.type == .pong) && $0.data == .text("") }
     }
 
+    /// A long-polling body without its heartbeat packets (a client batches a
+    /// pong with what it sends next: `3\u{1E}421["run",…]`), so it compares
+    /// like one sent without them; nil when nothing else is left, the body
+    /// itself when it has none (or is not a payload).
+    public static func withoutHeartbeats(_ body: Body?) -> Body? {
+        guard case .text(let text)? = body, text.contains(EngineIOPacket.separator) || text == ping || text == pong else { return body }
+        let pieces = text.split(separator: EngineIOPacket.separator, omittingEmptySubsequences: false)
+        let kept = pieces.filter { $0 != ping && $0 != pong }
+        guard kept.count != pieces.count else { return body }
+        return kept.isEmpty ? nil : .text(kept.joined(separator: String(EngineIOPacket.separator)))
+    }
+
     static func milliseconds(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
 }

@@ -16,7 +16,8 @@ long-polling (``transports=['polling']``), with a valid and a forged token;
 ``plan`` and ``deploy``), each transcript printed whole, ``a`` then ``b``.
 Named only (not in ``--list``; for a service with a short heartbeat,
 ``socketio_service.py --ping-interval``): ``sio_heartbeat`` (websocket) and
-``sio_heartbeat_upgrade`` (polling, then websocket) hold the session until
+``sio_heartbeat_upgrade`` (polling, then websocket) and
+``sio_heartbeat_polling`` (polling only) hold the session until
 the server pinged ``HOLD_PINGS`` times (the client answers each, as
 engine.io clients do), then run as ``sio_websocket``; ``sio_silent`` is a
 raw WebSocket client (the ``websockets`` library) that connects, sends the
@@ -40,7 +41,7 @@ import websockets.exceptions  # noqa: E402
 
 STEP_TIMEOUT = 5.0
 SCENARIOS = ["sio_websocket", "sio_polling", "sio_forged_token", "sio_no_token"]
-NAMED_ONLY = ["sio_polling_only", "sio_polling_forged", "sio_polling_pair", "sio_heartbeat", "sio_heartbeat_upgrade", "sio_silent"]
+NAMED_ONLY = ["sio_polling_only", "sio_polling_forged", "sio_polling_pair", "sio_heartbeat", "sio_heartbeat_upgrade", "sio_heartbeat_polling", "sio_silent"]
 HOLD_PINGS = 3
 # Waits for a ping or the close: generous, the machine may be busy; never a sleep.
 HOLD_TIMEOUT = 20.0
@@ -162,6 +163,8 @@ async def scenario(base, name):
         b.flush()
     elif name == "sio_heartbeat":
         await session(base, t, ["websocket"], {"token": login(base, t)}, hold_pings=HOLD_PINGS)
+    elif name == "sio_heartbeat_polling":
+        await session(base, t, ["polling"], {"token": login(base, t)}, hold_pings=HOLD_PINGS)
     elif name == "sio_heartbeat_upgrade":
         await session(base, t, ["polling", "websocket"], {"token": login(base, t)}, hold_pings=HOLD_PINGS)
     elif name == "sio_silent":
