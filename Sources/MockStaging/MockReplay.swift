@@ -48,6 +48,9 @@ public struct MockReplay: Sendable {
     public private(set) var journal: [JournalEntry] = []
     /// Engine.IO session ids handed out in place of recorded ones.
     public private(set) var sessionIDs = EngineIOSessionIDs()
+    /// Per live sid: the recorded ack id of each EVENT a long-polling client
+    /// POSTed → the id it gave it; the recorded ACKs go out under the live ids.
+    private var pollingAckIDs: [String: [Int: Int]] = [:]
     public let settings: Settings
     public let recordingCount: Int
     /// With a test key (`serve --sign-key`): the tokens handed out are re-signed, and mapped back.
@@ -129,6 +132,13 @@ public struct MockReplay: Sendable {
                     matcher = before
                     return .hold(engineIOSession: liveSID, timeout: sessionIDs.heartbeats[liveSID]?.pingInterval ?? Self.defaultPingInterval)
                 }
+                if case .text(let recorded)? = match.exchange.request.body, case .text(let live)? = request.body {
+                    let recordedIDs = SocketIOPacket.ackIDs(inPollingPayload: recorded)
+                    let liveIDs = SocketIOPacket.ackIDs(inPollingPayload: live)
+                    if !recordedIDs.isEmpty, recordedIDs.count == liveIDs.count {
+                        for (r, l) in zip(recordedIDs, liveIDs) { pollingAckIDs[liveSID, default: [:]][r] = l }
+                    }
+                }
             }
             journal.append(.served(
                 request: line, reference: match.reference, status: match.response.status,
@@ -176,7 +186,7 @@ public struct MockReplay: Sendable {
             }
             if Self.isEngineIO(request) {
                 return .respond(
-                    freshSessionIDs(ReplayedResponse(recorded: match.response, method: request.method)),
+                    freshSessionIDs(ReplayedResponse(recorded: match.response, method: request.method), acks: liveSID.flatMap { pollingAckIDs[$0] } ?? [:]),
                     delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at) + faults.delay
                 )
             }
@@ -255,10 +265,13 @@ public struct MockReplay: Sendable {
     }
 
     /// A polling answer with its `open` packet's sid made fresh (and every
-    /// recorded sid handed out before replaced), its Content-Length kept true.
-    private mutating func freshSessionIDs(_ response: ReplayedResponse) -> ReplayedResponse {
+    /// recorded sid handed out before replaced) and its ACKs under the live
+    /// client's ack ids (`acks`: recorded → live), its Content-Length kept true.
+    private mutating func freshSessionIDs(_ response: ReplayedResponse, acks: [Int: Int] = [:]) -> ReplayedResponse {
         guard let text = String(validating: response.body, as: UTF8.self) else { return response }
-        guard case .text(let rewritten) = sessionIDs.rewrite(.text(text)), rewritten != text else { return response }
+        guard case .text(var rewritten) = sessionIDs.rewrite(.text(text)) else { return response }
+        if !acks.isEmpty { rewritten = SocketIOPacket.mappingAckIDs(inPollingPayload: rewritten) { acks[$0] } }
+        guard rewritten != text else { return response }
         var out = response
         out.body = Array(rewritten.utf8)
         out.headers = out.headers.map { $0.name.lowercased() == "content-length" ? HeaderField($0.name, String(out.body.count)) : $0 }

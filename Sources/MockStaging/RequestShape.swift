@@ -36,7 +36,11 @@ struct RequestShape: Hashable, Sendable {
             .sorted()
         body = request.body.flatMap { $0.count == 0 ? nil : $0 }
         // An Engine.IO POST's heartbeats are the client's answers to the mock's live pings: not compared.
-        if EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query)) { body = EngineIOHeartbeat.withoutHeartbeats(body) }
+        // Its ack ids are the client's own numbering (`421[…]` or `420[…]`): compared without them.
+        if EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query)) {
+            body = EngineIOHeartbeat.withoutHeartbeats(body)
+            if case .text(let text)? = body { body = .text(SocketIOPacket.removingAckIDs(inPollingPayload: text)) }
+        }
         bodyKey = PayloadMatch.key(body)
         accept = request.headers.all("Accept").joined(separator: ", ").lowercased()
     }

@@ -45,6 +45,13 @@ final class SocketIOPollingTests: XCTestCase {
             let bySID = Dictionary(grouping: links.compactMap { $0["sid"] as? String }, by: { $0 })
             XCTAssertEqual(bySID.count, 4, "\(links)")
             XCTAssertTrue(bySID.values.allSatisfy { $0.count >= 2 }, "each logical session spans a GET's connection and a POST's: \(bySID)")
+            // inspect reads the link: `--json` carries it, the timeline heads each connection with its sid.
+            let summary = try await CLI.runOffThread(["inspect", "--json", recording])
+            XCTAssertEqual(summary.stdout.components(separatedBy: #""transport": "polling""#).count - 1, links.count, summary.stdout)
+            let timeline = try await CLI.runOffThread(["inspect", recording])
+            for sid in bySID.keys {
+                XCTAssertEqual(timeline.stdout.components(separatedBy: "engine.io sid \(sid)\n").count - 1, bySID[sid]?.count, timeline.stdout)
+            }
             // The CONNECTs in POST bodies are credential findings (two valid, one forged, bob's among the valid).
             let connects = try DifferentialTests.sessions(recording).flatMap { $0["auth"] as? [[String: Any]] ?? [] }
                 .filter { $0["location"] as? String == "body:40$.token" }
