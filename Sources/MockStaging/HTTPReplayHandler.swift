@@ -22,7 +22,7 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let rearmUpgrade: (ChannelPipeline.SynchronousOperations, Bool) -> Void
     /// An Engine.IO polling GET waiting for its recorded answer to be due
     /// (`MockReplay.Decision.hold`), with the timer that answers a ping instead.
-    private var held: (head: HTTPRequestHead, body: [UInt8], timer: Scheduled<Void>)?
+    private var held: (head: HTTPRequestHead, body: [UInt8], sid: String, timer: Scheduled<Void>)?
 
     init(state: SharedState, slot: NIOLoopBound<UpgradeSlot>, rearmUpgrade: @escaping (ChannelPipeline.SynchronousOperations, Bool) -> Void) {
         self.state = state
@@ -84,15 +84,16 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 write(response, keepAlive: keepAlive, request: head, context: context)
             }
-        case .hold(_, let timeout):
+        case .hold(let sid, let timeout):
             if let held { held.timer.cancel() }
             let timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(timeout * 1_000_000_000))) {
                 guard let held = self.held else { return }
                 self.held = nil
                 self.state.configuration.log?("\(held.head.method.rawValue) \(held.head.uri) → engine.io ping (nothing due within the \(Int((timeout * 1000).rounded())) ms pingInterval)")
+                self.state.sentPollingPing(engineIOSession: held.sid)
                 self.write(MockReplay.pollingPing, keepAlive: held.head.isKeepAlive, request: held.head, context: context)
             }
-            held = (head, body, timer)
+            held = (head, body, sid, timer)
         case .upgrade:
             // Not reachable: upgrades are decided with canUpgrade == false here.
             write(.json(status: 500, reason: "Internal Server Error", .object([("error", .string("unexpected upgrade"))])), keepAlive: false, request: head, context: context)

@@ -51,6 +51,12 @@ public struct MockReplay: Sendable {
     /// Per live sid: the recorded ack id of each EVENT a long-polling client
     /// POSTed → the id it gave it; the recorded ACKs go out under the live ids.
     private var pollingAckIDs: [String: [Int: Int]] = [:]
+    /// Per live sid of a long-polling client: the recorded handshake it was
+    /// given (what the journal names), when the mock's last unanswered ping
+    /// went out (wall-clock seconds), and the sessions closed for want of a pong.
+    private var pollingHandshakes: [String: RecordedReference] = [:]
+    private var pollingPingsSent: [String: Double] = [:]
+    private var pollingClosed: Set<String> = []
     public let settings: Settings
     public let recordingCount: Int
     /// With a test key (`serve --sign-key`): the tokens handed out are re-signed, and mapped back.
@@ -101,8 +107,10 @@ public struct MockReplay: Sendable {
         if request.path.hasPrefix(Self.adminPrefix) { return .respond(admin(request), delay: 0) }
         let line = "\(request.method) \(request.target)"
         let liveSID = Self.engineIOSessionID(request)
-        if liveSID != nil, request.method.uppercased() == "POST", EngineIOHeartbeat.isHeartbeatPayload(request.body) {
+        if let liveSID, let ended = pollingTimeout(liveSID, request: request, line: line, now: now) { return ended }
+        if let liveSID, request.method.uppercased() == "POST", EngineIOHeartbeat.isHeartbeatPayload(request.body) {
             // A pong to a ping the mock sent (or replayed): heartbeats are the mock's own, never matched.
+            pollingPingsSent[liveSID] = nil
             return .respond(Self.pollingOK, delay: 0)
         }
         let recordedSID = liveSID.flatMap { sessionIDs.recorded[$0] }
@@ -185,8 +193,12 @@ public struct MockReplay: Sendable {
                 return .respond(streamed.response, delay: streamed.headDelay + faults.delay)
             }
             if Self.isEngineIO(request) {
+                let answer = freshSessionIDs(ReplayedResponse(recorded: match.response, method: request.method), acks: liveSID.flatMap { pollingAckIDs[$0] } ?? [:])
+                if let handedOut = EngineIOPacket.openSessionID(.text(String(decoding: answer.body, as: UTF8.self))) {
+                    pollingHandshakes[handedOut] = match.reference
+                }
                 return .respond(
-                    freshSessionIDs(ReplayedResponse(recorded: match.response, method: request.method), acks: liveSID.flatMap { pollingAckIDs[$0] } ?? [:]),
+                    answer,
                     delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at) + faults.delay
                 )
             }
@@ -236,6 +248,28 @@ public struct MockReplay: Sendable {
 
     static func isEngineIO(_ request: HTTPRequest) -> Bool {
         EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query))
+    }
+
+    /// The mock answered a held poll of live session `sid` with a ping at `now` (wall-clock seconds).
+    public mutating func sentPollingPing(engineIOSession sid: String, at now: Double) {
+        if pollingPingsSent[sid] == nil { pollingPingsSent[sid] = now }
+    }
+
+    /// A long-polling session whose client let a ping go unanswered past the
+    /// pingTimeout is closed, as an Engine.IO server closes it: this request
+    /// and every later one with its sid get engine.io's 400 (`Session ID
+    /// unknown`), and the journal says why once. Nil while the session lives.
+    private mutating func pollingTimeout(_ sid: String, request: HTTPRequest, line: String, now: Double) -> Decision? {
+        if !pollingClosed.contains(sid) {
+            // (A pong that comes after the timeout is too late too: the server closed the session first.)
+            guard let sent = pollingPingsSent[sid], let timeout = sessionIDs.heartbeats[sid]?.pingTimeout, now - sent > timeout else { return nil }
+            pollingClosed.insert(sid)
+            pollingPingsSent[sid] = nil
+            if let reference = pollingHandshakes[sid] {
+                journal.append(.sessionEnded(reference: reference, how: "engine.io ping timeout: no pong within \(Int((timeout * 1000).rounded())) ms (long-polling)"))
+            }
+        }
+        return .respond(.json(status: 400, reason: "Bad Request", .object([("code", .int(1)), ("message", .string("Session ID unknown"))])), delay: 0)
     }
 
     /// engine.io's default pingInterval, for a session whose open packet did not say.

@@ -161,6 +161,12 @@ final class SharedState: @unchecked Sendable {
         return decision
     }
 
+    /// A held long-poll of live Engine.IO session `sid` was answered with a ping: its pong is now due.
+    func sentPollingPing(engineIOSession sid: String) {
+        let now = configuration.wallClock()
+        withReplay { $0.sentPollingPing(engineIOSession: sid, at: now) }
+    }
+
     /// A server message as sent: tokens re-signed with the test key, if any.
     func signed(_ message: WebSocketMessage, epoch: Double?) -> WebSocketMessage {
         guard let epoch, configuration.signing != nil else { return message }

@@ -473,7 +473,9 @@ struct LiveWebSocket {
             switch event {
             case .message(let m):
                 transcript.message(m)
-                if answersEngineIOPings, !sentClose, EngineIOHeartbeat.isPing(m) {
+                if answersEngineIOPings, EngineIOHeartbeat.isPing(m) {
+                    // Never compared; answered until the client's close went out (nothing may follow it).
+                    guard !sentClose else { continue }
                     let pong = WebSocketMessage(direction: .client, at: 0, opcode: .text, payload: .text(EngineIOHeartbeat.pong))
                     transcript.message(pong)
                     try? await connection.send(pong)

@@ -77,4 +77,28 @@ final class EngineIOPollingTests: XCTestCase {
             return XCTFail("nothing is due: the poll should be held")
         }
     }
+
+    func testAPollingClientThatStopsAnsweringPingsIsClosed() throws {
+        var replay = Self.replay()
+        func handle(_ method: String, _ target: String, body: String? = nil, now: Double) -> MockReplay.Decision {
+            replay.handle(TestRecordings.request(0, method, target, body: body), now: now, canUpgrade: false)
+        }
+        let open = try XCTUnwrap(Self.body(handle("GET", "/socket.io/?EIO=4&transport=polling&t=x1", now: 0)))
+        let sid = try XCTUnwrap(EngineIOPacket.openSessionID(.text(open)))
+        // A ping answered within the 20 s pingTimeout keeps the session.
+        replay.sentPollingPing(engineIOSession: sid, at: 100)
+        XCTAssertEqual(Self.body(handle("POST", "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "3", now: 110)), "ok")
+        XCTAssertEqual(Self.body(handle("POST", "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: #"421["run",{"prompt":"plan"}]"#, now: 200)), "ok")
+        // One left unanswered past it closes the session: engine.io's 400, now and after, journaled once.
+        replay.sentPollingPing(engineIOSession: sid, at: 300)
+        let closed = handle("GET", "/socket.io/?EIO=4&transport=polling&t=y1&sid=\(sid)", now: 321)
+        guard case .respond(let response, _) = closed else { return XCTFail("expected the 400") }
+        XCTAssertEqual(response.status, 400)
+        XCTAssertTrue(String(decoding: response.body, as: UTF8.self).contains("Session ID unknown"))
+        guard case .respond(let again, _) = handle("POST", "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: "3", now: 322) else { return XCTFail("expected the 400") }
+        XCTAssertEqual(again.status, 400, "a late pong does not bring it back")
+        let ended = replay.journal.filter { if case .sessionEnded = $0 { true } else { false } }
+        XCTAssertEqual(ended.map(\.logLine).count, 1)
+        XCTAssertTrue(ended.first?.logLine.contains("engine.io ping timeout: no pong within 20000 ms (long-polling)") ?? false, "\(ended.map(\.logLine))")
+    }
 }
