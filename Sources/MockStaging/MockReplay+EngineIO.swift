@@ -10,6 +10,54 @@ extension MockReplay {
         EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query))
     }
 
+    /// What an Engine.IO server answers itself, before any matching: `ok` to
+    /// a pong (heartbeats are the mock's own, never matched), and engine.io's
+    /// 400 once the session was closed for want of a pong. Nil otherwise.
+    mutating func engineIOServerAnswer(_ request: HTTPRequest, liveSID: String, now: Double) -> Decision? {
+        if let ended = pollingTimeout(liveSID, now: now) { return ended }
+        guard request.method.uppercased() == "POST", EngineIOHeartbeat.isHeartbeatPayload(request.body) else { return nil }
+        pollingPingsSent[liveSID] = nil
+        return .respond(Self.pollingOK, delay: 0)
+    }
+
+    /// A request of live Engine.IO session `liveSID` (which follows recorded
+    /// session `recordedSID`) was matched: the session follows the client's
+    /// packets, and a long-poll whose recorded answer is not due (or that has
+    /// nothing left to say) is held. Returns the hold, after which the caller
+    /// forgets the match; nil to serve it.
+    mutating func follow(_ outcome: ExchangeMatcher.Outcome, request: HTTPRequest, liveSID: String, recordedSID: String) -> Decision? {
+        let hold = Decision.hold(engineIOSession: liveSID, timeout: sessionIDs.heartbeats[liveSID]?.pingInterval ?? Self.defaultPingInterval)
+        let longPoll = Self.isPolling(request) && request.method.uppercased() == "GET"
+        guard case .matched(let match) = outcome, !(longPoll && match.repeated) else {
+            // Every recorded answer served, or only heartbeats left: a live ping will answer it.
+            return longPoll ? hold : nil
+        }
+        let matchedSID = matcher.engineIOSession(of: match.reference) ?? recordedSID
+        if matchedSID != recordedSID, request.method.uppercased() == "POST" {
+            // Only another recorded session had this client's packets (its CONNECT's credential): follow it.
+            sessionIDs.rebind(fresh: liveSID, to: matchedSID)
+        }
+        if longPoll, !matcher.clientPacketsOutstanding(before: match.reference, engineIOSession: matchedSID).isEmpty { return hold }
+        if case .text(let recorded)? = match.exchange.request.body, case .text(let live)? = request.body {
+            let recordedIDs = SocketIOPacket.ackIDs(inPollingPayload: recorded)
+            let liveIDs = SocketIOPacket.ackIDs(inPollingPayload: live)
+            if !recordedIDs.isEmpty, recordedIDs.count == liveIDs.count {
+                for (r, l) in zip(recordedIDs, liveIDs) { pollingAckIDs[liveSID, default: [:]][r] = l }
+            }
+        }
+        return nil
+    }
+
+    /// A recorded Engine.IO answer as sent: fresh sids, the live ack ids, and
+    /// the handshake remembered for the sid it hands out.
+    mutating func engineIOAnswer(_ match: ExchangeMatcher.Match, request: HTTPRequest, liveSID: String?) -> ReplayedResponse {
+        let answer = freshSessionIDs(ReplayedResponse(recorded: match.response, method: request.method), acks: liveSID.flatMap { pollingAckIDs[$0] } ?? [:])
+        if let handedOut = EngineIOPacket.openSessionID(.text(String(decoding: answer.body, as: UTF8.self))) {
+            pollingHandshakes[handedOut] = match.reference
+        }
+        return answer
+    }
+
     /// The mock answered a held poll of live session `sid` with a ping at `now` (wall-clock seconds).
     public mutating func sentPollingPing(engineIOSession sid: String, at now: Double) {
         if pollingPingsSent[sid] == nil { pollingPingsSent[sid] = now }
@@ -19,7 +67,7 @@ extension MockReplay {
     /// pingTimeout is closed, as an Engine.IO server closes it: this request
     /// and every later one with its sid get engine.io's 400 (`Session ID
     /// unknown`), and the journal says why once. Nil while the session lives.
-    mutating func pollingTimeout(_ sid: String, request: HTTPRequest, line: String, now: Double) -> Decision? {
+    mutating func pollingTimeout(_ sid: String, now: Double) -> Decision? {
         if !pollingClosed.contains(sid) {
             // (A pong that comes after the timeout is too late too: the server closed the session first.)
             guard let sent = pollingPingsSent[sid], let timeout = sessionIDs.heartbeats[sid]?.pingTimeout, now - sent > timeout else { return nil }

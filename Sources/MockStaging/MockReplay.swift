@@ -107,47 +107,17 @@ public struct MockReplay: Sendable {
         if request.path.hasPrefix(Self.adminPrefix) { return .respond(admin(request), delay: 0) }
         let line = "\(request.method) \(request.target)"
         let liveSID = Self.engineIOSessionID(request)
-        if let liveSID, let ended = pollingTimeout(liveSID, request: request, line: line, now: now) { return ended }
-        if let liveSID, request.method.uppercased() == "POST", EngineIOHeartbeat.isHeartbeatPayload(request.body) {
-            // A pong to a ping the mock sent (or replayed): heartbeats are the mock's own, never matched.
-            pollingPingsSent[liveSID] = nil
-            return .respond(Self.pollingOK, delay: 0)
-        }
+        if let liveSID, let answer = engineIOServerAnswer(request, liveSID: liveSID, now: now) { return answer }
         let recordedSID = liveSID.flatMap { sessionIDs.recorded[$0] }
         let before = matcher
         let taken = recordedSID == nil ? [] : Set(sessionIDs.recorded.filter { $0.key != liveSID }.values)
         let outcome = matcher.match(mint?.restore(request) ?? request, now: now, engineIOSession: recordedSID, takenEngineIOSessions: taken)
-        if let liveSID, recordedSID != nil, Self.isPolling(request), request.method.uppercased() == "GET" {
-            // A long-poll of a session that has nothing left to say (every recorded answer served,
-            // or only heartbeats were left): held, and answered with a live ping, as a server does.
-            switch outcome {
-            case .matched(let match) where !match.repeated: break
-            case .matched, .unmatched, .exhausted:
-                matcher = before
-                return .hold(engineIOSession: liveSID, timeout: sessionIDs.heartbeats[liveSID]?.pingInterval ?? Self.defaultPingInterval)
-            }
+        if let liveSID, let recordedSID, let hold = follow(outcome, request: request, liveSID: liveSID, recordedSID: recordedSID) {
+            matcher = before  // nothing was served
+            return hold
         }
         switch outcome {
         case .matched(let match):
-            if let liveSID, let recordedSID {
-                let matchedSID = matcher.engineIOSession(of: match.reference) ?? recordedSID
-                if matchedSID != recordedSID, request.method.uppercased() == "POST" {
-                    // Only another recorded session had this client's packets (its CONNECT's credential): follow it.
-                    sessionIDs.rebind(fresh: liveSID, to: matchedSID)
-                }
-                if Self.isPolling(request), request.method.uppercased() == "GET",
-                   !matcher.clientPacketsOutstanding(before: match.reference, engineIOSession: matchedSID).isEmpty {
-                    matcher = before
-                    return .hold(engineIOSession: liveSID, timeout: sessionIDs.heartbeats[liveSID]?.pingInterval ?? Self.defaultPingInterval)
-                }
-                if case .text(let recorded)? = match.exchange.request.body, case .text(let live)? = request.body {
-                    let recordedIDs = SocketIOPacket.ackIDs(inPollingPayload: recorded)
-                    let liveIDs = SocketIOPacket.ackIDs(inPollingPayload: live)
-                    if !recordedIDs.isEmpty, recordedIDs.count == liveIDs.count {
-                        for (r, l) in zip(recordedIDs, liveIDs) { pollingAckIDs[liveSID, default: [:]][r] = l }
-                    }
-                }
-            }
             journal.append(.served(
                 request: line, reference: match.reference, status: match.response.status,
                 authClass: match.authClass, serving: match.serving, repeated: match.repeated
@@ -193,12 +163,8 @@ public struct MockReplay: Sendable {
                 return .respond(streamed.response, delay: streamed.headDelay + faults.delay)
             }
             if Self.isEngineIO(request) {
-                let answer = freshSessionIDs(ReplayedResponse(recorded: match.response, method: request.method), acks: liveSID.flatMap { pollingAckIDs[$0] } ?? [:])
-                if let handedOut = EngineIOPacket.openSessionID(.text(String(decoding: answer.body, as: UTF8.self))) {
-                    pollingHandshakes[handedOut] = match.reference
-                }
                 return .respond(
-                    answer,
+                    engineIOAnswer(match, request: request, liveSID: liveSID),
                     delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at) + faults.delay
                 )
             }
