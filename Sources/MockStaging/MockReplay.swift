@@ -84,6 +84,12 @@ public struct MockReplay: Sendable {
     public mutating func reset() {
         matcher.reset()
         journal = []
+        // Engine.IO sessions handed out before the reset are forgotten with the pool they came from.
+        sessionIDs = EngineIOSessionIDs()
+        pollingAckIDs = [:]
+        pollingHandshakes = [:]
+        pollingPingsSent = [:]
+        pollingClosed = []
     }
 
     public mutating func record(_ entry: JournalEntry) { journal.append(entry) }

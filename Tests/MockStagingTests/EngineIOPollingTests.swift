@@ -100,5 +100,10 @@ final class EngineIOPollingTests: XCTestCase {
         let ended = replay.journal.filter { if case .sessionEnded = $0 { true } else { false } }
         XCTAssertEqual(ended.map(\.logLine).count, 1)
         XCTAssertTrue(ended.first?.logLine.contains("engine.io ping timeout: no pong within 20000 ms (long-polling)") ?? false, "\(ended.map(\.logLine))")
+        // A reset forgets the sessions handed out, like the pool they came from.
+        replay.reset()
+        XCTAssertTrue(replay.sessionIDs.recorded.isEmpty)
+        guard case .respond(let fresh, _) = handle("GET", "/socket.io/?EIO=4&transport=polling&t=z1", now: 400) else { return XCTFail("a new handshake") }
+        XCTAssertEqual(EngineIOPacket.openSessionID(.text(String(decoding: fresh.body, as: UTF8.self))).map { replay.sessionIDs.recorded[$0] }, Self.a)
     }
 }
