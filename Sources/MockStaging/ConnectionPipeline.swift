@@ -39,6 +39,10 @@ enum ConnectionPipeline {
                     // Not upgrading: the replay handler sends the recorded answer.
                     slot.value.pending = .respond(response, delay: delay)
                     return channel.eventLoop.makeSucceededFuture(nil)
+                case .hold(let sid, let timeout):
+                    // Only long-polling GETs are held, and those do not ask to upgrade.
+                    slot.value.pending = .hold(engineIOSession: sid, timeout: timeout)
+                    return channel.eventLoop.makeSucceededFuture(nil)
                 }
             },
             upgradePipelineHandler: { channel, _ in

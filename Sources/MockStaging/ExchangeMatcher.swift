@@ -186,13 +186,21 @@ public struct ExchangeMatcher: Sendable {
     public mutating func reset() { state = State() }
 
     /// Matches `request`; `now` (seconds since the epoch) is used only with the `.now` clock.
-    public mutating func match(_ request: HTTPRequest, now: Double) -> Outcome {
+    /// - Parameter engineIOSession: the recorded Engine.IO session the live
+    ///   client's `sid` stands for: its exchanges are preferred (see
+    ///   `ExchangeMatcher+EngineIO`); `takenEngineIOSessions`, those other live clients follow.
+    public mutating func match(
+        _ request: HTTPRequest, now: Double, engineIOSession: String? = nil, takenEngineIOSessions: Set<String> = []
+    ) -> Outcome {
         let live = RequestShape(redactor?.redact(request: request) ?? request, classifier: classifier)
         let verified = classifier.authority?.verifiedInputs(in: request) ?? []
         var liveClasses: [Double: AuthClass] = [:]
         // The virtual moment of a token this run served: its recorded issuance plus the time since it was served.
         let issuedAt = state.issuedAt
-        let servedMoment = live.auth.values.compactMap { issuedAt[$0] }.first.map { $0.recorded + max(0, now - $0.served) }
+        // A served JWT re-signed by someone else (a forged signature on the same claims) is as old as the one served.
+        let servedMoment = live.auth.values.compactMap { issuedAt[$0] ?? Self.unsignedPart($0).flatMap { unsigned in
+            issuedAt.first { Self.unsignedPart($0.key) == unsigned }?.value
+        } }.first.map { $0.recorded + max(0, now - $0.served) }
         func liveClass(for entry: Entry) -> AuthClass {
             let moment = options.clock == .now ? now : servedMoment ?? entry.moment
             if let known = liveClasses[moment] { return known }
@@ -209,6 +217,11 @@ public struct ExchangeMatcher: Sendable {
             !liveValues.isEmpty && !entries[$0].shape.auth.values.isDisjoint(with: liveValues)
                 && (servedMoment == nil || entries[$0].authClass == liveClass(for: entries[$0]))
         }
+        // Engine.IO: a credential exactly as recorded in a session another live client follows
+        // (two clients given the same login) does not pull this client into it: judged by class.
+        if let engineIOSession, !group.isEmpty, !group.contains(where: { isOpen(entries[$0], for: engineIOSession, taken: takenEngineIOSessions) }) {
+            group = []
+        }
         let exact = !group.isEmpty
         if !exact {
             // The live class exactly, else one it stands in for (a failed test-key signature for a recorded `unknown`).
@@ -223,6 +236,7 @@ public struct ExchangeMatcher: Sendable {
             }
         }
 
+        group = preferring(engineIOSession: engineIOSession, taken: takenEngineIOSessions, group)
         guard let first = group.first else {
             let nearest = nearMisses(live, liveClass: liveClass)
             // The class as judged against the nearest recorded request (its moment, with the recorded clock).
@@ -253,6 +267,12 @@ public struct ExchangeMatcher: Sendable {
             authClass: liveClass(for: entries[first]), serving: served + 1, repeated: unserved == nil,
             exactCredential: exact, respondedAt: entry.moment + entry.response.at - entry.exchange.request.at, sessions: sessions
         ))
+    }
+
+    /// A JWT's `header.payload` (what its signature covers), or nil for anything else.
+    static func unsignedPart(_ token: String) -> Substring? {
+        guard token.hasPrefix("eyJ"), let dot = token.lastIndex(of: "."), token[..<dot].contains(".") else { return nil }
+        return token[..<dot]
     }
 
     private func sessionCandidate(_ index: Int) -> SessionCandidate {

@@ -20,6 +20,9 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Makes the next request on this connection eligible for an upgrade
     /// again; true when the current one asked for an upgrade that was not done.
     private let rearmUpgrade: (ChannelPipeline.SynchronousOperations, Bool) -> Void
+    /// An Engine.IO polling GET waiting for its recorded answer to be due
+    /// (`MockReplay.Decision.hold`), with the timer that answers a ping instead.
+    private var held: (head: HTTPRequestHead, body: [UInt8], sid: String, timer: Scheduled<Void>)?
 
     init(state: SharedState, slot: NIOLoopBound<UpgradeSlot>, rearmUpgrade: @escaping (ChannelPipeline.SynchronousOperations, Bool) -> Void) {
         self.state = state
@@ -64,23 +67,64 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
                 slot.value.pending = nil
                 decision = pending
             } else {
-                decision = state.handle(HTTPRequest(head, body: body), canUpgrade: false)
+                decision = state.handle(HTTPRequest(head, body: body), canUpgrade: false, wake: wake(context: context))
             }
-            switch decision {
-            case .respond(let response, let delay):
-                let keepAlive = head.isKeepAlive && !response.closeConnection
-                if delay > 0 {
-                    context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) {
-                        self.write(response, keepAlive: keepAlive, request: head, context: context)
-                    }
-                } else {
-                    write(response, keepAlive: keepAlive, request: head, context: context)
+            perform(decision, head: head, body: body, context: context)
+        }
+    }
+
+    private func perform(_ decision: MockReplay.Decision, head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+        switch decision {
+        case .respond(let response, let delay):
+            let keepAlive = head.isKeepAlive && !response.closeConnection
+            if delay > 0 {
+                context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay * 1_000_000_000))) {
+                    self.write(response, keepAlive: keepAlive, request: head, context: context)
                 }
-            case .upgrade:
-                // Not reachable: upgrades are decided with canUpgrade == false here.
-                write(.json(status: 500, reason: "Internal Server Error", .object([("error", .string("unexpected upgrade"))])), keepAlive: false, request: head, context: context)
+            } else {
+                write(response, keepAlive: keepAlive, request: head, context: context)
+            }
+        case .hold(let sid, let timeout):
+            if let held { held.timer.cancel() }
+            let timer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(timeout * 1_000_000_000))) {
+                guard let held = self.held else { return }
+                self.held = nil
+                self.state.configuration.log?("\(held.head.method.rawValue) \(held.head.uri) → engine.io ping (nothing due within the \(Int((timeout * 1000).rounded())) ms pingInterval)")
+                self.state.sentPollingPing(engineIOSession: held.sid)
+                self.write(MockReplay.pollingPing, keepAlive: held.head.isKeepAlive, request: held.head, context: context)
+            }
+            held = (head, body, sid, timer)
+        case .upgrade:
+            // Not reachable: upgrades are decided with canUpgrade == false here.
+            write(.json(status: 500, reason: "Internal Server Error", .object([("error", .string("unexpected upgrade"))])), keepAlive: false, request: head, context: context)
+        }
+    }
+
+    /// Asks again for a held request's answer, on this channel's event loop.
+    private func wake(context: ChannelHandlerContext) -> @Sendable () -> Void {
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        return {
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.retryHeld(context: context)
             }
         }
+    }
+
+    private func retryHeld(context: ChannelHandlerContext) {
+        guard let waiting = held, context.channel.isActive else { return }
+        let decision = state.handle(HTTPRequest(waiting.head, body: waiting.body), canUpgrade: false, wake: wake(context: context))
+        if case .hold = decision { return }  // still not due: the same timer runs on
+        waiting.timer.cancel()
+        held = nil
+        perform(decision, head: waiting.head, body: waiting.body, context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        held?.timer.cancel()
+        held = nil
+        context.fireChannelInactive()
     }
 
     private func write(_ response: ReplayedResponse, keepAlive: Bool, request: HTTPRequestHead, context: ChannelHandlerContext) {

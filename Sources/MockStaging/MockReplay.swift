@@ -36,12 +36,27 @@ public struct MockReplay: Sendable {
         /// Complete the WebSocket upgrade with these extra 101 headers, then run
         /// the session tree; `deflate` is the permessage-deflate agreed on (nil: none).
         case upgrade(reference: RecordedReference, headers: [HeaderField], script: SessionTree, deflate: PerMessageDeflateAgreement?)
+        /// An Engine.IO long-polling GET whose recorded answer is not due yet
+        /// (the recorded client sent packets before it that this client has
+        /// not): ask again once a request of session `engineIOSession` (the
+        /// live sid) was handled; after `timeout` seconds (the pingInterval)
+        /// answer a heartbeat ping instead, as an Engine.IO server does.
+        case hold(engineIOSession: String, timeout: Double)
     }
 
     public private(set) var matcher: ExchangeMatcher
     public private(set) var journal: [JournalEntry] = []
     /// Engine.IO session ids handed out in place of recorded ones.
-    public private(set) var sessionIDs = EngineIOSessionIDs()
+    public internal(set) var sessionIDs = EngineIOSessionIDs()
+    /// Per live sid: the recorded ack id of each EVENT a long-polling client
+    /// POSTed → the id it gave it; the recorded ACKs go out under the live ids.
+    var pollingAckIDs: [String: [Int: Int]] = [:]
+    /// Per live sid of a long-polling client: the recorded handshake it was
+    /// given (what the journal names), when the mock's last unanswered ping
+    /// went out (wall-clock seconds), and the sessions closed for want of a pong.
+    var pollingHandshakes: [String: RecordedReference] = [:]
+    var pollingPingsSent: [String: Double] = [:]
+    var pollingClosed: Set<String> = []
     public let settings: Settings
     public let recordingCount: Int
     /// With a test key (`serve --sign-key`): the tokens handed out are re-signed, and mapped back.
@@ -69,6 +84,12 @@ public struct MockReplay: Sendable {
     public mutating func reset() {
         matcher.reset()
         journal = []
+        // Engine.IO sessions handed out before the reset are forgotten with the pool they came from.
+        sessionIDs = EngineIOSessionIDs()
+        pollingAckIDs = [:]
+        pollingHandshakes = [:]
+        pollingPingsSent = [:]
+        pollingClosed = []
     }
 
     public mutating func record(_ entry: JournalEntry) { journal.append(entry) }
@@ -91,7 +112,17 @@ public struct MockReplay: Sendable {
     public mutating func handle(_ request: HTTPRequest, now: Double, canUpgrade: Bool) -> Decision {
         if request.path.hasPrefix(Self.adminPrefix) { return .respond(admin(request), delay: 0) }
         let line = "\(request.method) \(request.target)"
-        switch matcher.match(mint?.restore(request) ?? request, now: now) {
+        let liveSID = Self.engineIOSessionID(request)
+        if let liveSID, let answer = engineIOServerAnswer(request, liveSID: liveSID, now: now) { return answer }
+        let recordedSID = liveSID.flatMap { sessionIDs.recorded[$0] }
+        let before = matcher
+        let taken = recordedSID == nil ? [] : Set(sessionIDs.recorded.filter { $0.key != liveSID }.values)
+        let outcome = matcher.match(mint?.restore(request) ?? request, now: now, engineIOSession: recordedSID, takenEngineIOSessions: taken)
+        if let liveSID, let recordedSID, let hold = follow(outcome, request: request, liveSID: liveSID, recordedSID: recordedSID) {
+            matcher = before  // nothing was served
+            return hold
+        }
+        switch outcome {
         case .matched(let match):
             journal.append(.served(
                 request: line, reference: match.reference, status: match.response.status,
@@ -118,7 +149,8 @@ public struct MockReplay: Sendable {
                         pacing: settings.pacing, policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
                         redactor: matcher.redactor, classifier: matcher.classifier, clock: matcher.options.clock,
                         exhaustion: matcher.options.exhaustion, nearMissCount: matcher.options.nearMissCount,
-                        sessionIDs: Self.isEngineIO(request) ? sessionIDs : nil
+                        sessionIDs: Self.isEngineIO(request) ? sessionIDs : nil,
+                        heartbeat: Self.engineIOSessionID(request).flatMap { sessionIDs.heartbeats[$0] }
                     )
                 )
                 let deflate = Self.deflateAgreement(recorded: match.response, session: match.session, request: request)
@@ -138,7 +170,7 @@ public struct MockReplay: Sendable {
             }
             if Self.isEngineIO(request) {
                 return .respond(
-                    freshSessionIDs(ReplayedResponse(recorded: match.response, method: request.method)),
+                    engineIOAnswer(match, request: request, liveSID: liveSID),
                     delay: settings.pacing.delay(forRecordedGap: match.response.at - match.exchange.request.at) + faults.delay
                 )
             }
@@ -184,21 +216,6 @@ public struct MockReplay: Sendable {
         case 504: "Gateway Timeout"
         default: "Fault"
         }
-    }
-
-    static func isEngineIO(_ request: HTTPRequest) -> Bool {
-        EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query))
-    }
-
-    /// A polling answer with its `open` packet's sid made fresh (and every
-    /// recorded sid handed out before replaced), its Content-Length kept true.
-    private mutating func freshSessionIDs(_ response: ReplayedResponse) -> ReplayedResponse {
-        guard let text = String(validating: response.body, as: UTF8.self) else { return response }
-        guard case .text(let rewritten) = sessionIDs.rewrite(.text(text)), rewritten != text else { return response }
-        var out = response
-        out.body = Array(rewritten.utf8)
-        out.headers = out.headers.map { $0.name.lowercased() == "content-length" ? HeaderField($0.name, String(out.body.count)) : $0 }
-        return out
     }
 
     /// The recorded 101's headers the upgrader does not write itself, with

@@ -124,6 +124,8 @@ final class SharedState: @unchecked Sendable {
     private let lock = NSLock()
     private var replay: MockReplay
     private var channels: [ObjectIdentifier: Channel] = [:]
+    /// Held Engine.IO polling GETs by live sid: each asks again once a request of its session was handled.
+    private var held: [String: [@Sendable () -> Void]] = [:]
     let configuration: MockStagingServer.Configuration
 
     init(replay: MockReplay, configuration: MockStagingServer.Configuration) {
@@ -138,15 +140,31 @@ final class SharedState: @unchecked Sendable {
     }
 
     /// Decides and logs the answer to a request.
-    func handle(_ request: HTTPRequest, canUpgrade: Bool) -> MockReplay.Decision {
+    /// - Parameter wake: for a `.hold`, called (on any thread) once another
+    ///   request of the same Engine.IO session was handled; registered under
+    ///   the same lock as the decision, so no such request slips in between.
+    func handle(_ request: HTTPRequest, canUpgrade: Bool, wake: (@Sendable () -> Void)? = nil) -> MockReplay.Decision {
         let now = configuration.wallClock()
-        let (decision, entry) = withReplay { replay in
+        let (decision, entry, woken) = withReplay { replay in
             let before = replay.journal.count
             let decision = replay.handle(request, now: now, canUpgrade: canUpgrade)
-            return (decision, replay.journal.count > before ? replay.journal.last : nil)
+            var woken: [@Sendable () -> Void] = []
+            if case .hold(let sid, _) = decision {
+                if let wake { held[sid, default: []].append(wake) }
+            } else if let sid = MockReplay.engineIOSessionID(request) {
+                woken = held.removeValue(forKey: sid) ?? []
+            }
+            return (decision, replay.journal.count > before ? replay.journal.last : nil, woken)
         }
         if let entry { configuration.log?(entry.logLine) }
+        for wake in woken { wake() }
         return decision
+    }
+
+    /// A held long-poll of live Engine.IO session `sid` was answered with a ping: its pong is now due.
+    func sentPollingPing(engineIOSession sid: String) {
+        let now = configuration.wallClock()
+        withReplay { $0.sentPollingPing(engineIOSession: sid, at: now) }
     }
 
     /// A server message as sent: tokens re-signed with the test key, if any.

@@ -35,6 +35,12 @@ struct RequestShape: Hashable, Sendable {
             .map { QueryParameter(name: $0.0, value: $0.1) }
             .sorted()
         body = request.body.flatMap { $0.count == 0 ? nil : $0 }
+        // An Engine.IO POST's heartbeats are the client's answers to the mock's live pings: not compared.
+        // Its ack ids are the client's own numbering (`421[…]` or `420[…]`): compared without them.
+        if EngineIOQuery.isEngineIO(CredentialLocator.queryPairs(request.query)) {
+            body = EngineIOHeartbeat.withoutHeartbeats(body)
+            if case .text(let text)? = body { body = .text(SocketIOPacket.removingAckIDs(inPollingPayload: text)) }
+        }
         bodyKey = PayloadMatch.key(body)
         accept = request.headers.all("Accept").joined(separator: ", ").lowercased()
     }

@@ -71,11 +71,16 @@ public struct SessionScript: Sendable {
     }
 
     /// A recorded session's WebSocket messages as steps, paced from the 101 on.
+    /// An Engine.IO session's heartbeats (`2`, `3`) are left out: the mock
+    /// pings live at the negotiated interval (`EngineIOHeartbeat`) and does not
+    /// wait for recorded pongs.
     static func steps(session: Session, upgradedAt: Double, pacing: Pacing) -> [Step] {
         var steps: [Step] = []
         var last = upgradedAt
         var serverClosed = false
+        let engineIO = EngineIOReadable.speaksEngineIO(session)
         for message in session.websocket?.messages ?? [] {
+            if engineIO, EngineIOHeartbeat.isHeartbeat(message) { continue }
             switch message.direction {
             case .server:
                 steps.append(.send(message, delay: pacing.delay(forRecordedGap: message.at - last)))

@@ -76,13 +76,20 @@ public struct SessionTree: Sendable {
         /// For an Engine.IO connection: the session ids handed out so far;
         /// the tree gives its `open` packet a fresh one. Nil: payloads as recorded.
         public var sessionIDs: EngineIOSessionIDs?
+        /// For an Engine.IO upgrade (a WebSocket handshake with `sid=`): the
+        /// heartbeat the polling handshake negotiated, generated live on the
+        /// WebSocket once the client sent the upgrade packet (`5`). A
+        /// websocket-only session takes it from the `open` packet it sends.
+        public var heartbeat: EngineIOHeartbeat.Parameters?
 
         public init(
             pacing: Pacing = .fast, policy: MismatchPolicy = .strict, exactPayloads: Bool = false, redactor: Redactor? = nil,
             classifier: AuthClassifier = AuthClassifier(), clock: ExchangeMatcher.Options.Clock = .recorded,
-            exhaustion: ExchangeMatcher.Options.Exhaustion = .repeatLast, nearMissCount: Int = 3, sessionIDs: EngineIOSessionIDs? = nil
+            exhaustion: ExchangeMatcher.Options.Exhaustion = .repeatLast, nearMissCount: Int = 3, sessionIDs: EngineIOSessionIDs? = nil,
+            heartbeat: EngineIOHeartbeat.Parameters? = nil
         ) {
             self.sessionIDs = sessionIDs
+            self.heartbeat = heartbeat
             self.pacing = pacing
             self.policy = policy
             self.exactPayloads = exactPayloads

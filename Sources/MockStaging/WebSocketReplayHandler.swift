@@ -38,6 +38,13 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     private var faults: FaultPlan.WebSocketFaults
     /// Server messages sent or dropped so far (data and close frames, as replay counts them).
     private var serverMessages = 0
+    /// An Engine.IO session: heartbeats are the mock's own (`EngineIOHeartbeat`),
+    /// client pongs never reach the script.
+    private let engineIO: Bool
+    /// Live Engine.IO heartbeats, once the session negotiated them: at the
+    /// `open` packet the mock sends, or for an upgrade at the client's `5`.
+    private var heartbeat: EngineIOHeartbeat?
+    private var heartbeatTimer: Scheduled<Void>?
 
     init(script: SessionTree, reference: RecordedReference, deflate: PerMessageDeflateAgreement?, state: SharedState) {
         self.script = script
@@ -54,6 +61,8 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             deflater = nil
         }
         receiver = WebSocketReceiver(sender: .client, deflate: deflate?.parameters, maxMessageSize: state.configuration.maxMessageSize)
+        engineIO = script.settings.sessionIDs != nil
+        heartbeat = script.settings.heartbeat.map(EngineIOHeartbeat.init)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -69,6 +78,7 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         pendingSend?.cancel()
         closeTimer?.cancel()
+        heartbeatTimer?.cancel()
         if !done {
             done = true
             state.record(.sessionEnded(reference: reference, how: "client disconnected before the script ended"))
@@ -91,7 +101,53 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
             return fail(code: code, reason: reason, context: context)
         }
         for message in messages where !done {
+            if engineIO, heartbeatTakes(message, context: context) { continue }
             deliver(state.restore(message), context: context)
+        }
+    }
+
+    /// An Engine.IO client message the heartbeat handles: a pong (never part
+    /// of the script). The upgrade packet (`5`) starts the heartbeat of an
+    /// upgraded session and goes on to the script.
+    private func heartbeatTakes(_ message: WebSocketMessage, context: ChannelHandlerContext) -> Bool {
+        if EngineIOHeartbeat.isPong(message) {
+            if heartbeat != nil { performHeartbeat(heartbeat!.pong(), context: context) }
+            return true
+        }
+        if message.opcode == .text, message.payload == .text("5"), heartbeat != nil, !heartbeat!.isRunning {
+            performHeartbeat(heartbeat!.start(), context: context)
+        }
+        return false
+    }
+
+    /// Performs a heartbeat action: a timer, a live ping, or the close of a client that stopped answering.
+    private func performHeartbeat(_ action: EngineIOHeartbeat.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .wait(let seconds):
+            scheduleHeartbeat(in: seconds, context: context)
+        case .ping(let seconds):
+            let ping = WebSocketMessage(direction: .server, at: 0, opcode: .text, payload: .text(EngineIOHeartbeat.ping))
+            for frame in Self.frames(for: ping, deflater: deflater, allocator: context.channel.allocator) { write(frame, context: context) }
+            context.flush()
+            scheduleHeartbeat(in: seconds, context: context)
+        case .close(let reason):
+            guard !done else { return }
+            done = true
+            pendingSend?.cancel()
+            state.record(.sessionEnded(reference: reference, how: "engine.io \(reason)"))
+            context.writeAndFlush(wrapOutboundOut(Self.closeFrame(code: 1000, reason: "engine.io \(reason)", allocator: context.channel.allocator)), promise: nil)
+            startCloseTimer(context: context)
+        case .none:
+            break
+        }
+    }
+
+    private func scheduleHeartbeat(in seconds: Double, context: ChannelHandlerContext) {
+        heartbeatTimer?.cancel()
+        heartbeatTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(seconds * 1_000_000_000))) {
+            self.heartbeatTimer = nil
+            guard !self.done, self.heartbeat != nil else { return }
+            self.performHeartbeat(self.heartbeat!.timerFired(), context: context)
         }
     }
 
@@ -194,6 +250,11 @@ final class WebSocketReplayHandler: ChannelInboundHandler {
         let message = state.signed(recorded, epoch: script.leadingEpoch)
         let frames = Self.frames(for: message, deflater: deflater, maxFrameSize: faults.fragment, allocator: context.channel.allocator)
         for frame in frames { write(frame, context: context) }
+        if engineIO, heartbeat == nil, let negotiated = EngineIOHeartbeat.Parameters(openPacket: message.payload) {
+            // A websocket-only session: its heartbeat starts with the open packet.
+            heartbeat = EngineIOHeartbeat(negotiated)
+            performHeartbeat(heartbeat!.start(), context: context)
+        }
         if message.opcode == .close { startCloseTimer(context: context) }
         guard Self.counts(message) else { return false }
         serverMessages += 1

@@ -382,16 +382,26 @@ struct SessionRun {
     /// every server message and the close are compared.
     mutating func script(_ step: WebSocketStep, chain: TokenChain) async {
         guard let connection else { return }
-        var state = LiveWebSocket()
+        var state = LiveWebSocket(answersEngineIOPings: step.engineIO)
+        var acks = SocketIOAckNumbering()
         var clientMessages = 0
+        // With --pace, a client message goes out no earlier than its recorded
+        // offset from the 101 (scaled); the wait still reads (and answers pings).
+        let upgradedAt = NIODeadline.now()
+        let recordedUpgrade = step.expectedResponse?.at ?? step.handshake.at
         for item in step.script {
             guard case .send(let message, let after) = item else { continue }
             defer { clientMessages += 1 }
             await state.receive(from: connection, until: after, deadline: deadline, transcript: &transcript)
+            let gap = options.pace.gap(from: recordedUpgrade, to: message.at)
+            if gap > 0, !state.ended, !state.sentClose {
+                await state.receive(from: connection, until: Int.max, deadline: upgradedAt + .nanoseconds(Int64(gap * 1e9)), transcript: &transcript)
+            }
             if state.ended || state.sentClose { continue }
             do {
                 let chained = chain.apply(to: message)
-                let live = options.rewriteMessage.map { $0(plan.name, clientMessages, chained) } ?? chained
+                let rewritten = options.rewriteMessage.map { $0(plan.name, clientMessages, chained) } ?? chained
+                let live = step.engineIO ? acks.outgoing(rewritten) : rewritten
                 transcript.message(live)
                 try await connection.send(live)
                 if message.opcode == .close {
@@ -417,60 +427,15 @@ struct SessionRun {
             await state.receive(from: connection, until: Int.max, deadline: deadline, pastTheClose: true, transcript: &transcript)
         }
         if let failure = state.failure { differences.append("websocket: \(failure)") }
-        differences += comparator.compare(expected: expected, actual: state.messages)
+        if let note = acks.note { notes.append("websocket: \(note)") }
+        if state.pingsAnswered > 0 { notes.append("websocket: answered \(state.pingsAnswered) engine.io ping\(state.pingsAnswered == 1 ? "" : "s") of the target") }
+        differences += comparator.compare(expected: expected, actual: step.engineIO ? state.messages.map(acks.incoming) : state.messages)
         if let expectedClose = step.expectedClose {
             let actual = state.close ?? CloseOutcome(code: nil, by: nil, frame: false)
             if state.close == nil, !state.ended {
                 differences.append("close: expected \(expectedClose.description), got no close within \(timeoutText)")
             } else {
                 differences += comparator.compare(expected: expectedClose, actual: actual)
-            }
-        }
-    }
-}
-
-/// What has come back on a live WebSocket so far.
-struct LiveWebSocket {
-    var messages: [WebSocketMessage] = []
-    var close: CloseOutcome?
-    var sentClose = false
-    var ended = false
-    var failure: String?
-
-    /// Takes events until `count` server messages (data and close) have
-    /// arrived, the server's close frame arrived (nothing can follow it, RFC
-    /// 6455 §5.5.1, and the server is now waiting for the client's answer), the
-    /// connection ended, or the deadline passed. `pastTheClose` keeps going
-    /// after the close frame, until the connection ends.
-    mutating func receive(
-        from connection: ReplayConnection, until count: Int, deadline: NIODeadline, pastTheClose: Bool = false, transcript: inout Transcript
-    ) async {
-        while messages.count < count, !ended, pastTheClose || close?.by != .server {
-            let event: ConnectionEvent?
-            do {
-                event = try await connection.next(deadline: deadline)
-            } catch {
-                failure = ReplayConnection.describe(error)
-                ended = true
-                return
-            }
-            switch event {
-            case .message(let m):
-                messages.append(m)
-                transcript.message(m)
-                if m.opcode == .close, close == nil { close = CloseOutcome(code: m.closeCode, by: .server, frame: true) }
-            case .response, .streamHead, .event:
-                continue
-            case .closed:
-                ended = true
-                transcript.ended(by: close?.by ?? .server)
-                if close == nil { close = CloseOutcome(code: nil, by: .server, frame: false) }
-            case .failed(let reason):
-                failure = reason
-                ended = true
-                transcript.failed(reason)
-            case nil:
-                return
             }
         }
     }

@@ -135,9 +135,10 @@ public struct ReplayPlan: Sendable {
             let isUpgradeRequest = request.headers.listElements("Upgrade").contains { $0.lowercased() == "websocket" }
             if isUpgradeRequest {
                 let messages = exchange.isWebSocketUpgrade ? session.websocket?.messages ?? [] : []
+                let engineIO = EngineIOReadable.speaksEngineIO(session)
                 steps.append(.webSocket(WebSocketStep(
-                    exchange: e, handshake: request, expectedResponse: exchange.response,
-                    script: WebSocketStep.script(messages), expectedClose: WebSocketStep.expectedClose(session, upgraded: exchange.isWebSocketUpgrade),
+                    exchange: e, handshake: request, expectedResponse: exchange.response, engineIO: engineIO,
+                    script: WebSocketStep.script(messages, engineIO: engineIO), expectedClose: WebSocketStep.expectedClose(session, upgraded: exchange.isWebSocketUpgrade),
                     deflateOffer: WebSocketStep.deflateOffer(request: request, response: exchange.response, session: session)
                 )))
                 // Nothing after an upgrade is HTTP any more.
@@ -189,6 +190,9 @@ public struct WebSocketStep: Sendable {
     /// Sec-WebSocket-Key in place of the recorded one (same position).
     public var handshake: HTTPRequest
     public var expectedResponse: HTTPResponse?
+    /// An Engine.IO session: the driver answers the live server's heartbeat
+    /// pings (`2` → `3`) without comparing them, and renumbers Socket.IO ack ids.
+    public var engineIO = false
     public var script: [ScriptItem]
     public var expectedClose: CloseOutcome?
     /// The `Sec-WebSocket-Extensions` field to send in place of the recorded
@@ -221,6 +225,7 @@ public struct WebSocketStep: Sendable {
 
     /// What to do, in recorded order. Pings and pongs are left out: the
     /// driver answers pings itself and their timing is not the server's logic.
+    /// So are an Engine.IO session's heartbeat packets (`2`, `3`), for the same reason.
     public enum ScriptItem: Sendable, Equatable {
         /// Send this client message once `afterServerMessages` server
         /// messages (data and close frames) have arrived, or the wait timed out.
@@ -229,10 +234,11 @@ public struct WebSocketStep: Sendable {
         case expect(WebSocketMessage)
     }
 
-    static func script(_ messages: [WebSocketMessage]) -> [ScriptItem] {
+    static func script(_ messages: [WebSocketMessage], engineIO: Bool = false) -> [ScriptItem] {
         var items: [ScriptItem] = []
         var serverCount = 0
         for message in messages where message.opcode != .ping && message.opcode != .pong {
+            if engineIO, EngineIOHeartbeat.isHeartbeat(message) { continue }
             switch message.direction {
             case .server:
                 items.append(.expect(message))

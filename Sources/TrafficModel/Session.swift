@@ -17,6 +17,9 @@ public struct Session: Hashable, Sendable {
     public var outerPath: String?
     /// Set when the connection was TLS (see `TLSInfo`); nil for plaintext.
     public var tls: TLSInfo? = nil
+    /// Set when the connection spoke Engine.IO (see `EngineIOLink`): the
+    /// logical Socket.IO session it belongs to.
+    public var engineIO: EngineIOLink? = nil
 
     public init(
         id: String, client: Endpoint, server: Endpoint, start: Double,

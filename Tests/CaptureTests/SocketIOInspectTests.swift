@@ -20,6 +20,9 @@ final class SocketIOInspectTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasSuffix(#"← 200 OK  connect {"sid":"6xJd5YyNb6HAfuwIAAAB"}"#) }, text)
         // Both connections of the logical session say which one it is.
         XCTAssertEqual(lines.filter { $0.hasPrefix("session ") && $0.hasSuffix("  engine.io sid E04Zc2z7PVxNsugBAAAA") }.count, 2, text)
+        // The import linked both connections to the logical session (Session.engineIO), which inspect reads.
+        let links = result.recording.sessions.compactMap(\.engineIO)
+        XCTAssertEqual(links, [EngineIOLink(sid: "E04Zc2z7PVxNsugBAAAA", transport: .polling), EngineIOLink(sid: "E04Zc2z7PVxNsugBAAAA", transport: .polling)])
         // The server's `ok` to a POST is no packet: shown as it is.
         XCTAssertTrue(lines.contains { $0.hasSuffix("← 200 OK  ok") }, text)
         // Without the decoders, the raw payloads.

@@ -98,12 +98,13 @@ final class DifferentialTests: XCTestCase {
     /// The peer's client against the real service while `authreplay capture`
     /// records it on `lo`; the capture must stop cleanly and lint clean.
     /// Returns the client's transcript.
-    static func captureReal(_ authreplay: URL, _ peer: Peer, servicePort: String, recording: String) async throws -> [String] {
+    /// `scenarios`: only these, in order (default: every scenario the client lists).
+    static func captureReal(_ authreplay: URL, _ peer: Peer, servicePort: String, recording: String, scenarios: [String] = []) async throws -> [String] {
         let capture = try await startAuthreplay(authreplay, [
             "capture", "--interface", "lo", "--port", servicePort, "--output", recording, "--jwt-secret", jwtSecret,
         ], mergeStderr: true)
         XCTAssertTrue(capture.firstLine.hasPrefix("capturing on lo"), capture.firstLine)
-        let real = try await peer.transcript(against: "http://127.0.0.1:\(servicePort)")
+        let real = try await peer.transcript(against: "http://127.0.0.1:\(servicePort)", scenarios: scenarios)
         XCTAssertFalse(real.contains { $0.contains(#""event": "error""#) || $0.contains(#""event": "timeout""#) },
                        "\(peer.name): the client failed against the real service:\n" + real.joined(separator: "\n"))
         // libpcap hands over what the kernel holds when it is read: give it the last packets.
@@ -118,8 +119,9 @@ final class DifferentialTests: XCTestCase {
 
     /// The mock of `recording` gives the client the real transcript, every
     /// scenario in capture order, then each alone against a fresh mock.
-    static func assertMockMatchesReal(_ authreplay: URL, _ recording: String, _ peer: Peer, real: [String], scenarios: [String]) async throws {
-        let inOrder = try await mockTranscript(authreplay, recording, peer)
+    /// - Parameter named: the scenarios are named-only ones (not the client's default list): the in-order run names them too.
+    static func assertMockMatchesReal(_ authreplay: URL, _ recording: String, _ peer: Peer, real: [String], scenarios: [String], named: Bool = false) async throws {
+        let inOrder = try await mockTranscript(authreplay, recording, peer, scenarios: named ? scenarios : [])
         assertSameTranscript(real: real, mock: inOrder, "\(peer.name), mock in capture order")
         for scenario in scenarios {
             let expected = real.filter { $0.contains(#""scenario": "\#(scenario)""#) }
@@ -162,10 +164,10 @@ final class DifferentialTests: XCTestCase {
     }
 
     /// The client's transcript against a fresh `authreplay serve` of `recording`.
-    static func mockTranscript(_ authreplay: URL, _ recording: String, _ peer: Peer, scenario: String? = nil) async throws -> [String] {
+    static func mockTranscript(_ authreplay: URL, _ recording: String, _ peer: Peer, scenario: String? = nil, scenarios: [String] = []) async throws -> [String] {
         let mock = try await Self.startAuthreplay(authreplay, ["serve", recording, "--port", "0", "--jwt-secret", Self.jwtSecret])
         do {
-            let lines = try await peer.transcript(against: "http://127.0.0.1:\(try port(of: mock))", scenario: scenario)
+            let lines = try await peer.transcript(against: "http://127.0.0.1:\(try port(of: mock))", scenario: scenario, scenarios: scenarios)
             _ = try await mock.stop()
             return lines
         } catch {

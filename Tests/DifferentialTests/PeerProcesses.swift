@@ -96,20 +96,21 @@ struct Peer: Sendable {
         install: "pip install websockets; apt-get install -y node-ws"
     )
 
-    /// Starts the service on a free port (`--regression` when asked).
-    func startService(regression: Bool = false) async throws -> ServerProcess {
+    /// Starts the service on a free port (`--regression` when asked; `options` appended).
+    func startService(regression: Bool = false, options: [String] = []) async throws -> ServerProcess {
         try await ServerProcess.start(
             executable: URL(fileURLWithPath: "/usr/bin/env"),
-            ["NODE_PATH=/usr/share/nodejs"] + service + ["--port", "0"] + (regression ? ["--regression"] : []),
+            ["NODE_PATH=/usr/share/nodejs"] + service + ["--port", "0"] + (regression ? ["--regression"] : []) + options,
             deadline: 15
         )
     }
 
     /// The client's normalized transcript against `base`: every scenario in
-    /// order, or only `scenario`.
-    func transcript(against base: String, scenario: String? = nil) async throws -> [String] {
+    /// order, or only `scenario`, or only `scenarios`, in their order.
+    func transcript(against base: String, scenario: String? = nil, scenarios: [String] = []) async throws -> [String] {
+        let named = (scenario.map { [$0] } ?? []) + scenarios
         let output = await runToEnd(
-            client + ["--base", base] + (scenario.map { ["--scenario", $0] } ?? []),
+            client + ["--base", base] + named.flatMap { ["--scenario", $0] },
             environment: ["NODE_PATH": "/usr/share/nodejs"], timeout: 90
         )
         guard output.status == 0, !output.timedOut else {

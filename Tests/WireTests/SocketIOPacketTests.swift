@@ -109,6 +109,16 @@ final class SocketIOAckIDTests: XCTestCase {
         XCTAssertEqual(SocketIOPacket.removingAckID(inEngineIOMessage: #"42/chat,5["m"]"#), #"42/chat,["m"]"#)
         XCTAssertEqual(SocketIOPacket.replacingAckID(inEngineIOMessage: "hello", with: 3), "hello")
     }
+
+    func testPollingPayloadAckIDs() {
+        let payload = "3\u{1E}" + #"421["run"]"# + "\u{1E}" + #"42["note"]"# + "\u{1E}" + #"435[{"ok":true}]"#
+        XCTAssertEqual(SocketIOPacket.ackIDs(inPollingPayload: payload), [1, 5])
+        XCTAssertEqual(SocketIOPacket.mappingAckIDs(inPollingPayload: payload) { $0 == 5 ? 0 : nil },
+                       "3\u{1E}" + #"421["run"]"# + "\u{1E}" + #"42["note"]"# + "\u{1E}" + #"430[{"ok":true}]"#)
+        XCTAssertEqual(SocketIOPacket.removingAckIDs(inPollingPayload: payload),
+                       "3\u{1E}" + #"42["run"]"# + "\u{1E}" + #"42["note"]"# + "\u{1E}" + #"43[{"ok":true}]"#)
+        XCTAssertEqual(SocketIOPacket.removingAckIDs(inPollingPayload: "ok"), "ok")
+    }
 }
 
 final class EngineIOSessionIDsTests: XCTestCase {
@@ -121,5 +131,14 @@ final class EngineIOSessionIDsTests: XCTestCase {
         XCTAssertEqual(ids.rewrite(.text("a E04Zc2z7PVxNsugBAAAA b")), .text("a FRESH000000000000001 b"))
         XCTAssertEqual(ids.rewrite(.text("ok")), .text("ok"))
         XCTAssertEqual(ids.rewrite(.binary([1, 2])), .binary([1, 2]))
+        // The fresh sid follows its recorded session, and the heartbeat its open packet negotiated.
+        XCTAssertEqual(ids.recorded["FRESH000000000000001"], "E04Zc2z7PVxNsugBAAAA")
+        XCTAssertNil(ids.heartbeats["FRESH000000000000001"], "that open packet said no intervals")
+        _ = ids.rewrite(.text(#"0{"sid":"OTHER0000000000000AA","pingInterval":300,"pingTimeout":1200}"#))
+        XCTAssertEqual(ids.heartbeats["FRESH000000000000001"], EngineIOHeartbeat.Parameters(pingInterval: 0.3, pingTimeout: 1.2))
+        // A CONNECT only another recorded session had moves the client there.
+        ids.rebind(fresh: "FRESH000000000000001", to: "ANOTHER0000000000000")
+        XCTAssertEqual(ids.recorded["FRESH000000000000001"], "ANOTHER0000000000000")
+        XCTAssertEqual(ids.rewrite(.text(#"40{"sid":"x","of":"ANOTHER0000000000000"}"#)), .text(#"40{"sid":"x","of":"FRESH000000000000001"}"#))
     }
 }

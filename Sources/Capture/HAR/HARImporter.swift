@@ -1,4 +1,5 @@
 public import TrafficModel
+import Wire
 
 /// What a HAR import produced: the recording (auth findings computed, not yet
 /// redacted) and counts for the summary.
@@ -179,6 +180,7 @@ public struct HARImporter: Sendable {
             session.websocket = ws
             session.end = Self.end(of: ws, after: handshakeEnd)
         }
+        session.engineIO = EngineIOReadable.link(session)
         return session
     }
 

@@ -12,6 +12,7 @@ extension Session {
         o.addIfPresent("outerPath", outerPath)
         o.addTime("start", start)
         if let tls { o.add("tls", tls.json) }
+        if let engineIO { o.add("engineIO", engineIO.json) }
         o.add("exchanges", .array(exchanges.map(\.json)))
         if let websocket { o.addObject("websocket") { websocket.addMembers(to: &$0) } }
         o.addIfPresent("end", end?.json)
@@ -48,6 +49,7 @@ extension Session {
         )
         outerPath = try r.optional("outerPath")?.string
         tls = try r.optional("tls").map { t throws(RecordingError) in try TLSInfo(reader: t) }
+        engineIO = try r.optional("engineIO").map { e throws(RecordingError) in try EngineIOLink(reader: e) }
     }
 }
 

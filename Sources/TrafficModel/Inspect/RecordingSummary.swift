@@ -82,6 +82,7 @@ public enum RecordingSummary {
             ("id", .string(session.id)), ("client", .string(session.client.description)), ("server", .string(session.server.description)),
         ]
         if let tls = session.tls { members.append(("tls", tls.json)) }  // only TLS sessions have the key
+        if let link = session.engineIO { members.append(("engineIO", link.json)) }  // only Engine.IO connections
         members += [
             ("exchanges", .array(exchanges)), ("websocket", websocket), ("auth", .array(auth)),
             ("errors", .int(errorCount(session))), ("anomalies", .array(anomalies)),

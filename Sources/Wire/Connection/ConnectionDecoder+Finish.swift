@@ -53,6 +53,7 @@ extension ConnectionDecoder {
             session.anomalies.append(Anomaly(kind: .limit, at: at, detail: "the connection table was full; this connection was ended early"))
         }
         session.end = SessionEnd(kind: endKind, at: at, by: wireBy.map(role))
+        session.engineIO = EngineIOReadable.link(session)
         return session
     }
 

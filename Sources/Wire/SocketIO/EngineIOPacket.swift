@@ -75,11 +75,17 @@ public struct EngineIOPacket: Hashable, Sendable {
     /// The `sid` of the open packet a polling payload or WebSocket message
     /// starts with (`0{"sid":"…",…}`), or nil.
     public static func openSessionID(_ payload: Body?) -> String? {
+        openPacket(payload)?["sid"]?.stringValue
+    }
+
+    /// The JSON of the `open` packet a polling payload or WebSocket message
+    /// starts with (`sid`, `upgrades`, `pingInterval`, `pingTimeout`, `maxPayload`), or nil.
+    public static func openPacket(_ payload: Body?) -> JSONValue? {
         guard case .text(let text)? = payload, text.hasPrefix("0{"),
               let packet = try? parse(payload: text).first, packet.type == .open,
-              case .text(let json) = packet.data, let open = try? JSONParser.parse(json)
+              case .text(let json) = packet.data
         else { return nil }
-        return open["sid"]?.stringValue
+        return try? JSONParser.parse(json)
     }
 
     static func quoted(_ text: some StringProtocol) -> String {

@@ -65,6 +65,19 @@ public enum EngineIOReadable {
     /// connection of one logical session (polling requests, the upgrade)
     /// shows the same one, which links them in `inspect`.
     public static func sessionIDs(_ session: Session) -> String? {
+        if let link = session.engineIO { return link.sid }
+        return foundSessionIDs(session).map { $0.joined(separator: ", ") }
+    }
+
+    /// The logical Engine.IO session a connection belongs to, for the
+    /// recording (`Session.engineIO`): the first sid it speaks for, and
+    /// whether it was upgraded to WebSocket. Nil when it speaks no Engine.IO.
+    public static func link(_ session: Session) -> EngineIOLink? {
+        guard let sid = foundSessionIDs(session)?.first else { return nil }
+        return EngineIOLink(sid: sid, transport: session.websocket != nil ? .websocket : .polling)
+    }
+
+    private static func foundSessionIDs(_ session: Session) -> [String]? {
         guard speaksEngineIO(session) else { return nil }
         var found: [String] = []
         func add(_ sid: String?) { if let sid, !sid.isEmpty, !found.contains(sid) { found.append(sid) } }
@@ -73,7 +86,7 @@ public enum EngineIOReadable {
             add(EngineIOPacket.openSessionID(exchange.response?.body))
         }
         for message in session.websocket?.messages ?? [] where message.direction == .server { add(EngineIOPacket.openSessionID(message.payload)) }
-        return found.isEmpty ? nil : found.joined(separator: ", ")
+        return found.isEmpty ? nil : found
     }
 
     /// A WebSocket message of an Engine.IO session, or nil when it is not a packet.

@@ -47,5 +47,32 @@ extension SocketIOPacket {
         return out
     }
 
+    /// The ack ids of a long-polling payload's packets (`\u{1E}`-separated), in order.
+    public static func ackIDs(inPollingPayload text: String) -> [Int] {
+        text.split(separator: EngineIOPacket.separator, omittingEmptySubsequences: false).compactMap { ackID(inEngineIOMessage: String($0))?.id }
+    }
+
+    /// A long-polling payload with each packet's ack id passed through `map`
+    /// (kept where it returns nil): the ACKs the mock sends under the live
+    /// client's ids, as `SessionTree` does on a WebSocket.
+    public static func mappingAckIDs(inPollingPayload text: String, _ map: (Int) -> Int?) -> String {
+        guard text.contains("[") else { return text }
+        let pieces = text.split(separator: EngineIOPacket.separator, omittingEmptySubsequences: false).map { piece -> String in
+            let packet = String(piece)
+            guard let found = ackID(inEngineIOMessage: packet), let mapped = map(found.id) else { return packet }
+            return replacingAckID(inEngineIOMessage: packet, with: mapped)
+        }
+        return pieces.joined(separator: String(EngineIOPacket.separator))
+    }
+
+    /// A long-polling payload without its packets' ack ids (how the mock
+    /// compares a client's POST: whatever ids it numbered its EVENTs with).
+    public static func removingAckIDs(inPollingPayload text: String) -> String {
+        guard text.contains("[") else { return text }
+        return text.split(separator: EngineIOPacket.separator, omittingEmptySubsequences: false)
+            .map { removingAckID(inEngineIOMessage: String($0)) }
+            .joined(separator: String(EngineIOPacket.separator))
+    }
+
     private static func isASCIIDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 }

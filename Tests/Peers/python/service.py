@@ -28,7 +28,7 @@ from aiohttp import WSMsgType, web
 
 SECRET = b"peer-staging-secret-0123456789abcdef"
 TOKEN_LIFETIME = 2  # seconds: the expired-token scenario waits it out
-USERS = {"alice": "correct horse battery staple"}
+USERS = {"alice": "correct horse battery staple", "bob": "correct horse battery staple"}  # bob: a second client at once (socketio_client sio_polling_pair)
 USER_CONTEXT_ERROR = "user_context must be a UserExecutionContext instance"
 
 

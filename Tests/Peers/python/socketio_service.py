@@ -12,6 +12,9 @@ or expired token is refused (CONNECT_ERROR with ``{"error_code":
 ``agent_started``; its ``run`` event is acknowledged with
 ``{"status": "ok", "steps": N}`` and followed by ``agent_completed``.
 ``--regression`` refuses valid tokens with the user_context error.
+``--ping-interval``/``--ping-timeout`` (seconds, default 5 and 5) set the
+Engine.IO heartbeat the ``open`` packet negotiates: the heartbeat tests use
+short ones so a session outlives several pings.
 """
 import argparse
 import os
@@ -30,9 +33,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--regression", action="store_true", help="refuse valid tokens with the user_context error")
+    parser.add_argument("--ping-interval", type=float, default=5)
+    parser.add_argument("--ping-timeout", type=float, default=5)
     args = parser.parse_args()
     service = Service(args.regression)
-    sio = socketio.AsyncServer(async_mode="aiohttp", ping_interval=5, ping_timeout=5)
+    sio = socketio.AsyncServer(async_mode="aiohttp", ping_interval=args.ping_interval, ping_timeout=args.ping_timeout)
 
     @sio.event
     async def connect(sid, environ, auth):
