@@ -28,13 +28,18 @@ public enum AuthClass: String, Hashable, Sendable, CaseIterable {
 
 /// The credentials a request presents, found once and judged per moment.
 public struct PresentedAuth: Hashable, Sendable {
-    public var credentials: [CredentialLocator.Credential]
-
-    public var values: Set<String> { Set(credentials.map(\.value)) }
-
+    public let credentials: [CredentialLocator.Credential]
+    /// Each credential parsed as a JWT once (nil: not one), for every judgement after.
+    public let tokens: [JWT?]
+    public let values: Set<String>
     /// The `sub` claim of the first JWT presented, if any.
-    public var subject: String? {
-        credentials.lazy.compactMap { JWT($0.value)?.claims["sub"]?.stringValue }.first
+    public let subject: String?
+
+    public init(credentials: [CredentialLocator.Credential]) {
+        self.credentials = credentials
+        tokens = credentials.map { JWT($0.value) }
+        values = Set(credentials.map(\.value))
+        subject = tokens.lazy.compactMap { $0?.claims["sub"]?.stringValue }.first
     }
 
     /// Where the credentials were (`header:Authorization`, `query:token`).
@@ -68,15 +73,17 @@ public struct AuthClassifier: Sendable {
     /// and its signature by `verified` (`TokenAuthority.verifiedInputs`).
     public func classify(_ auth: PresentedAuth, issued: Set<String>, at moment: Double, now: Double? = nil, verified: Set<String> = []) -> AuthClass {
         guard !auth.credentials.isEmpty else { return .absent }
-        let classes = auth.credentials.map { classify($0.value, issued: issued, at: moment, now: now, verified: verified) }
+        let classes = zip(auth.credentials, auth.tokens).map {
+            classify($0.value, jwt: $1, issued: issued, at: moment, now: now, verified: verified)
+        }
         for candidate in [AuthClass.issued, .expired, .invalidSignature] where classes.contains(candidate) {
             return candidate
         }
         return .unknown
     }
 
-    private func classify(_ value: String, issued: Set<String>, at moment: Double, now: Double?, verified: Set<String>) -> AuthClass {
-        if let jwt = JWT(value) {
+    private func classify(_ value: String, jwt: JWT?, issued: Set<String>, at moment: Double, now: Double?, verified: Set<String>) -> AuthClass {
+        if let jwt {
             if let authority, authority.names(jwt) {
                 return authority.judge(jwt, at: now ?? moment, verified: verified)
             }

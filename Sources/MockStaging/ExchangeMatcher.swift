@@ -41,6 +41,8 @@ public struct ExchangeMatcher: Sendable {
         var authClass: AuthClass
         /// When the request was made, in seconds since the epoch (the virtual clock).
         var moment: Double
+        /// The credentials the recorded response hands out, found once at load.
+        var issued: [String]
 
         /// The recorded answer switched to WebSocket: the session's messages follow.
         var isUpgrade: Bool { exchange.isWebSocketUpgrade || response.status == 101 }
@@ -121,6 +123,9 @@ public struct ExchangeMatcher: Sendable {
     /// so the original credential and the pseudonym the mock handed out both match.
     public let redactor: Redactor?
     let entries: [Entry]
+    /// Entries by method and path (`RequestShape.route`), in recorded order:
+    /// a live request is compared only with those that can be the same request.
+    let routes: [String: [Int]]
     /// Per recording: the credentials its responses issued, in time order.
     let issuedTimelines: [[(at: Double, value: String)]]
     public private(set) var state = State()
@@ -162,20 +167,22 @@ public struct ExchangeMatcher: Sendable {
                 let moment = epoch + exchange.request.at
                 let shape = RequestShape(exchange.request, classifier: classifier)
                 if let response = exchange.response {
+                    let handedOut = classifier.locator.issued(in: response).map(\.value)
                     entries.append(Entry(
                         reference: RecordedReference(recording: r, recordingName: named.name, session: session.id, exchange: e),
                         exchange: exchange, response: response, session: session, shape: shape,
-                        authClass: classifier.classify(shape.auth, issued: issued, at: moment), moment: moment
+                        authClass: classifier.classify(shape.auth, issued: issued, at: moment), moment: moment, issued: handedOut
                     ))
-                    for credential in classifier.locator.issued(in: response) {
-                        issued.insert(credential.value)
-                        timeline.append((response.at, credential.value))
+                    for value in handedOut {
+                        issued.insert(value)
+                        timeline.append((response.at, value))
                     }
                 }
             }
             timelines.append(timeline.sorted { $0.at < $1.at })
         }
         self.entries = entries
+        self.routes = Dictionary(grouping: entries.indices, by: { entries[$0].shape.route })
         self.issuedTimelines = timelines
     }
 
@@ -209,7 +216,7 @@ public struct ExchangeMatcher: Sendable {
             return computed
         }
 
-        let sameRequest = entries.indices.filter { entries[$0].shape.sameRequest(as: live, exact: options.exactPayloads) }
+        let sameRequest = (routes[live.route] ?? []).filter { entries[$0].shape.sameRequest(as: live, exact: options.exactPayloads) }
         // Exact credential equality wins; otherwise class (and JWT `sub`) decides.
         let liveValues = live.auth.values
         // (a served token that has aged past its expiry no longer matches a recorded valid use of it)
@@ -255,10 +262,10 @@ public struct ExchangeMatcher: Sendable {
         state.served[group] = served + 1
         state.consumed.insert(entries[picked].reference)
         let entry = entries[picked]
-        for credential in classifier.locator.issued(in: entry.response) {
-            state.issued.insert(credential.value)
-            if state.issuedAt[credential.value] == nil {
-                state.issuedAt[credential.value] = IssuedMoment(recorded: entry.moment + entry.response.at - entry.exchange.request.at, served: now)
+        for value in entry.issued {
+            state.issued.insert(value)
+            if state.issuedAt[value] == nil {
+                state.issuedAt[value] = IssuedMoment(recorded: entry.moment + entry.response.at - entry.exchange.request.at, served: now)
             }
         }
         let sessions = entry.isUpgrade ? group.filter { entries[$0].isUpgrade }.map(sessionCandidate) : []
@@ -274,6 +281,9 @@ public struct ExchangeMatcher: Sendable {
         guard token.hasPrefix("eyJ"), let dot = token.lastIndex(of: "."), token[..<dot].contains(".") else { return nil }
         return token[..<dot]
     }
+
+    /// Every recorded WebSocket session the matcher can hand out, in recorded order.
+    public var upgradeCandidates: [SessionCandidate] { entries.indices.filter { entries[$0].isUpgrade }.map(sessionCandidate) }
 
     private func sessionCandidate(_ index: Int) -> SessionCandidate {
         let entry = entries[index]

@@ -17,12 +17,14 @@ struct MessageShape: Hashable, Sendable {
     /// numbers its acks otherwise still matches; the tree answers under its id.
     var ackID: Int?
 
-    var auth: PresentedAuth { PresentedAuth(credentials: credentials.map(\.credential)) }
+    /// The credentials as a request's are judged (parsed once, here).
+    let auth: PresentedAuth
 
     init(_ message: WebSocketMessage, locator: CredentialLocator) {
         self.message = message
         let found = message.opcode == .close ? [] : locator.presented(inMessage: message.payload)
         credentials = found
+        auth = PresentedAuth(credentials: found.map(\.credential))
         masked = message
         if !found.isEmpty, let (prefix, json) = CredentialLocator.messageDocument(message.payload) {
             var document = json

@@ -62,11 +62,31 @@ public struct MockReplay: Sendable {
     /// With a test key (`serve --sign-key`): the tokens handed out are re-signed, and mapped back.
     public private(set) var mint: TokenMint?
 
+    /// Every recorded WebSocket session prepared for a session tree once, at
+    /// load: its script and its client messages parsed and classified.
+    private let prepared: [RecordedReference: SessionTree.Candidate]
+
     public init(matcher: ExchangeMatcher, recordingCount: Int, settings: Settings, mint: TokenMint? = nil) {
         self.matcher = matcher
         self.recordingCount = recordingCount
         self.settings = settings
         self.mint = mint
+        let treeSettings = Self.treeSettings(settings, matcher: matcher, sessionIDs: nil)
+        var prepared: [RecordedReference: SessionTree.Candidate] = [:]
+        for candidate in matcher.upgradeCandidates { prepared[candidate.reference] = SessionTree.Candidate(candidate, settings: treeSettings) }
+        self.prepared = prepared
+    }
+
+    /// How session trees judge client messages: the server's settings and the matcher's classifier.
+    private static func treeSettings(
+        _ settings: Settings, matcher: ExchangeMatcher, sessionIDs: EngineIOSessionIDs?, heartbeat: EngineIOHeartbeat.Parameters? = nil
+    ) -> SessionTree.Settings {
+        SessionTree.Settings(
+            pacing: settings.pacing, policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
+            redactor: matcher.redactor, classifier: matcher.classifier, clock: matcher.options.clock,
+            exhaustion: matcher.options.exhaustion, nearMissCount: matcher.options.nearMissCount, sessionIDs: sessionIDs,
+            heartbeat: heartbeat
+        )
     }
 
     /// A server WebSocket message as the mock sends it: with a test key, every JWT in it re-signed.
@@ -143,15 +163,13 @@ public struct MockReplay: Sendable {
                     ])), delay: 0)
                 }
                 // Every recorded session on this handshake: the client's messages pick one.
+                let treeSettings = Self.treeSettings(
+                    settings, matcher: matcher, sessionIDs: Self.isEngineIO(request) ? sessionIDs : nil,
+                    heartbeat: Self.engineIOSessionID(request).flatMap { sessionIDs.heartbeats[$0] }
+                )
                 let script = SessionTree(
-                    sessions: match.sessions, chosen: match.reference, served: matcher.state.consumed,
-                    settings: SessionTree.Settings(
-                        pacing: settings.pacing, policy: settings.mismatchPolicy, exactPayloads: settings.exactPayloads,
-                        redactor: matcher.redactor, classifier: matcher.classifier, clock: matcher.options.clock,
-                        exhaustion: matcher.options.exhaustion, nearMissCount: matcher.options.nearMissCount,
-                        sessionIDs: Self.isEngineIO(request) ? sessionIDs : nil,
-                        heartbeat: Self.engineIOSessionID(request).flatMap { sessionIDs.heartbeats[$0] }
-                    )
+                    prepared: match.sessions.map { prepared[$0.reference] ?? SessionTree.Candidate($0, settings: treeSettings) },
+                    chosen: match.reference, served: matcher.state.consumed, settings: treeSettings
                 )
                 let deflate = Self.deflateAgreement(recorded: match.response, session: match.session, request: request)
                 return .upgrade(

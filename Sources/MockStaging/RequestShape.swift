@@ -28,7 +28,10 @@ struct RequestShape: Hashable, Sendable {
         auth = classifier.presented(in: request)
         let credentialParameters = Set(auth.locations.filter { $0.hasPrefix("query:") }.map { String($0.dropFirst(6)) })
         method = request.method.uppercased()
-        path = CredentialLocator.percentDecode(request.path.replacing("+", with: "%2B"))
+        // Percent-decoded, a `+` kept as it is (a path is not a form); most paths have neither.
+        let raw = request.path
+        path = raw.utf8.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }
+            ? CredentialLocator.percentDecode(raw.replacing("+", with: "%2B")) : raw
         // Engine.IO's cache buster and session id change on every run: only their presence counts.
         query = EngineIOQuery.stable(CredentialLocator.queryPairs(request.query))
             .filter { !credentialParameters.contains($0.0) }
@@ -44,6 +47,9 @@ struct RequestShape: Hashable, Sendable {
         bodyKey = PayloadMatch.key(body)
         accept = request.headers.all("Accept").joined(separator: ", ").lowercased()
     }
+
+    /// Method and path: two requests that differ here are never the same request.
+    var route: String { method + " " + path }
 
     /// True when everything but auth is equal (bodies compared by `PayloadMatch`).
     func sameRequest(as other: RequestShape, exact: Bool) -> Bool {

@@ -23,7 +23,7 @@ extension SessionTree {
             var moment: Double
         }
 
-        init(_ source: ExchangeMatcher.SessionCandidate, settings: SessionTree.Settings) {
+        public init(_ source: ExchangeMatcher.SessionCandidate, settings: SessionTree.Settings) {
             let steps = SessionScript.steps(session: source.session, upgradedAt: source.upgradedAt, pacing: settings.pacing)
             self.init(reference: source.reference, steps: steps, epoch: source.epoch, issued: source.issued, classifier: settings.classifier)
         }

@@ -120,7 +120,14 @@ public struct SessionTree: Sendable {
     ///   - chosen: the one the pool gave at the handshake.
     ///   - served: sessions already taken from the pool (the chosen one aside).
     public init(sessions: [ExchangeMatcher.SessionCandidate], chosen: RecordedReference?, served: Set<RecordedReference>, settings: Settings) {
-        candidates = sessions.map { Candidate($0, settings: settings) }
+        self.init(prepared: sessions.map { Candidate($0, settings: settings) }, chosen: chosen, served: served, settings: settings)
+    }
+
+    /// A tree over candidates prepared once when the recordings were loaded
+    /// (`Candidate(_:settings:)` with the same pacing and classifier), so a
+    /// connection does not parse its recorded client messages again.
+    public init(prepared: [Candidate], chosen: RecordedReference?, served: Set<RecordedReference>, settings: Settings) {
+        candidates = prepared
         self.chosen = chosen
         self.settings = settings
         self.sessionIDs = settings.sessionIDs
@@ -187,6 +194,7 @@ public struct SessionTree: Sendable {
     public mutating func received(_ incoming: WebSocketMessage, context: Context) -> Action {
         let message = settings.redactor?.redact(message: incoming) ?? incoming
         markServed(context.served)
+        if let same = byteEqualCandidates(message) { return advance(to: same) }
         let live = MessageShape(message, locator: settings.classifier.locator)
         let verified = settings.classifier.authority?.verifiedInputs(in: incoming) ?? []
         var matching: [Int] = []
@@ -252,6 +260,25 @@ public struct SessionTree: Sendable {
             ended = true
             return .close(code: 1008, reason: reason, differences: report)
         }
+    }
+
+    /// The candidates waiting for exactly these bytes, when every candidate
+    /// waiting for a data message at this step is: a message without
+    /// credentials or a Socket.IO ack id compares equal to the same bytes
+    /// (same opcode, same payload, both `absent`), so the comparison's answer
+    /// is known without parsing. Nil: compare in full.
+    private func byteEqualCandidates(_ message: WebSocketMessage) -> [Int]? {
+        guard !ended, message.opcode == .text || message.opcode == .binary else { return nil }
+        var same: [Int] = []
+        for (i, candidate) in candidates.enumerated() {
+            guard let expected = candidate.expected[position] else { continue }
+            let shape = expected.shape
+            guard shape.message.opcode == message.opcode, shape.credentials.isEmpty, shape.ackID == nil,
+                  shape.message.payload == message.payload
+            else { return nil }
+            same.append(i)
+        }
+        return same.isEmpty ? nil : same
     }
 
     /// Keeps the candidates a client message matched and steps past it.

@@ -5,21 +5,23 @@ import TrafficModel
 /// `serve --exec -- CMD ARGS…`: the mock around one run of a test command,
 /// with a verdict CI can trust.
 extension Serve {
-    func runCommand(against server: MockStagingServer, recordings: [(name: String, recording: Recording)], stopSignals: StopSignals) async throws {
+    func runCommand(against server: MockStagingServer, recordings: [(name: String, recording: Recording)], stopSignals: StopSignals, log: LineLog) async throws {
         var environment = ProcessInfo.processInfo.environment
         environment["AUTHREPLAY_URL"] = server.baseURL
         environment["AUTHREPLAY_WS_URL"] = "ws" + server.baseURL.dropFirst("http".count)
-        Terminal.info("authreplay: mock listening on \(server.baseURL); running \(command.joined(separator: " "))")
+        log.write("authreplay: mock listening on \(server.baseURL); running \(command.joined(separator: " "))")
         let status: Int32
         do {
             status = try await ChildProcess.run(command, environment: environment, stopSignals: stopSignals)
         } catch {
             try await server.stop()
+            log.flush()
             Terminal.error("cannot run \(command[0]): \(error)")
             throw CommandFailure(code: ChildProcess.cannotRun)
         }
         let journal = server.journal
         try await server.stop()
+        log.flush()
 
         let summary = JournalSummary(journal: journal, recordings: recordings)
         let unmatched = summary.unmatched + summary.webSocketMismatches

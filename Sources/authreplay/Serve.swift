@@ -25,7 +25,14 @@ struct Serve: AsyncParsableCommand {
         session goes to stderr. Admin endpoints: GET /__authreplay/health, GET /__authreplay/journal, \
         GET /__authreplay/jwks.json, POST /__authreplay/reset. SIGINT or SIGTERM stops the server.
 
-        With --exec -- CMD ARGS…, a CI wrapper: the mock starts (on a free port unless --port),         CMD runs with AUTHREPLAY_URL (http://HOST:PORT) and AUTHREPLAY_WS_URL (ws://HOST:PORT)         in its environment, the mock stops when CMD exits, and a summary goes to stderr         (requests served, unmatched, WebSocket mismatches, recorded sessions used). Exit status:         CMD's when non-zero (128+N when a signal N ended it, 127 when it cannot be started);         else 1 when CMD sent no request at all, or when anything was unmatched (unless         --allow-unmatched); else 0. --junit FILE writes the mock's view: one testcase per         recorded session (used or skipped as unused), one per unmatched request.
+        With --exec -- CMD ARGS…, a CI wrapper: the mock starts (on a free port unless --port), \
+        CMD runs with AUTHREPLAY_URL (http://HOST:PORT) and AUTHREPLAY_WS_URL (ws://HOST:PORT) \
+        in its environment, the mock stops when CMD exits, and a summary goes to stderr \
+        (requests served, unmatched, WebSocket mismatches, recorded sessions used). Exit status: \
+        CMD's when non-zero (128+N when a signal N ended it, 127 when it cannot be started); \
+        else 1 when CMD sent no request at all, or when anything was unmatched (unless \
+        --allow-unmatched); else 0. --junit FILE writes the mock's view: one testcase per \
+        recorded session (used or skipped as unused), one per unmatched request.
 
         Example:
           authreplay serve recordings/auth-required.json --port 0
@@ -120,11 +127,13 @@ struct Serve: AsyncParsableCommand {
         var named: [(name: String, recording: Recording)] = []
         for path in recordings { named.append((path, try RecordingFiles.load(path))) }
         let rules = try ServingRules.load(rulesFile, for: named)
+        // Per-request lines off the event loops; flushed before anything else goes to stderr.
+        let log = LineLog()
         var configuration = MockStagingServer.Configuration(
             host: host, port: port ?? (exec ? 0 : 8080), pacing: Pacing(argument: pace) ?? .fast, mismatchPolicy: mismatch,
             exactPayloads: exact, clock: clock, exhaustion: failWhenExhausted ? .fail : .repeatLast,
             verifier: verifier, redactionRules: rules, maxConnections: maxConnections,
-            idleTimeout: idleTimeout, headTimeout: headTimeout, log: { Terminal.info($0) },
+            idleTimeout: idleTimeout, headTimeout: headTimeout, log: { log.write($0) },
             signing: testKey, tls: signing.tls
         )
         configuration.faults = FaultPlan(try faults.map { try Fault(parsing: $0) })
@@ -132,19 +141,21 @@ struct Serve: AsyncParsableCommand {
         do {
             server = try await MockStagingServer.start(named: named, configuration: configuration)
         } catch {
+            log.flush()
             Terminal.error("\(error)")
             throw CommandFailure(code: Exit.failure)
         }
         let stopSignals = await StopSignals.trap()
         if exec {
-            try await runCommand(against: server, recordings: named, stopSignals: stopSignals)
+            try await runCommand(against: server, recordings: named, stopSignals: stopSignals, log: log)
             return
         }
         // Unbuffered, so a script waiting for this line sees it at once.
         FileHandle.standardOutput.write(Data("listening on \(server.baseURL)\n".utf8))
         let signal = await stopSignals.next()
-        Terminal.info("received \(signal), stopping")
+        log.write("received \(signal), stopping")
         try await server.stop()
+        log.flush()
     }
 }
 
