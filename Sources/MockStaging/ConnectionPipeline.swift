@@ -10,6 +10,7 @@ import TrafficModel
 /// answers whatever is not upgraded.
 enum ConnectionPipeline {
     static let httpHandlerName = "authreplay.http"
+    static let armingHandlerName = "authreplay.upgrade-arming"
 
     static func configure(_ channel: Channel, state: SharedState) throws {
         guard state.admit(channel) else {
@@ -58,6 +59,7 @@ enum ConnectionPipeline {
         )
 
         let completion: @Sendable (ChannelHandlerContext) -> Void = { context in
+            context.pipeline.removeHandler(name: armingHandlerName, promise: nil)
             context.pipeline.removeHandler(name: httpHandlerName, promise: nil)
         }
         let sync = channel.pipeline.syncOperations
@@ -70,6 +72,12 @@ enum ConnectionPipeline {
             withErrorHandling: true
         )
         try sync.addHandler(
+            UpgradeArming(slot: slot) { pipeline in
+                rearmUpgrade(pipeline, decoderStopped: false, upgrader: upgrader, completion: completion)
+            },
+            name: armingHandlerName
+        )
+        try sync.addHandler(
             HTTPReplayHandler(state: state, slot: slot) { pipeline, decoderStopped in
                 rearmUpgrade(pipeline, decoderStopped: decoderStopped, upgrader: upgrader, completion: completion)
             },
@@ -78,10 +86,13 @@ enum ConnectionPipeline {
     }
 
     /// NIO's upgrade handler looks at the first request only and then leaves
-    /// the pipeline. Putting a fresh one back before the replay handler, while
-    /// the answer to the current request is written (the pipelining handler
-    /// holds the next request until then), lets a later request on a
-    /// keep-alive connection upgrade exactly like a first one.
+    /// the pipeline. Putting a fresh one back before the replay handler lets a
+    /// later request on a keep-alive connection upgrade exactly like a first
+    /// one. That is done when such a request arrives (`UpgradeArming`), so
+    /// plain requests pay nothing, and, for a request that asked for an
+    /// upgrade and was refused, while its answer is written (the pipelining
+    /// handler holds the next request until then and the stopped decoder's
+    /// bytes already wait for it).
     ///
     /// NIO's request decoder stops parsing for good after a request that asked
     /// for an upgrade (it expects to be removed); when that upgrade was not
@@ -116,6 +127,30 @@ enum ConnectionPipeline {
             upgraders: [upgrader], httpEncoder: encoder, extraHTTPHandlers: extra, upgradeCompletionHandler: completion
         )
         try? pipeline.addHandler(handler, position: .before(replay.handler))
+    }
+}
+
+/// Sits before the replay handler and puts NIO's upgrade handler back for a
+/// later request on a keep-alive connection that asks for an upgrade, when
+/// none is there and no upgrade handler already decided on it (the first
+/// request's sits before this one; a refusal comes with `slot.pending`).
+final class UpgradeArming: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    private let slot: NIOLoopBound<UpgradeSlot>
+    private let arm: (ChannelPipeline.SynchronousOperations) -> Void
+
+    init(slot: NIOLoopBound<UpgradeSlot>, arm: @escaping (ChannelPipeline.SynchronousOperations) -> Void) {
+        self.slot = slot
+        self.arm = arm
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data), slot.value.pending == nil, HTTPReplayHandler.asksForUpgrade(head) {
+            arm(context.pipeline.syncOperations)
+        }
+        context.fireChannelRead(data)
     }
 }
 

@@ -17,8 +17,9 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var tooLarge = false
     /// A 100 Continue already went out for this request (it had Expect: 100-continue).
     private var sentContinue = false
-    /// Makes the next request on this connection eligible for an upgrade
-    /// again; true when the current one asked for an upgrade that was not done.
+    /// After a request that asked for an upgrade that was not done: restarts
+    /// the request decoder (NIO's stops after such a request) and makes the
+    /// next request eligible for an upgrade again.
     private let rearmUpgrade: (ChannelPipeline.SynchronousOperations, Bool) -> Void
     /// An Engine.IO polling GET waiting for its recorded answer to be due
     /// (`MockReplay.Decision.hold`), with the timer that answers a ping instead.
@@ -130,7 +131,7 @@ final class HTTPReplayHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func write(_ response: ReplayedResponse, keepAlive: Bool, request: HTTPRequestHead, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         // Before the end of this answer releases the next pipelined request.
-        if keepAlive { rearmUpgrade(context.pipeline.syncOperations, Self.asksForUpgrade(request)) }
+        if keepAlive, Self.asksForUpgrade(request) { rearmUpgrade(context.pipeline.syncOperations, true) }
         var interim = response.interim
         if sentContinue, let first = interim.firstIndex(where: { $0.status == 100 }) { interim.remove(at: first) }
         for informational in interim {
