@@ -67,6 +67,14 @@ public final class RecordingFileWriter {
         }
     }
 
+    /// Appends one session encoded elsewhere (`RecordingStreamEncoder.encoded`);
+    /// the first call fixes `capturedAt`.
+    public func write(encoded session: [UInt8], capturedAt: Timestamp) throws(CaptureError) {
+        if encoder == nil { start(capturedAt) }
+        encoder!.append(encoded: session, to: &buffer)
+        if buffer.count >= 1 << 20 { try flush() }
+    }
+
     private func start(_ capturedAt: Timestamp) {
         encoder = RecordingStreamEncoder(source: source, capturedAt: capturedAt)
         buffer += encoder!.prefix.utf8
