@@ -34,9 +34,8 @@ final class MessageCredentialTests: XCTestCase {
         XCTAssertEqual(found(#"{"type":"x","Access_Token":"opaque-0123456789"}"#), ["message:$.Access_Token=opaque-0123456789"])
         XCTAssertEqual(found(#"{"type":"x","\u0074oken":"opaque-0123456789"}"#), ["message:$.token=opaque-0123456789"], "an escaped name")
         XCTAssertEqual(found("{\"type\":\"x\",\"to\u{212A}en\":\"opaque-0123456789\"}"), ["message:$.to\u{212A}en=opaque-0123456789"], "the Kelvin sign lowercases to k")
-        for key in CredentialLocator.messageTokenKeys {
-            XCTAssertTrue(CredentialLocator.keyNeedles.contains { key.lowercased().contains(String(decoding: $0, as: UTF8.self)) }, key)
-        }
+        XCTAssertEqual(found(#"{"type":"x","body":"\#(String(repeating: "x", count: 70_000))","auth":"opaque-0123456789"}"#), ["message:$.auth=opaque-0123456789"], "after a long string")
+        XCTAssertEqual(found(#"40/chat,{"Bearer":"opaque-0123456789"}"#), ["message:40/chat,$.Bearer=opaque-0123456789"])
         XCTAssertFalse(CredentialLocator.mayNameCredential(.text(#"{"type":"user_message","body":"xxxxxxxx"}"#)))
         XCTAssertFalse(CredentialLocator.mayNameCredential(.binary(Array("token".utf8))))
     }
