@@ -69,7 +69,7 @@ for shape in $shapes; do
         *) echo "unknown shape $shape (ethernet, loopback)" >&2; exit 2 ;;
     esac
     [ -f "$capture" ] || python3 scripts/benchmarks/make-ws-capture.py "$capture" "${make[@]}"
-    size_mb=$(( $(stat -c %s "$capture") / 1000000 ))
+    size_mb=$(( $(stat -L -c %s "$capture") / 1000000 ))
     echo "capture ($shape): $capture ($size_mb MB, $n WebSocket sessions); outputs in $out; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
     rm -f "$work/results.txt"

@@ -38,7 +38,11 @@ enum ParallelCaptureRun {
                 if processor.capturedAt == nil { writing.start(capturedAt: packet.timestamp) }
                 processor.route(packet.data, at: packet.timestamp, into: &steps)
                 try reader.hand(&steps)
-                if processor.statistics.packets % 256 == 0 { progress(processor.statistics, source.statistics()) }
+                if processor.statistics.packets % 256 == 0 {
+                    var sofar = processor.statistics
+                    sofar.sessions = shared.written  // the workers' counts arrive at the end
+                    progress(sofar, source.statistics())
+                }
             }
             processor.finishRouting(truncated: inputError != nil, into: &steps)
             try reader.hand(&steps)
@@ -133,7 +137,7 @@ enum ParallelCaptureRun {
                 let captured = finished.session
                 let session = redactor.map { $0.redact(session: captured, counts: &counts) } ?? captured
                 let encoded = ParallelDecoding.Encoded(
-                    bytes: RecordingStreamEncoder.encoded(session), counts: counts, exchanges: captured.exchanges.count,
+                    bytes: RecordingStreamEncoder.encoded(session, capacity: SessionHandoff.approximateBytes(session) * 3 / 2), counts: counts, exchanges: captured.exchanges.count,
                     messages: captured.websocket?.messages.count ?? 0, anomalies: captured.anomalies.count)
                 shared.post(encoded, output: output, worker: w, at: item.position)
             }

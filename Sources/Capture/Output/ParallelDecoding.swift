@@ -41,7 +41,11 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
 
     let workers: Int
     let budget: Int
-    private let lock = ConditionLock()
+    /// Conditions: the reader's, the writer's, workers waiting in `link`,
+    /// workers waiting in `post`, then one per worker waiting for steps.
+    private let lock: ConditionLock
+    private static let reader = 0, writer = 1, linking = 2, posting = 3
+    private func worker(_ w: Int) -> Int { 4 + w }
     private var queues: [[Numbered]]
     private var queuedBytes: [Int]
     private var totalQueued = 0
@@ -58,6 +62,7 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
     init(workers: Int, budget: Int = ParallelDecoding.defaultBudget) {
         self.workers = workers
         self.budget = budget
+        lock = ConditionLock(conditions: 4 + workers)
         queues = Array(repeating: [], count: workers)
         queuedBytes = Array(repeating: 0, count: workers)
         floors = Array(repeating: nil, count: workers)
@@ -81,7 +86,7 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
     func dispatch(_ pending: inout [[Numbered]], bytes: inout [Int]) throws(CaptureError) {
         let adding = bytes.reduce(0, +)
         try lock.withLock { () throws(CaptureError) in
-            while failure == nil, totalQueued > 0, totalQueued + adding > budget { lock.wait() }
+            while failure == nil, totalQueued > 0, totalQueued + adding > budget { lock.wait(Self.reader) }
             if let failure { throw failure }
             for w in 0..<workers where !pending[w].isEmpty {
                 if floors[w] == nil { floors[w] = pending[w][0].position }
@@ -89,9 +94,9 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
                 queuedBytes[w] += bytes[w]
                 pending[w].removeAll(keepingCapacity: true)
                 bytes[w] = 0
+                lock.broadcast(worker(w))
             }
             totalQueued += adding
-            lock.broadcast()
         }
     }
 
@@ -99,11 +104,12 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
     func finishInput(outputs count: Int) {
         lock.withLock {
             outputs = count
-            lock.broadcast()
+            for w in 0..<workers { lock.broadcast(worker(w)) }
+            lock.broadcast(Self.writer)
         }
     }
 
-    /// Encoded so far: sessions, exchanges, messages, anomalies (for progress lines).
+    /// Sessions handed to the writer so far (for progress lines).
     var written: Int { lock.withLock { nextOutput } }
 
     // MARK: the workers
@@ -112,13 +118,13 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
     /// over and drained, or after a failure.
     func take(worker w: Int) -> [Numbered]? {
         lock.withLock {
-            while failure == nil, queues[w].isEmpty, outputs == nil { lock.wait() }
+            while failure == nil, queues[w].isEmpty, outputs == nil { lock.wait(worker(w)) }
             guard failure == nil, !queues[w].isEmpty else { return nil }
             var batch: [Numbered] = []
             swap(&batch, &queues[w])
             totalQueued -= queuedBytes[w]
             queuedBytes[w] = 0
-            lock.broadcast()
+            lock.broadcast(Self.reader)
             return batch
         }
     }
@@ -129,7 +135,7 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
             issued.add(issuedSoFar)
             issuedSoFar.removeAll(keepingCapacity: true)
             floors[w] = queues[w].first?.position
-            lock.broadcast()
+            lock.broadcast(Self.linking)
         }
     }
 
@@ -141,8 +147,8 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
             issued.add(issuedSoFar)
             issuedSoFar.removeAll(keepingCapacity: true)
             floors[w] = position
-            lock.broadcast()
-            while failure == nil, floors.contains(where: { $0.map { $0 < position } ?? false }) { lock.wait() }
+            lock.broadcast(Self.linking)
+            while failure == nil, floors.contains(where: { $0.map { $0 < position } ?? false }) { lock.wait(Self.linking) }
             finished.complete(linking: issued)
         }
     }
@@ -153,12 +159,12 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
     func post(_ encoded: Encoded, output: Int, worker w: Int, at position: UInt64) {
         lock.withLock {
             floors[w] = position
-            lock.broadcast()
-            while failure == nil, output != nextOutput, resultBytes > 0, resultBytes + encoded.bytes.count > budget { lock.wait() }
+            lock.broadcast(Self.linking)
+            while failure == nil, output != nextOutput, resultBytes > 0, resultBytes + encoded.bytes.count > budget { lock.wait(Self.posting) }
             guard failure == nil else { return }
             results[output] = encoded
             resultBytes += encoded.bytes.count
-            lock.broadcast()
+            if output == nextOutput { lock.broadcast(Self.writer) }
         }
     }
 
@@ -167,11 +173,11 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
     /// The next session in output order, waiting for it; nil when all are written or after a failure.
     func nextEncoded() -> Encoded? {
         lock.withLock {
-            while failure == nil, results[nextOutput] == nil, outputs.map({ nextOutput < $0 }) ?? true { lock.wait() }
+            while failure == nil, results[nextOutput] == nil, outputs.map({ nextOutput < $0 }) ?? true { lock.wait(Self.writer) }
             guard failure == nil, let encoded = results.removeValue(forKey: nextOutput) else { return nil }
             nextOutput += 1
             resultBytes -= encoded.bytes.count
-            lock.broadcast()
+            lock.broadcast(Self.posting)
             return encoded
         }
     }
@@ -180,7 +186,7 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
     func fail(_ error: CaptureError) {
         lock.withLock {
             failure = error
-            lock.broadcast()
+            for c in 0..<(4 + workers) { lock.broadcast(c) }
         }
     }
 }

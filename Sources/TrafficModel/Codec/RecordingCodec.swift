@@ -84,8 +84,11 @@ public struct RecordingStreamEncoder: Sendable {
     /// One session's object alone, without the separator before it: encoders
     /// on other threads (import `--jobs`) make these, `append(encoded:to:)`
     /// puts them in order. The bytes are those `append` writes.
-    public static func encoded(_ session: Session) -> [UInt8] {
+    /// `capacity`: the bytes to reserve, an estimate (growing a buffer of
+    /// megabytes by doubling copies it again and again).
+    public static func encoded(_ session: Session, capacity: Int = 0) -> [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(capacity)
         appendObject(session, to: &bytes)
         return bytes
     }
@@ -96,7 +99,9 @@ public struct RecordingStreamEncoder: Sendable {
         buffer += encoded
     }
 
-    private mutating func appendSeparator(to buffer: inout [UInt8]) {
+    /// What goes before the next session (a writer that writes an encoded
+    /// session straight from its own storage puts this first).
+    public mutating func appendSeparator(to buffer: inout [UInt8]) {
         sessionCount += 1
         buffer += (sessionCount == 1 ? "\n    " : ",\n    ").utf8
     }
