@@ -98,7 +98,9 @@ final class ParallelImportTests: XCTestCase {
 
         let one = try importRun(path("interleaved.pcap"), jobs: 1)
         XCTAssertEqual(one.status, 0, one.summary)
-        for jobs in [2, 3, 8] {
+        // Several runs of each: which worker gets ahead of which varies from run to run
+        // (a login's issue shared too late once linked fewer upgrades in one run of ten).
+        for jobs in [2, 3, 4, 8, 16, 2, 3, 4, 8, 16] {
             let many = try importRun(path("interleaved.pcap"), jobs: jobs)
             XCTAssertEqual(many.status, 0)
             XCTAssertTrue(many.bytes == one.bytes, "--jobs \(jobs) wrote other bytes than --jobs 1")

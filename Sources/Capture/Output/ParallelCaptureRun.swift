@@ -125,7 +125,7 @@ enum ParallelCaptureRun {
                 let finished = decoding.apply(item.step, position: item.position, shared: &noSharedTracker, issued: &issued)
                 guard let output = item.output else { continue }
                 guard var finished else {  // not reached: routing finishes only connections it started
-                    shared.post(ParallelDecoding.Encoded(bytes: [], counts: [:], exchanges: 0, messages: 0, anomalies: 0), output: output, worker: w, at: item.position)
+                    shared.post(ParallelDecoding.Encoded(bytes: [], counts: [:], exchanges: 0, messages: 0, anomalies: 0), output: output, worker: w, at: item.position, issued: &issued)
                     continue
                 }
                 if finished.links?.presented.isEmpty ?? true {
@@ -139,7 +139,7 @@ enum ParallelCaptureRun {
                 let encoded = ParallelDecoding.Encoded(
                     bytes: RecordingStreamEncoder.encoded(session, capacity: SessionHandoff.approximateBytes(session) * 3 / 2), counts: counts, exchanges: captured.exchanges.count,
                     messages: captured.websocket?.messages.count ?? 0, anomalies: captured.anomalies.count)
-                shared.post(encoded, output: output, worker: w, at: item.position)
+                shared.post(encoded, output: output, worker: w, at: item.position, issued: &issued)
             }
             shared.batchDone(worker: w, issued: &issued)
         }

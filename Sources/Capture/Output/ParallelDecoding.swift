@@ -155,9 +155,13 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
 
     /// A finished session for the writer, waiting while the ones ahead of
     /// the writer are over budget (unless this is the next one it needs).
-    /// `position`: its `finish` step's; the worker is done with every step before it.
-    func post(_ encoded: Encoded, output: Int, worker w: Int, at position: UInt64) {
+    /// `position`: its `finish` step's; the worker is done with every step
+    /// before it, and `issuedSoFar` are the issues it saw there, not yet shared
+    /// (they must be before its floor moves past them).
+    func post(_ encoded: Encoded, output: Int, worker w: Int, at position: UInt64, issued issuedSoFar: inout [LinkLog.Issued]) {
         lock.withLock {
+            issued.add(issuedSoFar)
+            issuedSoFar.removeAll(keepingCapacity: true)
             floors[w] = position
             lock.broadcast(Self.linking)
             while failure == nil, output != nextOutput, resultBytes > 0, resultBytes + encoded.bytes.count > budget { lock.wait(Self.posting) }
