@@ -69,13 +69,12 @@ extension Base64 {
     /// output. `Base64AndJWTTests` checks it against `encode` byte for byte.
     static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
         let count = bytes.count
-        out.reserveCapacity(out.count + (count + 2) / 3 * 4)
-        // Letters go to a small buffer on the stack and from there to `out` in bulk.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.chunkLetters) { chunk in
-            bytes.withUnsafeBufferPointer { source in
-                alphabet.withUnsafeBufferPointer { letters in
-                    guard let src = source.baseAddress, let a = letters.baseAddress, let dst = chunk.baseAddress else { return }
-                    let full = chunk.count - chunk.count % 4
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: (count + 2) / 3 * 4))
+        bytes.withUnsafeBufferPointer { source in
+            alphabet.withUnsafeBufferPointer { letters in
+                out.withUnsafeMutableBufferPointer { all in
+                    guard let src = source.baseAddress, let a = letters.baseAddress, let dst = all.baseAddress?.advanced(by: start) else { return }
                     var i = 0, o = 0
                     while i + 3 <= count {
                         let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
@@ -85,26 +84,16 @@ extension Base64 {
                         dst[o + 3] = a[Int(v & 63)]
                         i += 3
                         o += 4
-                        if o == full {
-                            out.append(contentsOf: UnsafeBufferPointer(start: dst, count: o))
-                            o = 0
-                        }
                     }
-                    if i < count {
-                        let second = i + 1 < count ? UInt32(src[i + 1]) : 0
-                        let v = UInt32(src[i]) << 16 | second << 8
-                        dst[o] = a[Int(v >> 18)]
-                        dst[o + 1] = a[Int(v >> 12 & 63)]
-                        dst[o + 2] = i + 1 < count ? a[Int(v >> 6 & 63)] : UInt8(ascii: "=")
-                        dst[o + 3] = UInt8(ascii: "=")
-                        o += 4
-                    }
-                    out.append(contentsOf: UnsafeBufferPointer(start: dst, count: o))
+                    guard i < count else { return }
+                    let second = i + 1 < count ? UInt32(src[i + 1]) : 0
+                    let v = UInt32(src[i]) << 16 | second << 8
+                    dst[o] = a[Int(v >> 18)]
+                    dst[o + 1] = a[Int(v >> 12 & 63)]
+                    dst[o + 2] = i + 1 < count ? a[Int(v >> 6 & 63)] : UInt8(ascii: "=")
+                    dst[o + 3] = UInt8(ascii: "=")
                 }
             }
         }
     }
-
-    /// Letters per bulk append (a multiple of 4).
-    private static let chunkLetters = 4096
 }
