@@ -3,20 +3,6 @@ import XCTest
 @testable import TrafficModel
 
 final class Base64AndJWTTests: XCTestCase {
-    /// The recording writer's base64 (written into the output) spells what `encode` spells.
-    func testAppendedBase64EqualsEncoded() {
-        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for count in Array(0...70) + [1000, 65_536, 70_001] {
-            let bytes = (0..<count).map { _ -> UInt8 in
-                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                return UInt8(truncatingIfNeeded: seed >> 33)
-            }
-            var out: [UInt8] = Array("prefix".utf8)
-            Base64.append(bytes, to: &out)
-            XCTAssertEqual(String(decoding: out, as: UTF8.self), "prefix" + Base64.encode(bytes), "\(count) bytes")
-        }
-    }
-
     func testBase64RoundTripAndRejects() {
         var rng = SplitMix64(seed: 1)
         for n in 0..<64 {

@@ -11,12 +11,9 @@ protocol JSONMemberSink {
     mutating func addObject(_ key: String, _ members: (inout Self) -> Void)
     /// A member whose value is an array of objects, each listed by `members`.
     mutating func addObjects<Element>(_ key: String, _ elements: [Element], _ members: (Element, inout Self) -> Void)
-    /// A member whose value is `bytes` as padded base64 (a string).
-    mutating func addBase64(_ key: String, _ bytes: [UInt8])
 }
 
 extension JSONMemberSink {
-    mutating func addBase64(_ key: String, _ bytes: [UInt8]) { add(key, .string(Base64.encode(bytes))) }
     mutating func add(_ key: String, _ value: String) { add(key, .string(value)) }
     mutating func add(_ key: String, _ value: Int) { add(key, .int(value)) }
     mutating func addTime(_ key: String, _ value: Double) { add(key, .fixed(value)) }

@@ -57,14 +57,6 @@ struct JSONStreamObject: JSONMemberSink {
         out.prettyClose(UInt8(ascii: "]"), empty: false, level: level + 1)
     }
 
-    /// The letters go straight into the output: base64 needs no escape.
-    mutating func addBase64(_ key: String, _ bytes: [UInt8]) {
-        beginMember(key)
-        out.bytes.append(UInt8(ascii: "\""))
-        Base64.append(bytes, to: &out.bytes)
-        out.bytes.append(UInt8(ascii: "\""))
-    }
-
     private mutating func beginMember(_ name: String) {
         out.prettyMember(name, first: count == 0, level: level)
         count += 1

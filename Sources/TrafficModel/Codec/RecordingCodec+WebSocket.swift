@@ -33,12 +33,12 @@ extension WebSocketMessage {
             o.addIfPresent("code", closeCode)
             switch payload {
             case .text(let reason): if !reason.isEmpty { o.add("reason", reason) }
-            case .binary(let bytes): o.addBase64("base64", bytes)
+            case .binary(let bytes): o.add("base64", Base64.encode(bytes))
             }
         } else {
             switch payload {
             case .text(let s): o.add("text", s)
-            case .binary(let b): o.addBase64("base64", b)
+            case .binary(let b): o.add("base64", Base64.encode(b))
             }
         }
         if compressed { o.add("compressed", .bool(true)) }
