@@ -36,8 +36,10 @@ final class ParallelDecoding: @unchecked Sendable {  // every field is guarded b
         var anomalies: Int
     }
 
-    /// Default budget of queued step bytes and of encoded sessions waiting.
-    static let defaultBudget = 32 << 20
+    /// Default budget of queued step bytes and of encoded sessions waiting
+    /// (each; 32 MiB put the peak RSS of the 328 MB benchmark capture at
+    /// 125-142 MB, near issue 19's 150 MB).
+    static let defaultBudget = 16 << 20
 
     let workers: Int
     let budget: Int
