@@ -97,7 +97,7 @@ struct CaptureOptionsGroup: ParsableArguments {
 enum CaptureDriver {
     static func run<S: PacketSource>(
         source: S, sourceKind: Source.Kind, options: CaptureOptionsGroup, verifier: (any JWTSignatureVerifier)?,
-        embeddedKeyLogs: [String] = [], stop: @escaping @Sendable () -> Void
+        embeddedKeyLogs: [String] = [], jobs: Int = 1, stop: @escaping @Sendable () -> Void
     ) async throws {
         let writer: RecordingFileWriter
         do {
@@ -119,7 +119,7 @@ enum CaptureDriver {
         do {
             // The loop blocks; on a thread of its own it leaves the concurrency
             // pool (2 threads on 2 cores) free for the signal watch, even under load.
-            let run = CaptureLoop(source: source, processor: processor, writer: writer, redactor: redactor, progress: progress)
+            let run = CaptureLoop(source: source, processor: processor, writer: writer, redactor: redactor, jobs: jobs, progress: progress)
             outcome = try await run.onOwnThread()
         } catch {
             progress.finish()
@@ -146,13 +146,15 @@ private final class CaptureLoop<S: PacketSource>: @unchecked Sendable {
     private var processor: CaptureProcessor
     private let writer: RecordingFileWriter
     private let redactor: Redactor?
+    private let jobs: Int
     private let progress: ProgressLine
 
-    init(source: S, processor: CaptureProcessor, writer: RecordingFileWriter, redactor: Redactor?, progress: ProgressLine) {
+    init(source: S, processor: CaptureProcessor, writer: RecordingFileWriter, redactor: Redactor?, jobs: Int, progress: ProgressLine) {
         self.source = source
         self.processor = processor
         self.writer = writer
         self.redactor = redactor
+        self.jobs = jobs
         self.progress = progress
     }
 
@@ -161,7 +163,7 @@ private final class CaptureLoop<S: PacketSource>: @unchecked Sendable {
             let thread = Thread { [self] in
                 continuation.resume(with: Result {
                     try CaptureRun.run(
-                        source: &source, processor: &processor, writer: writer, redactor: redactor,
+                        source: &source, processor: &processor, writer: writer, redactor: redactor, jobs: jobs,
                         fallbackStart: Timestamp(seconds: Date().timeIntervalSince1970),
                         progress: { [progress] in progress.update(CaptureSummary.progress($0, $1)) }
                     )

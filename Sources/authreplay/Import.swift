@@ -38,8 +38,26 @@ struct Import: AsyncParsableCommand {
     @Option(name: .customLong("max-har-mib"), help: "The largest HAR file read, in MiB.")
     var maxHarMiB = 512
 
+    @Option(help: ArgumentHelp(
+        "Threads that decode connections (default: one per active processor, or 1 on up to 2). The output is byte-identical whatever the number; 1 decodes on the reading thread, as before.",
+        valueName: "n"))
+    var jobs = Import.defaultJobs
+
     func validate() throws {
         guard maxHarMiB > 0 else { throw ValidationError("--max-har-mib must be positive") }
+        guard (1...Self.maxJobs).contains(jobs) else { throw ValidationError("--jobs must be 1 to \(Self.maxJobs)") }
+    }
+
+    /// More decoding threads than this only add memory: the read is the critical path long before.
+    static let maxJobs = 256
+
+    /// One worker per core; but on one or two cores `--jobs 1`, whose reading
+    /// and writing threads already keep two cores busy: there the workers'
+    /// coordination only added CPU time (measured: 15-25% more, no faster;
+    /// docs/architecture.md).
+    static var defaultJobs: Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return cores <= 2 ? 1 : cores
     }
 
     func run() async throws {
@@ -64,7 +82,7 @@ struct Import: AsyncParsableCommand {
         let embedded = PcapngDecryptionSecrets.tlsKeyLogs(inFile: capture)
         try await CaptureDriver.run(
             source: StoppableSource(base: file, stopped: stop), sourceKind: .pcapFile, options: options, verifier: verifier,
-            embeddedKeyLogs: embedded, stop: { stop.set() })
+            embeddedKeyLogs: embedded, jobs: jobs, stop: { stop.set() })
         if stop.cutShort {
             // Unlike a live capture, an import has a natural end: stopping before it is incomplete.
             Terminal.error("\(capture): import interrupted by a signal; the recording holds every session read before it")

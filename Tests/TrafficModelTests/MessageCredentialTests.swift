@@ -1,4 +1,4 @@
-import TrafficModel
+@testable import TrafficModel
 import XCTest
 
 /// Credentials inside WebSocket messages, at the known shapes only.
@@ -25,6 +25,19 @@ final class MessageCredentialTests: XCTestCase {
         XCTAssertEqual(found(#"{"type":"subscribe","payload":{"token":"\#(jwt)"}}"#), [], "payload only for connection_init")
         XCTAssertEqual(found(#"42["auth",{"token":"\#(jwt)"}]"#), [], "Socket.IO events are data")
         XCTAssertEqual(found("hello"), [])
+    }
+
+    /// The pre-scan that spares parsing messages that cannot name a credential
+    /// finds every spelling the parser would: any case, escaped names, non-ASCII.
+    func testMessagesThatMayNameACredentialAreStillParsed() {
+        XCTAssertEqual(found(#"{"type":"auth","TOKEN":"\#(jwt)"}"#), ["message:$.TOKEN=\(jwt)"])
+        XCTAssertEqual(found(#"{"type":"x","Access_Token":"opaque-0123456789"}"#), ["message:$.Access_Token=opaque-0123456789"])
+        XCTAssertEqual(found(#"{"type":"x","\u0074oken":"opaque-0123456789"}"#), ["message:$.token=opaque-0123456789"], "an escaped name")
+        XCTAssertEqual(found("{\"type\":\"x\",\"to\u{212A}en\":\"opaque-0123456789\"}"), ["message:$.to\u{212A}en=opaque-0123456789"], "the Kelvin sign lowercases to k")
+        XCTAssertEqual(found(#"{"type":"x","body":"\#(String(repeating: "x", count: 70_000))","auth":"opaque-0123456789"}"#), ["message:$.auth=opaque-0123456789"], "after a long string")
+        XCTAssertEqual(found(#"40/chat,{"Bearer":"opaque-0123456789"}"#), ["message:40/chat,$.Bearer=opaque-0123456789"])
+        XCTAssertFalse(CredentialLocator.mayNameCredential(.text(#"{"type":"user_message","body":"xxxxxxxx"}"#)))
+        XCTAssertFalse(CredentialLocator.mayNameCredential(.binary(Array("token".utf8))))
     }
 
     func testTheDocumentAfterAPacketPrefixIsFound() {

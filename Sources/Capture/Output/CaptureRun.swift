@@ -23,11 +23,19 @@ public struct CaptureOutcome: Sendable {
 public enum CaptureRun {
     /// `redactor`: secrets are replaced in each session before it reaches
     /// the disk; nil writes them as captured and says so in the recording.
+    ///
+    /// `jobs` above 1 decodes connections on that many threads
+    /// (`ParallelCaptureRun`); the bytes written are the same.
     public static func run(
         source: inout some PacketSource, processor: inout CaptureProcessor, writer: RecordingFileWriter,
-        redactor: Redactor?, fallbackStart: Timestamp,
+        redactor: Redactor?, jobs: Int = 1, fallbackStart: Timestamp,
         progress: (CaptureStatistics, PacketSourceStatistics?) -> Void = { _, _ in }
     ) throws(CaptureError) -> CaptureOutcome {
+        if jobs > 1 {
+            return try ParallelCaptureRun.run(
+                source: &source, processor: &processor, writer: writer, redactor: redactor, jobs: jobs,
+                fallbackStart: fallbackStart, progress: progress)
+        }
         let handoff = SessionHandoff()
         let writing = SessionWriterThread(writer: writer, redactor: redactor, handoff: handoff)
         var inputError: CaptureError?

@@ -67,6 +67,27 @@ public final class RecordingFileWriter {
         }
     }
 
+    /// Appends one session encoded elsewhere (`RecordingStreamEncoder.encoded`);
+    /// the first call fixes `capturedAt`.
+    /// A large session is written from its own storage after the buffer,
+    /// instead of being copied into it first.
+    public func write(encoded session: [UInt8], capturedAt: Timestamp) throws(CaptureError) {
+        if encoder == nil { start(capturedAt) }
+        guard session.count >= Self.directWriteBytes else {
+            encoder!.append(encoded: session, to: &buffer)
+            if buffer.count >= 1 << 20 { try flush() }
+            return
+        }
+        encoder!.appendSeparator(to: &buffer)
+        try flush()
+        try writeAll(session)
+        written += session.count
+        startWriteback()
+    }
+
+    /// Sessions from this size on are written without a copy into the buffer.
+    static let directWriteBytes = 64 << 10
+
     private func start(_ capturedAt: Timestamp) {
         encoder = RecordingStreamEncoder(source: source, capturedAt: capturedAt)
         buffer += encoder!.prefix.utf8
@@ -88,18 +109,22 @@ public final class RecordingFileWriter {
     }
 
     private func flush() throws(CaptureError) {
+        try writeAll(buffer)
+        written += buffer.count
+        buffer.removeAll(keepingCapacity: true)
+        startWriteback()
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws(CaptureError) {
         var offset = 0
-        while offset < buffer.count {
-            let n = buffer[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .writeFailed(temporaryPath, "write failed: \(String(cString: strerror(errno)))")
             }
             offset += n
         }
-        written += buffer.count
-        buffer.removeAll(keepingCapacity: true)
-        startWriteback()
     }
 
     /// Asks the kernel to start writing the pages written since the last

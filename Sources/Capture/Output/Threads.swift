@@ -4,21 +4,26 @@ import Glibc
 import Darwin
 #endif
 
-/// A pthread mutex with one condition variable: the blocking handoff
-/// between the two threads of a capture run.
+/// A pthread mutex with condition variables: the blocking handoffs between
+/// the threads of a capture run. Several conditions let a thread wake only
+/// the ones waiting for what it changed (`import --jobs`: a worker's queue,
+/// the writer's next session), not every thread at each change.
 final class ConditionLock: @unchecked Sendable {  // the pthread objects do the locking
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let conditions: UnsafeMutablePointer<pthread_cond_t>
+    private let count: Int
 
-    init() {
+    init(conditions: Int = 1) {
+        count = max(1, conditions)
+        self.conditions = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: count)
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+        for c in 0..<count { pthread_cond_init(self.conditions + c, nil) }
     }
 
     deinit {
-        pthread_cond_destroy(condition)
+        for c in 0..<count { pthread_cond_destroy(conditions + c) }
         pthread_mutex_destroy(mutex)
-        condition.deallocate()
+        conditions.deallocate()
         mutex.deallocate()
     }
 
@@ -29,10 +34,10 @@ final class ConditionLock: @unchecked Sendable {  // the pthread objects do the 
         return try body()
     }
 
-    /// Releases the lock until `broadcast`, then takes it again (inside `withLock`).
-    func wait() { pthread_cond_wait(condition, mutex) }
+    /// Releases the lock until a `broadcast` of `condition`, then takes it again (inside `withLock`).
+    func wait(_ condition: Int = 0) { pthread_cond_wait(conditions + condition, mutex) }
 
-    func broadcast() { pthread_cond_broadcast(condition) }
+    func broadcast(_ condition: Int = 0) { pthread_cond_broadcast(conditions + condition) }
 }
 
 /// A thread of its own (not a dispatch or Swift concurrency worker: it

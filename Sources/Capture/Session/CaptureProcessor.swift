@@ -83,16 +83,19 @@ public struct CaptureProcessor: Sendable {
     public private(set) var capturedAt: Timestamp?
 
     var reassembler: TCPReassembler
-    /// Connections whose decoder does not exist yet, or never will.
+    /// Connections not being decoded (yet, or ever), and the kept ones' endpoints.
     private var connections: [ConnectionID: Connection] = [:]
-    /// Connections being decoded. Boxed: a decoder is a large struct, so the
-    /// table stays small with 100 000 connections open, and a packet mutates
-    /// its decoder in place instead of copying it out and back.
-    private var decoders: [ConnectionID: DecoderBox] = [:]
-    /// Reassembly's events for the packet being processed; kept between
-    /// packets (emptied) so its storage is reused instead of allocated per packet.
+    /// The decoding half (the serial path's; `import --jobs` has one per worker).
+    private var decoding = SessionDecoding()
+    /// Reassembly's events and routing's steps for the packet being processed;
+    /// kept between packets (emptied) so their storage is reused instead of
+    /// allocated per packet.
     private var events: [TCPEvent] = []
+    private var steps: [DecodingStep] = []
     private var tracker: AuthTracker?
+    /// Set by `import --jobs`: each kept connection gets a tracker of its own
+    /// that defers links between credentials (`AuthTracker.deferringLinks`).
+    var defersLinks = false
     var fragments: IPFragmentReassembler
     var duplicates: DuplicateFilter
     /// The tunnels of each open connection's first segment (absent for plain ones).
@@ -105,14 +108,8 @@ public struct CaptureProcessor: Sendable {
     private enum Connection: Sendable {
         case opened(client: Endpoint, server: Endpoint, midstream: Bool, at: Double)
         case skipped
-    }
-
-    /// Copy-on-write: `decoder(for:)` copies a box that another copy of the
-    /// processor still shares before it is mutated, so the processor keeps
-    /// value semantics (hence the unchecked Sendable).
-    private final class DecoderBox: @unchecked Sendable {
-        var decoder: ConnectionDecoder
-        init(_ decoder: ConnectionDecoder) { self.decoder = decoder }
+        /// Kept: its steps go to the decoding half.
+        case decoding(client: Endpoint, server: Endpoint)
     }
 
     public init(linkType: LinkType, options: CaptureOptions = CaptureOptions()) {
@@ -125,6 +122,26 @@ public struct CaptureProcessor: Sendable {
 
     /// Feeds one captured packet; returns the sessions that ended.
     public mutating func process(_ data: some Collection<UInt8>, at timestamp: Timestamp) -> [Session] {
+        var steps: [DecodingStep] = []
+        swap(&steps, &self.steps)
+        route(data, at: timestamp, into: &steps)
+        let finished = decode(steps)
+        steps.removeAll(keepingCapacity: true)  // also lets go of the packets' bytes
+        swap(&steps, &self.steps)
+        return finished
+    }
+
+    /// Ends the capture: every open connection is finished (`cut`), marked
+    /// `truncated` when the capture ended early.
+    public mutating func finish(truncated: Bool) -> [Session] {
+        var steps: [DecodingStep] = []
+        finishRouting(truncated: truncated, into: &steps)
+        return decode(steps)
+    }
+
+    /// The routing half of `process`: one packet through decoding, fragment
+    /// and TCP reassembly to the steps of the connections kept.
+    mutating func route(_ data: some Collection<UInt8>, at timestamp: Timestamp, into steps: inout [DecodingStep]) {
         if capturedAt == nil {
             capturedAt = timestamp
             tracker = AuthTracker(epoch: timestamp.seconds, locator: options.locator, verifier: options.verifier)
@@ -144,71 +161,59 @@ public struct CaptureProcessor: Sendable {
             packetsSinceFlush = 0
             events += reassembler.flushIdle(now: timestamp)
         }
-        let finished = handle(events, truncated: false)
-        events.removeAll(keepingCapacity: true)  // also lets go of the packets' bytes
+        route(events, truncated: false, into: &steps)
+        events.removeAll(keepingCapacity: true)
         swap(&events, &self.events)
-        return finished
     }
 
-    /// Ends the capture: every open connection is finished (`cut`), marked
-    /// `truncated` when the capture ended early.
-    public mutating func finish(truncated: Bool) -> [Session] {
+    /// The routing half of `finish`.
+    mutating func finishRouting(truncated: Bool, into steps: inout [DecodingStep]) {
         fragments.expire(now: Timestamp(microseconds: .max))
         statistics.droppedDatagrams = fragments.counts.dropped
-        return handle(reassembler.finish(), truncated: truncated)
+        route(reassembler.finish(), truncated: truncated, into: &steps)
     }
 
     func seconds(_ t: Timestamp) -> Double {
         Double(t.microseconds - (capturedAt?.microseconds ?? t.microseconds)) / 1_000_000
     }
 
-    private mutating func handle(_ events: [TCPEvent], truncated: Bool) -> [Session] {
-        var finished: [Session] = []
+    /// Reassembly's events to steps, for the connections kept.
+    private mutating func route(_ events: [TCPEvent], truncated: Bool, into steps: inout [DecodingStep]) {
         for event in events {
             switch event {
             case .opened(let id, let client, let server, let midstream, let at):
                 statistics.connections += 1
                 connections[id] = .opened(client: client, server: server, midstream: midstream, at: seconds(at))
             case .data(let id, let direction, let bytes, let at):
-                guard let box = decoder(for: id, firstBytes: bytes, from: direction) else { continue }
-                box.decoder.receive(bytes, from: direction, at: seconds(at))
-                trackAuth(&box.decoder)
+                guard startDecoding(id, firstBytes: bytes, from: direction, into: &steps) else { continue }
+                steps.append(.data(id, direction, bytes, at: seconds(at)))
             case .gap(let id, let direction, let count, let at):
-                guard let box = decoder(for: id, firstBytes: nil, from: direction) else { continue }
-                box.decoder.gap(count, from: direction, at: seconds(at))
-                trackAuth(&box.decoder)
+                guard startDecoding(id, firstBytes: nil, from: direction, into: &steps) else { continue }
+                steps.append(.gap(id, direction, count, at: seconds(at)))
             case .closed(let id, let kind, let by, let at):
-                connections[id] = nil
+                let connection = connections.removeValue(forKey: id)
                 let outerPath = outerPaths.removeValue(forKey: id)
-                guard var decoder = decoders.removeValue(forKey: id)?.decoder else { continue }
-                _ = decoder.finish(kind: kind, by: by, at: seconds(at), captureTruncated: truncated && kind == .cut)
-                trackAuth(&decoder)
-                var session = decoder.session
-                session.auth = AuthTracker.canonicalOrder(session.auth)
-                session.outerPath = outerPath
-                if !lostDatagrams.isEmpty, let lost = lostDatagrams.removeValue(forKey: FlowPair(session.client, session.server)) {
-                    session.anomalies += lost
-                }
-                statistics.sessions += 1
-                statistics.exchanges += session.exchanges.count
-                statistics.messages += session.websocket?.messages.count ?? 0
-                statistics.anomalies += session.anomalies.count
-                finished.append(session)
+                guard case .decoding(let client, let server) = connection else { continue }
+                var lost: [Anomaly] = []
+                if !lostDatagrams.isEmpty, let dropped = lostDatagrams.removeValue(forKey: FlowPair(client, server)) { lost = dropped }
+                let end = ConnectionEnd(
+                    kind: kind, by: by, at: seconds(at), captureTruncated: truncated && kind == .cut, outerPath: outerPath, lostDatagrams: lost)
+                steps.append(.finish(id, end))
             }
         }
-        return finished
     }
 
-    /// The decoder of a connection, created when its first bytes show what it
-    /// speaks; nil for a connection left out.
-    private mutating func decoder(for id: ConnectionID, firstBytes: ArraySlice<UInt8>?, from direction: Direction) -> DecoderBox? {
-        if let index = decoders.index(forKey: id) {
-            if !isKnownUniquelyReferenced(&decoders.values[index]) {
-                decoders.values[index] = DecoderBox(decoders.values[index].decoder)
-            }
-            return decoders.values[index]
+    /// Whether a connection is decoded; its decoder is made (a `start` step)
+    /// when its first bytes show what it speaks. False for a connection left out.
+    private mutating func startDecoding(
+        _ id: ConnectionID, firstBytes: ArraySlice<UInt8>?, from direction: Direction, into steps: inout [DecodingStep]
+    ) -> Bool {
+        let client: Endpoint, server: Endpoint, midstream: Bool, at: Double
+        switch connections[id] {
+        case .decoding: return true
+        case .skipped, nil: return false
+        case .opened(let c, let s, let m, let t): (client, server, midstream, at) = (c, s, m, t)
         }
-        guard case .opened(let client, let server, let midstream, let at) = connections[id] else { return nil }
         let limits = ConnectionDecoder.Limits(http: options.http, websocket: options.websocket, maxRawBytes: options.maxRawBytes)
         var decoder = ConnectionDecoder(id: "s\(nextSessionNumber)", client: client, server: server, start: at, midstream: midstream, limits: limits)
         var decoded = firstBytes.map { decoder.decide(firstBytes: $0, from: direction) } ?? false
@@ -220,20 +225,29 @@ public struct CaptureProcessor: Sendable {
                 statistics.skippedConnections += 1
                 connections[id] = .skipped
             }
-            return nil
+            return false
         }
         nextSessionNumber += 1
-        connections[id] = nil
-        let box = DecoderBox(decoder)
-        decoders[id] = box
-        return box
+        connections[id] = .decoding(client: client, server: server)
+        let own = defersLinks ? AuthTracker.deferringLinks(epoch: capturedAt!.seconds, locator: options.locator, verifier: options.verifier) : nil
+        steps.append(.start(id, SessionDecoding.DecoderBox(decoder, tracker: own)))
+        return true
     }
 
-    /// Auth findings of the messages a packet completed, kept on the session.
-    private mutating func trackAuth(_ decoder: inout ConnectionDecoder) {
-        guard !decoder.completed.isEmpty, var tracker else { return }
-        self.tracker = nil  // so the copy being updated is the only one (no copy-on-write of its tables)
-        decoder.trackAuth(&tracker)
-        self.tracker = tracker
+    /// The serial path's decoding half: steps applied here, sessions counted.
+    private mutating func decode(_ steps: [DecodingStep]) -> [Session] {
+        var finished: [Session] = []
+        var noIssues: [LinkLog.Issued] = []
+        for step in steps {
+            guard var ended = decoding.apply(step, position: 0, shared: &tracker, issued: &noIssues) else { continue }
+            ended.complete(linking: nil)
+            let session = ended.session
+            statistics.sessions += 1
+            statistics.exchanges += session.exchanges.count
+            statistics.messages += session.websocket?.messages.count ?? 0
+            statistics.anomalies += session.anomalies.count
+            finished.append(session)
+        }
+        return finished
     }
 }

@@ -15,6 +15,12 @@ public struct AuthTracker: Sendable {
     /// Absolute capture start in seconds, to judge JWT times at the moment of use.
     public var epoch: Double
     private var issued: [String: IssuedReference] = [:]
+    /// Non-nil when links are made later (`deferringLinks`): what this tracker saw.
+    public private(set) var links: LinkLog?
+    /// The caller's place in the capture's event order, for deferred links.
+    public var position: UInt64 = 0
+    /// Findings handed out so far: the index the next one gets in its session's `auth`.
+    private var findingsMade = 0
 
     public init(epoch: Double, locator: CredentialLocator = .default, verifier: (any JWTSignatureVerifier)? = nil) {
         self.epoch = epoch
@@ -22,12 +28,45 @@ public struct AuthTracker: Sendable {
         self.verifier = verifier
     }
 
+    /// A tracker for one connection decoded apart from the others (import
+    /// `--jobs`): it decodes and judges credentials as usual but links no
+    /// presented credential to an issued one, since the issuing connection may
+    /// be on another thread; it lists both in `links` instead, and
+    /// `IssuedCredentials` links them afterwards in capture order, giving the
+    /// findings a single tracker would have given. Its findings must all go to
+    /// one session's `auth`, in order (the indices in `links` point there).
+    public static func deferringLinks(epoch: Double, locator: CredentialLocator = .default, verifier: (any JWTSignatureVerifier)? = nil) -> AuthTracker {
+        var tracker = AuthTracker(epoch: epoch, locator: locator, verifier: verifier)
+        tracker.links = LinkLog()
+        return tracker
+    }
+
+    /// Takes the issued credentials listed so far (they are shared with the other connections as they appear).
+    public mutating func takeIssued() -> [LinkLog.Issued] {
+        guard let log = links, !log.issued.isEmpty else { return [] }
+        links!.issued = []
+        return log.issued
+    }
+
     public mutating func observe(request: HTTPRequest, session: String, exchange: Int) -> [AuthFinding] {
         locator.presented(in: request).map { credential in
             var f = finding(credential, role: .presented, exchange: exchange, moment: epoch + request.at)
-            f.issuedBy = issued[credential.value]
+            link(&f, credential.value)
             return f
         }
+    }
+
+    private mutating func link(_ finding: inout AuthFinding, _ value: String) {
+        if links != nil {
+            links!.presented.append(LinkLog.Presented(finding: findingsMade - 1, value: value, order: nextOrder()))
+        } else {
+            finding.issuedBy = issued[value]
+        }
+    }
+
+    private mutating func nextOrder() -> LinkLog.Order {
+        defer { links!.step += 1 }
+        return LinkLog.Order(position: position, step: links!.step)
     }
 
     /// Credentials a client presented inside a WebSocket message (a
@@ -38,25 +77,29 @@ public struct AuthTracker: Sendable {
         guard message.direction == .client, message.opcode == .text else { return [] }
         return locator.presented(inMessage: message.payload).map { found in
             var f = finding(found.credential, role: .presented, exchange: exchange, moment: epoch + message.at)
-            f.issuedBy = issued[found.credential.value]
+            link(&f, found.credential.value)
             return f
         }
     }
 
     public mutating func observe(response: HTTPResponse, session: String, exchange: Int) -> [AuthFinding] {
         locator.issued(in: response).map { credential in
-            if issued[credential.value] == nil {
-                issued[credential.value] = IssuedReference(session: session, exchange: exchange, location: credential.location)
+            let reference = IssuedReference(session: session, exchange: exchange, location: credential.location)
+            if links != nil {
+                links!.issued.append(LinkLog.Issued(value: credential.value, order: nextOrder(), reference: reference))
+            } else if issued[credential.value] == nil {
+                issued[credential.value] = reference
             }
             return finding(credential, role: .issued, exchange: exchange, moment: epoch + response.at)
         }
     }
 
-    private func finding(_ c: CredentialLocator.Credential, role: AuthFinding.Role, exchange: Int, moment: Double) -> AuthFinding {
+    private mutating func finding(_ c: CredentialLocator.Credential, role: AuthFinding.Role, exchange: Int, moment: Double) -> AuthFinding {
         var jwtInfo: JWTInfo?
         if let jwt = JWT(c.value) {
             jwtInfo = jwt.info(at: moment, signature: verifier?.verify(jwt) ?? .unverified)
         }
+        findingsMade += 1
         return AuthFinding(
             role: role, exchange: exchange, location: c.location, scheme: c.scheme,
             schemeName: c.scheme == .other ? c.schemeName : nil, user: c.user, jwt: jwtInfo

@@ -77,8 +77,36 @@ public struct RecordingStreamEncoder: Sendable {
     /// `session(_:)`'s bytes appended to `buffer`, without building a String,
     /// nor a `JSONValue` tree for its WebSocket messages (`JSONStreamObject`).
     public mutating func append(_ session: Session, to buffer: inout [UInt8]) {
+        appendSeparator(to: &buffer)
+        Self.appendObject(session, to: &buffer)
+    }
+
+    /// One session's object alone, without the separator before it: encoders
+    /// on other threads (import `--jobs`) make these, `append(encoded:to:)`
+    /// puts them in order. The bytes are those `append` writes.
+    /// `capacity`: the bytes to reserve, an estimate (growing a buffer of
+    /// megabytes by doubling copies it again and again).
+    public static func encoded(_ session: Session, capacity: Int = 0) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(capacity)
+        appendObject(session, to: &bytes)
+        return bytes
+    }
+
+    /// Appends a session made by `encoded(_:)`, as `append` would have.
+    public mutating func append(encoded: [UInt8], to buffer: inout [UInt8]) {
+        appendSeparator(to: &buffer)
+        buffer += encoded
+    }
+
+    /// What goes before the next session (a writer that writes an encoded
+    /// session straight from its own storage puts this first).
+    public mutating func appendSeparator(to buffer: inout [UInt8]) {
         sessionCount += 1
         buffer += (sessionCount == 1 ? "\n    " : ",\n    ").utf8
+    }
+
+    private static func appendObject(_ session: Session, to buffer: inout [UInt8]) {
         var out = JSONWriter.Output()
         swap(&out.bytes, &buffer)  // keeps the buffer uniquely referenced while it grows
         var object = JSONStreamObject(taking: &out, level: 2)
