@@ -30,6 +30,7 @@ extension TLSDecryptor {
         case (1, .client) where clientRandom == nil:  // ClientHello (a second one after a HelloRetryRequest keeps the random)
             let hello = try TLSClientHello(parsing: body)
             clientRandom = hello.random
+            clientSessionID = hello.sessionID
             info.sni = hello.serverName
         case (2, .server) where serverHello == nil:  // ServerHello
             let hello = try TLSServerHello(parsing: body)
@@ -38,6 +39,9 @@ extension TLSDecryptor {
             info.version = hello.version == 0x0304 ? "tls1.3" : hello.version == 0x0303 ? "tls1.2" : "tls-0x\(String(hello.version, radix: 16))"
             info.cipherSuite = TLSCipherSuite.name(of: hello.cipherSuite)
             if hello.alpn != nil { info.alpn = hello.alpn }
+            // Resumed or not, the keys come the same way: the log has this connection's own
+            // CLIENT_RANDOM (the resumed master secret) or TLS 1.3 traffic secrets.
+            info.resumed = hello.resumes(clientSessionID: clientSessionID)
             startKeySchedule(hello, into: &events)
         case (8, .server):  // EncryptedExtensions (TLS 1.3)
             if let alpn = try TLSEncryptedExtensions(parsing: body).alpn { info.alpn = alpn }

@@ -22,6 +22,8 @@ public struct TLSDecryptor: Sendable {
 
     public internal(set) var info = TLSInfo()
     public internal(set) var clientRandom: [UInt8]?
+    /// The ClientHello's session ID, to tell a resumed TLS 1.2 handshake from a full one.
+    var clientSessionID: [UInt8] = []
     let secrets: any TLSSecretSource
     var halves = DirectionPair(repeating: Half())
     var serverHello: TLSServerHello?

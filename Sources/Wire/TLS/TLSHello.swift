@@ -4,6 +4,8 @@
 /// the TLS 1.2 extensions that change record protection (encrypt-then-MAC).
 struct TLSClientHello: Sendable, Equatable {
     var random: [UInt8]
+    /// legacy_session_id: in TLS 1.2 the session the client asks to resume (RFC 5246 §7.4.1.2).
+    var sessionID: [UInt8]
     var serverName: String?
     var alpn: [String]
 
@@ -11,7 +13,7 @@ struct TLSClientHello: Sendable, Equatable {
         var r = TLSByteCursor(body, what: "ClientHello")
         _ = try r.uint16()  // legacy_version
         random = try r.bytes(32)
-        _ = try r.vector(lengthBytes: 1)  // legacy_session_id
+        sessionID = try r.vector(lengthBytes: 1)
         _ = try r.vector(lengthBytes: 2)  // cipher_suites
         _ = try r.vector(lengthBytes: 1)  // legacy_compression_methods
         serverName = nil
@@ -47,20 +49,32 @@ struct TLSServerHello: Sendable, Equatable {
     ]
 
     var random: [UInt8]
+    /// legacy_session_id_echo: in TLS 1.2, the client's session ID when the server resumes it.
+    var sessionID: [UInt8]
     /// 0x0304 when supported_versions says TLS 1.3, else legacy_version.
     var version: UInt16
     var cipherSuite: UInt16
     var alpn: String?
     /// RFC 7366: CBC records carry their MAC over the ciphertext.
     var encryptThenMAC = false
+    /// TLS 1.3: the server accepted a pre-shared key (RFC 8446 §4.2.11), a resumption.
+    var acceptedPSK = false
 
     var isHelloRetryRequest: Bool { random == Self.helloRetryRequestRandom }
+
+    /// An abbreviated handshake: TLS 1.3 with a PSK, or TLS 1.2 echoing the
+    /// client's non-empty session ID (RFC 5246 §7.4.1.3; with a ticket too,
+    /// RFC 5077 §3.4). TLS 1.3 always echoes the ID, so only the PSK counts there.
+    func resumes(clientSessionID: [UInt8]) -> Bool {
+        if version == 0x0304 { return acceptedPSK }
+        return !clientSessionID.isEmpty && sessionID == clientSessionID
+    }
 
     init(parsing body: [UInt8]) throws(WireError) {
         var r = TLSByteCursor(body, what: "ServerHello")
         version = try r.uint16()
         random = try r.bytes(32)
-        _ = try r.vector(lengthBytes: 1)  // legacy_session_id_echo
+        sessionID = try r.vector(lengthBytes: 1)
         cipherSuite = try r.uint16()
         _ = try r.uint8()  // legacy_compression_method
         guard !r.isAtEnd else { return }
@@ -71,6 +85,7 @@ struct TLSServerHello: Sendable, Equatable {
             switch type {
             case 16: alpn = try TLSByteCursor.protocolNames(&data).first
             case 22: encryptThenMAC = true
+            case 41: acceptedPSK = true  // pre_shared_key: the selected identity
             case 43: version = try data.uint16()  // supported_versions (RFC 8446 §4.2.1)
             default: break
             }

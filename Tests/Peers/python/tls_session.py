@@ -6,11 +6,20 @@ The content is fixed (the same JWT, bodies and messages every run), so a
 capture of the TLS run, decrypted with the client's key log, can be compared
 with a capture of the plaintext run.
 
-    python3 tls_session.py serve --port 0 [--cert F --key F] [--max-version 1.2] [--ciphers LIST] [--no-encrypt-then-mac]
+    python3 tls_session.py serve --port 0 [--cert F --key F] [--max-version 1.2] [--ciphers LIST]
+                                 [--tls13-ciphersuites LIST] [--no-tickets] [--no-encrypt-then-mac]
         prints ``listening on http(s)://127.0.0.1:PORT`` first
     python3 tls_session.py client --base URL [--cafile F --keylog F] [--ciphers LIST]
+                                  [--resume] [--repeat N] [--messages M] [--message-bytes B]
         POST /auth/token, then GET /ws with the token (permessage-deflate offered),
-        one message each way, the server closes 4401
+        one message each way, the server closes 4401.
+        --resume: POST /auth/token, then GET /me with the token on a second
+        connection that resumes the first one's TLS session (exit 3 if it did not).
+        --repeat/--messages/--message-bytes (benchmarks): N rounds in one process,
+        M-1 padded messages echoed before the one that gets the error.
+
+Python's ``ssl`` cannot choose TLS 1.3 suites; ``--tls13-ciphersuites`` runs
+the server again with an OpenSSL config that sets them (``OPENSSL_CONF``).
 
 The client writes its TLS secrets with ``SSLContext.keylog_filename`` (an NSS
 key log, the format of SSLKEYLOGFILE).
@@ -22,8 +31,10 @@ import hashlib
 import hmac
 import http.client
 import json
+import os
 import ssl
 import sys
+import tempfile
 
 from aiohttp import web
 import websockets.asyncio.client
@@ -53,11 +64,20 @@ async def login(request):
     return web.json_response({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600})
 
 
+async def me(request):
+    if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        return web.json_response({"error": "invalid_token"}, status=401)
+    return web.json_response({"sub": "alice", "iss": "tls-test"})
+
+
 async def ws(request):
     socket = web.WebSocketResponse(compress=True)
     await socket.prepare(request)
     await socket.send_str(json.dumps({"type": "welcome", "server": "tls-test"}))
     message = await socket.receive()
+    while message.type == web.WSMsgType.TEXT and json.loads(message.data).get("type") == "data":
+        await socket.send_str(message.data.replace('"data"', '"echo"', 1))
+        message = await socket.receive()
     if message.type == web.WSMsgType.TEXT:
         await socket.send_str(json.dumps({
             "type": "error_message", "error_code": "AUTH_REQUIRED",
@@ -68,7 +88,23 @@ async def ws(request):
     return socket
 
 
+def with_tls13_ciphersuites(suites):
+    """Runs this process again with an OpenSSL config choosing the TLS 1.3 suites."""
+    if os.environ.get("TLS_SESSION_CIPHERSUITES") == suites:
+        return
+    config = tempfile.NamedTemporaryFile("w", prefix="tls-session-", suffix=".cnf", delete=False)
+    config.write("openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = default\n"
+                 f"[default]\nCiphersuites = {suites}\n")
+    config.close()
+    env = dict(os.environ, OPENSSL_CONF=config.name, TLS_SESSION_CIPHERSUITES=suites)
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
 def serve(args):
+    if args.tls13_ciphersuites:
+        with_tls13_ciphersuites(args.tls13_ciphersuites)
+        os.unlink(os.environ["OPENSSL_CONF"])  # read when ssl was imported
     context = None
     if args.cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -77,11 +113,14 @@ def serve(args):
             context.maximum_version = ssl.TLSVersion.TLSv1_2
         if args.ciphers:
             context.set_ciphers(args.ciphers)
+        if args.no_tickets:
+            context.options |= ssl.OP_NO_TICKET  # TLS 1.2 resumes by session ID instead
         if args.no_encrypt_then_mac:
             context.options |= 1 << 19  # SSL_OP_NO_ENCRYPT_THEN_MAC: CBC records MAC-then-encrypt (RFC 5246)
     app = web.Application()
     app.router.add_post("/auth/token", login)
     app.router.add_get("/ws", ws)
+    app.router.add_get("/me", me)
 
     async def main():
         runner = web.AppRunner(app, access_log=None)
@@ -95,6 +134,55 @@ def serve(args):
     asyncio.run(main())
 
 
+class ResumingHTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection that offers `session` (a previous connection's) for resumption."""
+
+    def __init__(self, *args, session=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.session = session
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host, session=self.session)
+
+
+def close(connection):
+    # A TLS 1.2 session is resumable only after a clean shutdown (close_notify).
+    if isinstance(connection.sock, ssl.SSLSocket):
+        try:
+            connection.sock.unwrap()
+        except (OSError, ssl.SSLError):
+            pass
+    connection.close()
+
+
+def resume(args, host, port, context):
+    body = json.dumps({"username": "alice", "password": "correct horse battery staple"})
+    headers = {"Content-Type": "application/json"}
+    if context:
+        first = ResumingHTTPSConnection(host, port, context=context, timeout=10)
+    else:
+        first = http.client.HTTPConnection(host, port, timeout=10)
+    first.request("POST", "/auth/token", body=body, headers=headers)
+    response = first.getresponse()
+    # Reading the answer also reads TLS 1.3's NewSessionTicket, sent after the handshake.
+    token = json.loads(response.read())["access_token"]
+    session = first.sock.session if context else None
+    close(first)
+    if context:
+        second = ResumingHTTPSConnection(host, port, context=context, timeout=10, session=session)
+    else:
+        second = http.client.HTTPConnection(host, port, timeout=10)
+    second.request("GET", "/me", headers={"Authorization": f"Bearer {token}"})
+    answer = second.getresponse()
+    print(json.dumps({"me": answer.status, "body": json.loads(answer.read())}), flush=True)
+    resumed = bool(context) and second.sock.session_reused
+    close(second)
+    print(json.dumps({"resumed": resumed}), flush=True)
+    if context and not resumed:
+        sys.exit(3)
+
+
 def client(args):
     https = args.base.startswith("https://")
     hostport = args.base.split("://", 1)[1]
@@ -106,6 +194,13 @@ def client(args):
         if args.ciphers:
             context.set_ciphers(args.ciphers)  # Python's default list leaves out the SHA-1 CBC suites
     host, port = hostport.rsplit(":", 1)
+    if args.resume:
+        return resume(args, host, int(port), context)
+    for _ in range(args.repeat):
+        round_trip(args, https, hostport, host, port, context)
+
+
+def round_trip(args, https, hostport, host, port, context):
     if https:
         connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
     else:
@@ -123,6 +218,10 @@ def client(args):
             uri, ssl=context, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=10, close_timeout=10,
         ) as socket:
             print(json.dumps({"received": json.loads(await socket.recv())}), flush=True)
+            padding = "x" * args.message_bytes
+            for i in range(args.messages - 1):
+                await socket.send(json.dumps({"type": "data", "seq": i, "padding": padding}))
+                await socket.recv()
             await socket.send(json.dumps({"type": "subscribe", "stream": "prices"}))
             try:
                 async for message in socket:
@@ -143,12 +242,18 @@ def main():
     s.add_argument("--key")
     s.add_argument("--max-version", choices=["1.2", "1.3"], default="1.3")
     s.add_argument("--ciphers")
+    s.add_argument("--tls13-ciphersuites")
+    s.add_argument("--no-tickets", action="store_true")
     s.add_argument("--no-encrypt-then-mac", action="store_true")
     c = sub.add_parser("client")
     c.add_argument("--base", required=True)
     c.add_argument("--cafile")
     c.add_argument("--keylog")
     c.add_argument("--ciphers")
+    c.add_argument("--resume", action="store_true")
+    c.add_argument("--repeat", type=int, default=1)
+    c.add_argument("--messages", type=int, default=1)
+    c.add_argument("--message-bytes", type=int, default=0)
     args = parser.parse_args()
     serve(args) if args.command == "serve" else client(args)
 
