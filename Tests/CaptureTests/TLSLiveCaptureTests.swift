@@ -8,7 +8,9 @@ import XCTest
 /// between Python's `ssl` server and client (Tests/Peers/python/tls_session.py),
 /// captured live with libpcap on `lo` while the client writes its key log:
 /// the decrypted recording equals the recording of the same traffic in
-/// plaintext. Needs root, python3 with aiohttp and websockets, and openssl.
+/// plaintext. TLS 1.3 (AES-GCM, ChaCha20-Poly1305), TLS 1.2 (AES-GCM,
+/// ChaCha20-Poly1305, CBC), and session resumption (TLS 1.3 PSK, TLS 1.2
+/// ticket and session ID). Needs root, python3 with aiohttp and websockets, and openssl.
 final class TLSLiveCaptureTests: XCTestCase {
     static let script = Corpus.packageRoot + "/Tests/Peers/python/tls_session.py"
 
@@ -111,14 +113,21 @@ final class TLSLiveCaptureTests: XCTestCase {
         return strip(document["sessions"] ?? .null)
     }
 
-    static let plaintext = Box<JSONValue?>(nil)
+    /// The plaintext run's comparable sessions, by the client's plaintext arguments.
+    static let plaintext = Box<[[String]: JSONValue]>([:])
+
+    /// The same client run in plaintext, captured once per test process.
+    func plaintextSessions(client: [String]) async throws -> JSONValue {
+        if let known = Self.plaintext.value[client] { return known }
+        let sessions = try await capture(serve: [], client: client, tls: false)
+        XCTAssertEqual(sessions.count, 2)
+        let comparable = try Self.comparable(sessions)
+        Self.plaintext.update { $0[client] = comparable }
+        return comparable
+    }
 
     func assertSameAsPlaintext(serve: [String], client: [String] = [], version: String, suite: String) async throws {
-        if Self.plaintext.value == nil {
-            let sessions = try await capture(serve: [], client: [], tls: false)
-            XCTAssertEqual(sessions.count, 2)
-            Self.plaintext.update { $0 = try? Self.comparable(sessions) }
-        }
+        let plaintext = try await plaintextSessions(client: [])
         let sessions = try await capture(serve: serve, client: client, tls: true)
         XCTAssertEqual(sessions.count, 2)
         for session in sessions {
@@ -130,11 +139,52 @@ final class TLSLiveCaptureTests: XCTestCase {
         XCTAssertEqual(ws.websocket?.messages.count, 5)
         XCTAssertEqual(ws.websocket?.close?.code, 4401)
         XCTAssertEqual(ws.auth.first { $0.role == .presented }?.jwt?.claims["sub"]?.stringValue, "alice")
-        XCTAssertEqual(try Self.comparable(sessions), try XCTUnwrap(Self.plaintext.value), "\(version) \(suite) against plaintext")
+        XCTAssertEqual(try Self.comparable(sessions), plaintext, "\(version) \(suite) against plaintext")
+    }
+
+    /// A full handshake (POST /auth/token), then a second connection that
+    /// resumes its session (GET /me with the token): both decrypt to the
+    /// plaintext run's requests, and only the second is marked resumed, with
+    /// the version and suite of its own (abbreviated) ServerHello.
+    func assertResumptionSameAsPlaintext(serve: [String], version: String, suite: String) async throws {
+        let plaintext = try await plaintextSessions(client: ["--resume"])
+        let sessions = try await capture(serve: serve, client: ["--resume"], tls: true).sorted { $0.start < $1.start }
+        XCTAssertEqual(sessions.count, 2)
+        guard sessions.count == 2 else { return }
+        XCTAssertEqual(sessions.map { $0.exchanges.map { "\($0.request.method) \($0.request.path) \($0.response?.status ?? 0)" } }, [["POST /auth/token 200"], ["GET /me 200"]])
+        XCTAssertEqual(sessions.map { $0.tls?.resumed }, [false, true], "\(version): only the second connection resumes")
+        for session in sessions {
+            XCTAssertEqual(session.tls?.version, version)
+            XCTAssertEqual(session.tls?.cipherSuite, suite)
+            XCTAssertEqual(session.tls?.sni, nil, "the client connects to an IP address: no server_name")
+            XCTAssertEqual(session.anomalies, [], "\(session.id)")
+        }
+        XCTAssertEqual(sessions[1].auth.first { $0.role == .presented }?.jwt?.claims["sub"]?.stringValue, "alice")
+        XCTAssertEqual(try Self.comparable(sessions), plaintext, "\(version) resumption against plaintext")
     }
 
     func testTLS13EqualsPlaintext() async throws {
         try await assertSameAsPlaintext(serve: [], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+    }
+
+    /// Python's ssl cannot choose a TLS 1.3 suite; the peer sets it through an OpenSSL config.
+    func testTLS13ChaCha20Poly1305EqualsPlaintext() async throws {
+        try await assertSameAsPlaintext(serve: ["--tls13-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"], version: "tls1.3", suite: "TLS_CHACHA20_POLY1305_SHA256")
+    }
+
+    func testTLS13PSKResumptionEqualsPlaintext() async throws {
+        try await assertResumptionSameAsPlaintext(serve: [], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+    }
+
+    /// RFC 5077: the second ClientHello carries the ticket; its CLIENT_RANDOM line holds the resumed master secret.
+    func testTLS12TicketResumptionEqualsPlaintext() async throws {
+        try await assertResumptionSameAsPlaintext(serve: ["--max-version", "1.2"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+    }
+
+    /// RFC 5246 §7.4.1.2: no tickets, the server's session cache resumes by session ID.
+    func testTLS12SessionIDResumptionEqualsPlaintext() async throws {
+        try await assertResumptionSameAsPlaintext(
+            serve: ["--max-version", "1.2", "--no-tickets", "--ciphers", "ECDHE-ECDSA-CHACHA20-POLY1305"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")
     }
 
     func testTLS12AESGCMEqualsPlaintext() async throws {

@@ -108,17 +108,31 @@ extension TLSDecryptor {
         keys = .ready
     }
 
+    /// Finished: this direction's next records use its application traffic
+    /// secret. A live client logs CLIENT_TRAFFIC_SECRET_0 only after sending
+    /// its Finished, so a secret not in the log yet makes the direction wait
+    /// (its records are held) rather than fail; `finish()` reports it if it never comes.
     private mutating func switchToTrafficSecret(_ direction: Direction, into events: inout [Event]) {
-        guard let suite else { return }
+        halves[direction].cipher = nil
+        halves[direction].awaitsTrafficSecret = true
+        _ = installTrafficSecret(direction)
+    }
+
+    /// Installs the waiting direction's traffic secret when the log has it; false while it does not.
+    mutating func installTrafficSecret(_ direction: Direction) -> Bool {
+        guard let suite else { return false }
         if trafficSecrets[direction] == nil, let clientRandom, let found = secrets.secrets(forClientRandom: clientRandom) {
-            // A live client may have logged its handshake secrets before this one.
             trafficSecrets[direction] = found[direction == .client ? .clientTrafficSecret0 : .serverTrafficSecret0]
         }
-        guard let secret = trafficSecrets[direction] else {
-            let label = direction == .client ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0"
-            fail(direction, "the key log has no \(label) for client random \(TLSKeyLog.hexString(clientRandom ?? []))", into: &events)
-            return
-        }
+        guard let secret = trafficSecrets[direction] else { return false }
         halves[direction].cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: secret), tls13: true)
+        halves[direction].awaitsTrafficSecret = false
+        return true
+    }
+
+    mutating func failMissingTrafficSecret(_ direction: Direction, into events: inout [Event]) {
+        let label = direction == .client ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0"
+        halves[direction].awaitsTrafficSecret = false
+        fail(direction, "the key log has no \(label) for client random \(TLSKeyLog.hexString(clientRandom ?? []))", into: &events)
     }
 }

@@ -49,6 +49,10 @@ public struct TLSDecryptor: Sendable {
         var held: [TLSRecord] = []
         var heldBytes = 0
         var cipher: TLSRecordCipher?
+        /// TLS 1.3: this direction's Finished was read but its application
+        /// traffic secret is not in the log yet (a live client writes
+        /// CLIENT_TRAFFIC_SECRET_0 only after sending Finished): its records wait.
+        var awaitsTrafficSecret = false
         /// No more records of this direction are read (a gap, a bad record).
         var dead = false
     }
@@ -84,6 +88,13 @@ public struct TLSDecryptor: Sendable {
             pump(.client, into: &events)
             pump(.server, into: &events)
         }
+        for direction in [Direction.client, .server] where halves[direction].awaitsTrafficSecret && !halves[direction].dead && keys != .failed {
+            if installTrafficSecret(direction) {
+                pump(direction, into: &events)
+            } else {
+                failMissingTrafficSecret(direction, into: &events)
+            }
+        }
         if keys == .beforeServerHello && clientRandom != nil {
             events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, detail: "no ServerHello was seen (the handshake did not complete); nothing was decrypted")))
             keys = .failed
@@ -102,7 +113,7 @@ public struct TLSDecryptor: Sendable {
     private mutating func pump(_ direction: Direction, into events: inout [Event]) {
         while !halves[direction].dead {
             if let record = halves[direction].held.first {
-                guard canProcess(record) else { return }
+                guard ready(for: record, from: direction) else { return }
                 halves[direction].held.removeFirst()
                 halves[direction].heldBytes -= record.fragment.count
                 handle(record, from: direction, into: &events)
@@ -117,18 +128,21 @@ public struct TLSDecryptor: Sendable {
                 events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, direction: direction, detail: "\(error); the rest of the \(direction.rawValue) stream is not decrypted")))
                 return
             }
-            if canProcess(record) {
+            if ready(for: record, from: direction) {
                 handle(record, from: direction, into: &events)
             } else {
                 halves[direction].held.append(record)
                 halves[direction].heldBytes += record.fragment.count
-                if halves[direction].heldBytes > Self.maxHeldBytes { giveUpWaiting(into: &events) }
+                if halves[direction].heldBytes > Self.maxHeldBytes { giveUpWaiting(direction, into: &events) }
             }
         }
     }
 
-    private func canProcess(_ record: TLSRecord) -> Bool {
-        switch keys {
+    /// Whether `record` can be handled now; a direction waiting for its
+    /// traffic secret looks it up again first.
+    private mutating func ready(for record: TLSRecord, from direction: Direction) -> Bool {
+        if halves[direction].awaitsTrafficSecret, !installTrafficSecret(direction) { return false }
+        return switch keys {
         case .beforeServerHello: record.contentType == TLSRecord.handshake
         case .waiting: false
         case .ready, .failed: true
@@ -190,7 +204,13 @@ public struct TLSDecryptor: Sendable {
         events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, detail: detail)))
     }
 
-    private mutating func giveUpWaiting(into events: inout [Event]) {
+    private mutating func giveUpWaiting(_ direction: Direction, into events: inout [Event]) {
+        if halves[direction].awaitsTrafficSecret {
+            failMissingTrafficSecret(direction, into: &events)
+            halves[direction].held = []
+            halves[direction].heldBytes = 0
+            return
+        }
         switch keys {
         case .waiting: resolveKeys(into: &events, final: true)
         case .beforeServerHello: failConnection("more than \(Self.maxHeldBytes) bytes arrived before a ServerHello; nothing was decrypted", into: &events)

@@ -32,6 +32,7 @@ import hmac
 import http.client
 import json
 import os
+import random
 import ssl
 import sys
 import tempfile
@@ -218,8 +219,9 @@ def round_trip(args, https, hostport, host, port, context):
             uri, ssl=context, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=10, close_timeout=10,
         ) as socket:
             print(json.dumps({"received": json.loads(await socket.recv())}), flush=True)
-            padding = "x" * args.message_bytes
             for i in range(args.messages - 1):
+                # Seeded random text: the same every run, and not squeezed away by permessage-deflate.
+                padding = base64.b64encode(random.Random(i).randbytes(args.message_bytes * 3 // 4 + 3)).decode()[:args.message_bytes]
                 await socket.send(json.dumps({"type": "data", "seq": i, "padding": padding}))
                 await socket.recv()
             await socket.send(json.dumps({"type": "subscribe", "stream": "prices"}))

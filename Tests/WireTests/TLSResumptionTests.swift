@@ -1,0 +1,101 @@
+import Foundation
+import TestSupport
+import TrafficModel
+import XCTest
+@testable import Wire
+
+/// Resumed handshakes as the hellos show them: TLS 1.2 echoes the client's
+/// session ID (RFC 5246 §7.4.1.3; also with a ticket, RFC 5077 §3.4), TLS 1.3
+/// answers with pre_shared_key (RFC 8446 §4.2.11) and echoes the ID always.
+/// Live resumed captures are decrypted in CaptureTests (TLSLiveCaptureTests).
+final class TLSResumptionTests: XCTestCase {
+    typealias T = TLSRecordLayerTests
+
+    static func clientHello(sessionID: [UInt8]) -> [UInt8] {
+        let body: [UInt8] = [3, 3] + Array(repeating: 0, count: 32) + T.vector(sessionID, lengthBytes: 1)
+            + T.vector([0x13, 0x01, 0xC0, 0x2F], lengthBytes: 2) + [1, 0] + T.vector([], lengthBytes: 2)
+        return T.record(22, T.handshake(1, body))
+    }
+
+    static func serverHello(sessionID: [UInt8], tls13: Bool, psk: Bool) -> [UInt8] {
+        var extensions: [UInt8] = []
+        if tls13 { extensions += [0, 43, 0, 2, 3, 4] }  // supported_versions: TLS 1.3
+        if psk { extensions += [0, 41, 0, 2, 0, 0] }  // pre_shared_key: identity 0
+        let body: [UInt8] = [3, 3] + Array(1...32) + T.vector(sessionID, lengthBytes: 1)
+            + (tls13 ? [0x13, 0x01] : [0xC0, 0x2F]) + [0] + T.vector(extensions, lengthBytes: 2)
+        return T.record(22, T.handshake(2, body))
+    }
+
+    /// Feeds the two hellos and returns what the session would record.
+    func info(client: [UInt8], server: [UInt8]) -> TLSInfo {
+        var decryptor = TLSDecryptor(secrets: TLSKeyLog())
+        _ = decryptor.receive(client[...], from: .client)
+        _ = decryptor.receive(server[...], from: .server)
+        return decryptor.info
+    }
+
+    func testResumptionIsReadFromTheHellos() {
+        let id = Array(repeating: UInt8(0xAA), count: 32), other = Array(repeating: UInt8(0xBB), count: 32)
+        let cases: [(String, client: [UInt8], server: [UInt8], version: String, resumed: Bool)] = [
+            ("1.2 session ID echoed", id, Self.serverHello(sessionID: id, tls13: false, psk: false), "tls1.2", true),
+            ("1.2 a new session ID", id, Self.serverHello(sessionID: other, tls13: false, psk: false), "tls1.2", false),
+            ("1.2 no session ID", [], Self.serverHello(sessionID: [], tls13: false, psk: false), "tls1.2", false),
+            ("1.3 PSK accepted", id, Self.serverHello(sessionID: id, tls13: true, psk: true), "tls1.3", true),
+            ("1.3 ID echoed, no PSK", id, Self.serverHello(sessionID: id, tls13: true, psk: false), "tls1.3", false),
+        ]
+        for (name, clientID, server, version, resumed) in cases {
+            let info = info(client: Self.clientHello(sessionID: clientID), server: server)
+            XCTAssertEqual(info.version, version, name)
+            XCTAssertEqual(info.resumed, resumed, name)
+            XCTAssertEqual(info.summary.hasSuffix(" resumed"), resumed, name)
+        }
+    }
+
+    /// Every proper prefix of a ServerHello with extensions is an error, never a crash.
+    func testEveryPrefixOfAResumingServerHelloIsAnError() throws {
+        let record = Self.serverHello(sessionID: Array(repeating: 0xAA, count: 32), tls13: true, psk: true)
+        let body = Array(record[(5 + 4)...])
+        let hello = try TLSServerHello(parsing: body)
+        XCTAssertTrue(hello.acceptedPSK)
+        XCTAssertEqual(hello.version, 0x0304)
+        for cut in 0..<body.count where cut != 2 + 32 + 33 + 2 + 1 {  // ending before the extensions is a valid hello
+            XCTAssertThrowsError(try TLSServerHello(parsing: Array(body[..<cut])), "cut at \(cut)")
+        }
+    }
+
+    /// The recording keeps `resumed` only when true, so recordings from before are unchanged.
+    func testResumedIsWrittenOnlyWhenTrue() throws {
+        func encoded(_ tls: TLSInfo) -> String {
+            var session = Session(id: "s1", client: Endpoint(host: "127.0.0.1", port: 50000), server: Endpoint(host: "127.0.0.1", port: 443), start: 0)
+            session.tls = tls
+            return RecordingCodec.encode(Recording(source: Source(kind: .pcapFile, name: "t", tool: "test"), capturedAt: Timestamp(microseconds: 0), sessions: [session]))
+        }
+        XCTAssertFalse(encoded(TLSInfo(version: "tls1.2")).contains("resumed"))
+        let resumed = encoded(TLSInfo(version: "tls1.2", resumed: true))
+        XCTAssertTrue(resumed.contains("\"resumed\": true"), resumed)
+        XCTAssertEqual(try RecordingCodec.decode(Array(resumed.utf8)).sessions.first?.tls?.resumed, true)
+    }
+
+    /// The fuzz-tls seeds for the abbreviated handshakes reach it: fed as the
+    /// target feeds them (first byte: start direction and chunk size, chunks
+    /// alternating), the session comes out resumed.
+    func testTheFuzzSeedsReachTheResumedHandshake() throws {
+        for (seed, version) in [("tls12-session-id-resumed", "tls1.2"), ("tls13-psk-resumed", "tls1.3")] {
+            let data = try XCTUnwrap(FileManager.default.contents(atPath: Corpus.packageRoot + "/Fuzz/Corpus/fuzz-tls/" + seed), seed)
+            let bytes = Array(data)
+            var direction: Direction = bytes[0] & 1 == 0 ? .client : .server
+            let chunk = Int(bytes[0] >> 1) + 1
+            var decryptor = TLSDecryptor(secrets: TLSKeyLog())
+            var start = 1
+            while start < bytes.count {
+                let end = min(start + chunk, bytes.count)
+                _ = decryptor.receive(bytes[start..<end], from: direction)
+                start = end
+                direction = direction.reversed
+            }
+            _ = decryptor.finish()
+            XCTAssertEqual(decryptor.info.version, version, seed)
+            XCTAssertTrue(decryptor.info.resumed, seed)
+        }
+    }
+}
