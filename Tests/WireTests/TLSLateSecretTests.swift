@@ -118,6 +118,28 @@ final class TLSLateSecretTests: XCTestCase {
             "the key log has no CLIENT_TRAFFIC_SECRET_0 for client random \(TLSKeyLog.hexString(Self.random)); the rest of the client stream is not decrypted",
         ])
     }
+
+    /// Waiting holds at most `maxHeldBytes` of a direction: past that the
+    /// direction gives up with the anomaly, before the connection ends.
+    func testWaitingIsBoundedByMaxHeldBytes() throws {
+        let (client, server, request, _) = try flights()
+        var decryptor = TLSDecryptor(secrets: GrowingLog())
+        _ = decryptor.receive(T.clientHello(random: Self.random, sni: nil, alpn: [])[...].withRecord, from: .client)
+        _ = decryptor.receive(server[...], from: .server)
+        XCTAssertEqual(anomalies(decryptor.receive((client + request)[...], from: .client)), [])
+        // Records the client sealed with a key the log never gets: only their size matters here.
+        var sealer = Sealer(.clientTrafficSecret0)
+        let record = try sealer.seal(23, Array(repeating: 0x61, count: 16_000))
+        var given = 0, events: [TLSDecryptor.Event] = []
+        while anomalies(events).isEmpty, given <= TLSDecryptor.maxHeldBytes + 2 * record.count {
+            events += decryptor.receive(record[...], from: .client)
+            given += record.count
+        }
+        XCTAssertEqual(anomalies(events).count, 1)
+        XCTAssertTrue(anomalies(events).first?.hasPrefix("the key log has no CLIENT_TRAFFIC_SECRET_0") == true, "\(anomalies(events))")
+        XCTAssertLessThanOrEqual(given, TLSDecryptor.maxHeldBytes + 2 * record.count)
+        XCTAssertEqual(anomalies(decryptor.finish()), [], "reported once")
+    }
 }
 
 extension ArraySlice<UInt8> {

@@ -110,10 +110,12 @@ public struct TLSDecryptor: Sendable {
 
     // MARK: - Records
 
+    /// Handles this direction's records in order. While they wait for keys,
+    /// every new record is moved into the held ones (not left in the reader),
+    /// so `maxHeldBytes` bounds all that waits.
     private mutating func pump(_ direction: Direction, into events: inout [Event]) {
         while !halves[direction].dead {
-            if let record = halves[direction].held.first {
-                guard ready(for: record, from: direction) else { return }
+            if let record = halves[direction].held.first, ready(for: record, from: direction) {
                 halves[direction].held.removeFirst()
                 halves[direction].heldBytes -= record.fragment.count
                 handle(record, from: direction, into: &events)
@@ -128,7 +130,7 @@ public struct TLSDecryptor: Sendable {
                 events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, direction: direction, detail: "\(error); the rest of the \(direction.rawValue) stream is not decrypted")))
                 return
             }
-            if ready(for: record, from: direction) {
+            if halves[direction].held.isEmpty, ready(for: record, from: direction) {
                 handle(record, from: direction, into: &events)
             } else {
                 halves[direction].held.append(record)
