@@ -17,6 +17,7 @@ final class TLSLateSecretTests: XCTestCase {
     static let secretsByLabel: [TLSKeyLog.Label: [UInt8]] = [
         .clientHandshakeTrafficSecret: Array(repeating: 0x21, count: 32), .serverHandshakeTrafficSecret: Array(repeating: 0x31, count: 32),
         .clientTrafficSecret0: Array(repeating: 0x41, count: 32), .serverTrafficSecret0: Array(repeating: 0x51, count: 32),
+        .clientEarlyTrafficSecret: Array(repeating: 0x61, count: 32),
     ]
 
     /// The key log as a client writes it: the client traffic secret comes last.
@@ -68,11 +69,11 @@ final class TLSLateSecretTests: XCTestCase {
         return (client, server, request, more)
     }
 
-    func plaintexts(_ events: [TLSDecryptor.Event], _ direction: Direction) -> [String] {
+    static func plaintexts(_ events: [TLSDecryptor.Event], _ direction: Direction) -> [String] {
         events.compactMap { if case .plaintext(direction, let bytes) = $0 { String(decoding: bytes, as: UTF8.self) } else { nil } }
     }
 
-    func anomalies(_ events: [TLSDecryptor.Event]) -> [String] {
+    static func anomalies(_ events: [TLSDecryptor.Event]) -> [String] {
         events.compactMap { if case .anomaly(let a) = $0 { a.detail } else { nil } }
     }
 
@@ -83,14 +84,14 @@ final class TLSLateSecretTests: XCTestCase {
         var events = decryptor.receive(T.clientHello(random: Self.random, sni: "a", alpn: [])[...].withRecord, from: .client)
         events += decryptor.receive(server[...], from: .server)
         events += decryptor.receive((client + request)[...], from: .client)
-        XCTAssertEqual(plaintexts(events, .server), ["HTTP/1.1 204 No Content\r\n\r\n"])
-        XCTAssertEqual(plaintexts(events, .client), [], "the request waits for CLIENT_TRAFFIC_SECRET_0")
-        XCTAssertEqual(anomalies(events), [])
+        XCTAssertEqual(Self.plaintexts(events, .server), ["HTTP/1.1 204 No Content\r\n\r\n"])
+        XCTAssertEqual(Self.plaintexts(events, .client), [], "the request waits for CLIENT_TRAFFIC_SECRET_0")
+        XCTAssertEqual(Self.anomalies(events), [])
         // The client writes the line; the next bytes find it, and both requests come out in order.
         log.revealed.withLock { $0 = true }
         events = decryptor.receive(more[...], from: .client)
-        XCTAssertEqual(plaintexts(events, .client), ["GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET /again HTTP/1.1\r\nHost: a\r\n\r\n"])
-        XCTAssertEqual(anomalies(events + decryptor.finish()), [])
+        XCTAssertEqual(Self.plaintexts(events, .client), ["GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET /again HTTP/1.1\r\nHost: a\r\n\r\n"])
+        XCTAssertEqual(Self.anomalies(events + decryptor.finish()), [])
     }
 
     /// The line is written after the connection's last bytes: the end looks once more.
@@ -102,8 +103,8 @@ final class TLSLateSecretTests: XCTestCase {
         events += decryptor.receive(server[...], from: .server) + decryptor.receive((client + request)[...], from: .client)
         log.revealed.withLock { $0 = true }
         events += decryptor.finish()
-        XCTAssertEqual(plaintexts(events, .client), ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"])
-        XCTAssertEqual(anomalies(events), [])
+        XCTAssertEqual(Self.plaintexts(events, .client), ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"])
+        XCTAssertEqual(Self.anomalies(events), [])
     }
 
     func testASecretThatNeverComesIsAnAnomalyAtTheEnd() throws {
@@ -112,9 +113,9 @@ final class TLSLateSecretTests: XCTestCase {
         var events = decryptor.receive(T.clientHello(random: Self.random, sni: nil, alpn: [])[...].withRecord, from: .client)
         events += decryptor.receive(server[...], from: .server) + decryptor.receive((client + request)[...], from: .client)
         events += decryptor.finish()
-        XCTAssertEqual(plaintexts(events, .client), [])
-        XCTAssertEqual(plaintexts(events, .server), ["HTTP/1.1 204 No Content\r\n\r\n"])
-        XCTAssertEqual(anomalies(events), [
+        XCTAssertEqual(Self.plaintexts(events, .client), [])
+        XCTAssertEqual(Self.plaintexts(events, .server), ["HTTP/1.1 204 No Content\r\n\r\n"])
+        XCTAssertEqual(Self.anomalies(events), [
             "the key log has no CLIENT_TRAFFIC_SECRET_0 for client random \(TLSKeyLog.hexString(Self.random)); the rest of the client stream is not decrypted",
         ])
     }
@@ -126,19 +127,19 @@ final class TLSLateSecretTests: XCTestCase {
         var decryptor = TLSDecryptor(secrets: GrowingLog())
         _ = decryptor.receive(T.clientHello(random: Self.random, sni: nil, alpn: [])[...].withRecord, from: .client)
         _ = decryptor.receive(server[...], from: .server)
-        XCTAssertEqual(anomalies(decryptor.receive((client + request)[...], from: .client)), [])
+        XCTAssertEqual(Self.anomalies(decryptor.receive((client + request)[...], from: .client)), [])
         // Records the client sealed with a key the log never gets: only their size matters here.
         var sealer = Sealer(.clientTrafficSecret0)
         let record = try sealer.seal(23, Array(repeating: 0x61, count: 16_000))
         var given = 0, events: [TLSDecryptor.Event] = []
-        while anomalies(events).isEmpty, given <= TLSDecryptor.maxHeldBytes + 2 * record.count {
+        while Self.anomalies(events).isEmpty, given <= TLSDecryptor.maxHeldBytes + 2 * record.count {
             events += decryptor.receive(record[...], from: .client)
             given += record.count
         }
-        XCTAssertEqual(anomalies(events).count, 1)
-        XCTAssertTrue(anomalies(events).first?.hasPrefix("the key log has no CLIENT_TRAFFIC_SECRET_0") == true, "\(anomalies(events))")
+        XCTAssertEqual(Self.anomalies(events).count, 1)
+        XCTAssertTrue(Self.anomalies(events).first?.hasPrefix("the key log has no CLIENT_TRAFFIC_SECRET_0") == true, "\(Self.anomalies(events))")
         XCTAssertLessThanOrEqual(given, TLSDecryptor.maxHeldBytes + 2 * record.count)
-        XCTAssertEqual(anomalies(decryptor.finish()), [], "reported once")
+        XCTAssertEqual(Self.anomalies(decryptor.finish()), [], "reported once")
     }
 }
 

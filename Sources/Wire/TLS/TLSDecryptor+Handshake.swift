@@ -31,10 +31,16 @@ extension TLSDecryptor {
             let hello = try TLSClientHello(parsing: body)
             clientRandom = hello.random
             clientSessionID = hello.sessionID
+            if hello.offersEarlyData { earlyData = .offered }
             info.sni = hello.serverName
         case (2, .server) where serverHello == nil:  // ServerHello
             let hello = try TLSServerHello(parsing: body)
-            guard !hello.isHelloRetryRequest else { return }
+            guard !hello.isHelloRetryRequest else {
+                if earlyData == .offered { earlyData = .rejected }  // RFC 8446 §4.1.4: early data does not survive a retry
+                return
+            }
+            // 0-RTT needs the PSK it was sent under.
+            if earlyData == .offered, !(hello.version == 0x0304 && hello.acceptedPSK) { earlyData = .rejected }
             serverHello = hello
             info.version = hello.version == 0x0304 ? "tls1.3" : hello.version == 0x0303 ? "tls1.2" : "tls-0x\(String(hello.version, radix: 16))"
             info.cipherSuite = TLSCipherSuite.name(of: hello.cipherSuite)
@@ -44,7 +50,11 @@ extension TLSDecryptor {
             info.resumed = hello.resumes(clientSessionID: clientSessionID)
             startKeySchedule(hello, into: &events)
         case (8, .server):  // EncryptedExtensions (TLS 1.3)
-            if let alpn = try TLSEncryptedExtensions(parsing: body).alpn { info.alpn = alpn }
+            let extensions = try TLSEncryptedExtensions(parsing: body)
+            if let alpn = extensions.alpn { info.alpn = alpn }
+            if earlyData == .offered { startEarlyData(accepted: extensions.acceptsEarlyData, into: &events) }
+        case (5, .client) where earlyData == .accepted:  // EndOfEarlyData: the handshake key follows
+            endEarlyData()
         case (20, _) where serverHello?.version == 0x0304:  // Finished: application keys follow
             switchToTrafficSecret(direction, into: &events)
         case (24, _) where serverHello?.version == 0x0304:  // KeyUpdate (RFC 8446 §4.6.3)

@@ -33,6 +33,12 @@ public struct TLSDecryptor: Sendable {
     var trafficSecrets = DirectionPair<[UInt8]?>(repeating: nil)
     /// TLS 1.2: each direction's cipher, switched on at its ChangeCipherSpec.
     var pendingTLS12 = DirectionPair<TLSRecordCipher?>(repeating: nil)
+    /// TLS 1.3 0-RTT: what the client's records after its ClientHello are (TLSDecryptor+EarlyData).
+    var earlyData = EarlyData.none
+    /// The client's handshake cipher, set aside while its early data is read with the early key.
+    var clientHandshakeCipher: TLSRecordCipher?
+    /// Early-data bytes skipped because they could not be decrypted.
+    var skippedEarlyBytes = 0
 
     enum KeyState: Sendable, Equatable {
         case beforeServerHello
@@ -68,6 +74,8 @@ public struct TLSDecryptor: Sendable {
         if keys == .waiting { resolveKeys(into: &events, final: false) }
         pump(direction, into: &events)
         pump(direction.reversed, into: &events)
+        // The other direction may have let this one's held records go (0-RTT waits for the server's answer).
+        if !halves[direction].held.isEmpty { pump(direction, into: &events) }
         return events
     }
 
@@ -87,6 +95,11 @@ public struct TLSDecryptor: Sendable {
             resolveKeys(into: &events, final: true)
             pump(.client, into: &events)
             pump(.server, into: &events)
+        }
+        if earlyData == .offered {
+            // The server's EncryptedExtensions never came: read what opens with the handshake key.
+            earlyData = .rejected
+            pump(.client, into: &events)
         }
         for direction in [Direction.client, .server] where halves[direction].awaitsTrafficSecret && !halves[direction].dead && keys != .failed {
             if installTrafficSecret(direction) {
@@ -144,6 +157,7 @@ public struct TLSDecryptor: Sendable {
     /// traffic secret looks it up again first.
     private mutating func ready(for record: TLSRecord, from direction: Direction) -> Bool {
         if halves[direction].awaitsTrafficSecret, !installTrafficSecret(direction) { return false }
+        if direction == .client, earlyData == .offered, keys == .ready { return false }  // until EncryptedExtensions says
         return switch keys {
         case .beforeServerHello: record.contentType == TLSRecord.handshake
         case .waiting: false
@@ -175,11 +189,13 @@ public struct TLSDecryptor: Sendable {
         do {
             opened = try cipher.open(record)
         } catch {
+            if direction == .client, skipsEarlyData(record) { return }  // the cipher (its sequence) is left as it was
             let why = error == .authentication ? "failed authentication (a wrong key in the log, or a damaged record)" : "is malformed (\(error))"
             fail(direction, "record \(cipher.sequence) of the \(direction.rawValue) stream (stream offset \(record.offset)) \(why)", into: &events)
             return
         }
         halves[direction].cipher = cipher
+        if direction == .client { endSkippingEarlyData(into: &events) }
         switch opened.type {
         case TLSRecord.applicationData:
             if !opened.plaintext.isEmpty { events.append(.plaintext(direction, opened.plaintext)) }

@@ -8,6 +8,8 @@ struct TLSClientHello: Sendable, Equatable {
     var sessionID: [UInt8]
     var serverName: String?
     var alpn: [String]
+    /// early_data (RFC 8446 §4.2.10): 0-RTT records may follow the ClientHello.
+    var offersEarlyData = false
 
     init(parsing body: [UInt8]) throws(WireError) {
         var r = TLSByteCursor(body, what: "ClientHello")
@@ -33,6 +35,8 @@ struct TLSClientHello: Sendable, Equatable {
                 }
             case 16:  // application_layer_protocol_negotiation (RFC 7301 §3.1)
                 alpn = try TLSByteCursor.protocolNames(&data)
+            case 42:
+                offersEarlyData = true
             default:
                 break
             }
@@ -96,6 +100,8 @@ struct TLSServerHello: Sendable, Equatable {
 /// TLS 1.3's EncryptedExtensions (RFC 8446 §4.3.1): where ALPN is answered.
 struct TLSEncryptedExtensions: Sendable, Equatable {
     var alpn: String?
+    /// early_data: the server accepted the client's 0-RTT data (RFC 8446 §4.2.10).
+    var acceptsEarlyData = false
 
     init(parsing body: [UInt8]) throws(WireError) {
         var r = TLSByteCursor(body, what: "EncryptedExtensions")
@@ -104,6 +110,7 @@ struct TLSEncryptedExtensions: Sendable, Equatable {
             let type = try extensions.uint16()
             var data = TLSByteCursor(try extensions.vector(lengthBytes: 2), what: "EncryptedExtensions extension \(type)")
             if type == 16 { alpn = try TLSByteCursor.protocolNames(&data).first }
+            if type == 42 { acceptsEarlyData = true }
         }
     }
 }

@@ -15,6 +15,8 @@ public struct TLSKeyLog: Sendable, Equatable {
         case serverHandshakeTrafficSecret = "SERVER_HANDSHAKE_TRAFFIC_SECRET"
         case clientTrafficSecret0 = "CLIENT_TRAFFIC_SECRET_0"
         case serverTrafficSecret0 = "SERVER_TRAFFIC_SECRET_0"
+        /// TLS 1.3 0-RTT: the client's early data (RFC 8446 §7.1 client_early_traffic_secret).
+        case clientEarlyTrafficSecret = "CLIENT_EARLY_TRAFFIC_SECRET"
     }
 
     /// The secrets logged for one connection, by its ClientHello.random.
