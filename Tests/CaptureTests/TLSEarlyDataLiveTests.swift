@@ -1,0 +1,110 @@
+import Foundation
+import TestSupport
+import TrafficModel
+import XCTest
+@testable import Capture
+
+/// TLS 1.3 0-RTT between `openssl s_server -early_data` and `openssl s_client`
+/// (Python's ssl cannot send early data), captured live on `lo`: a full
+/// connection sends GET /first and keeps its session; a second one resumes it
+/// and sends GET /early as early data, then GET /after. With the client's key
+/// log, the recording holds all three requests, the second session marked
+/// resumed. `s_server` answers nothing (it cannot serve HTTP with early data
+/// on), so the requests have no responses. Needs root and openssl.
+final class TLSEarlyDataLiveTests: XCTestCase {
+    /// A process with its stdin held open (s_server and s_client stop at its end)
+    /// and its stdout collected.
+    final class OpenSSL: @unchecked Sendable {
+        let process = Process()
+        let stdin = Pipe()
+        let output = Box("")
+        private let reader: Thread
+
+        init(_ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: TestPKI.openssl)
+            process.arguments = arguments
+            let stdout = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let handle = stdout.fileHandleForReading
+            reader = Thread { [output] in
+                while case let data = handle.availableData, !data.isEmpty {
+                    output.update { $0 += String(decoding: data, as: UTF8.self) }
+                }
+            }
+            reader.start()
+        }
+
+        func send(_ text: String) { stdin.fileHandleForWriting.write(Data(text.utf8)) }
+
+        /// Ends stdin and waits for the exit (bounded), killing it after the deadline.
+        func finish(deadline: Double = 10) async throws {
+            try? stdin.fileHandleForWriting.close()
+            do {
+                try await eventually(deadline) { [process] in !process.isRunning }
+            } catch {
+                process.terminate()
+                throw error
+            }
+        }
+
+        deinit { if process.isRunning { process.terminate() } }
+    }
+
+    func testEarlyDataOfAResumedConnectionDecrypts() async throws {
+        try requireOrSkip(getuid() == 0, "live capture needs root; uid is \(getuid())")
+        let pki = try TestPKI.shared()
+        let directory = try CaptureFixtures.temporaryDirectory()
+        let keyLog = directory.appendingPathComponent("keylog.txt").path, session = directory.appendingPathComponent("session.pem").path
+        let early = directory.appendingPathComponent("early.txt").path
+        FileManager.default.createFile(atPath: keyLog, contents: nil)
+        try Data("GET /early HTTP/1.1\r\nHost: a\r\n\r\n".utf8).write(to: URL(fileURLWithPath: early))
+
+        let server = try OpenSSL(["s_server", "-accept", "127.0.0.1:0", "-cert", pki.certificateFile, "-key", pki.keyFile, "-tls1_3", "-early_data", "-naccept", "2"])
+        defer { server.process.terminate() }
+        try await eventually(10) { server.output.value.contains("ACCEPT") }
+        let port = try XCTUnwrap(server.output.value.split(separator: "\n").first { $0.hasPrefix("ACCEPT") }?.split(separator: ":").last.map(String.init))
+
+        let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
+        var options = CaptureOptions()
+        options.tlsSecrets = try KeyLogFiles(paths: [keyLog], rereads: true)
+        let ended = Box(0)
+        let captured = Task.detached { [options] () -> [Session] in
+            var processor = CaptureProcessor(linkType: source.linkType, options: options)
+            var sessions: [Session] = []
+            while let packet = try source.next() {
+                sessions += processor.process(packet.data, at: packet.timestamp)
+                ended.update { [count = sessions.count] in $0 = count }
+            }
+            return sessions + processor.finish(truncated: false)
+        }
+        let client = ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-CAfile", pki.caFile, "-keylogfile", keyLog]
+        do {
+            let first = try OpenSSL(client + ["-sess_out", session])
+            first.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n")
+            // TLS 1.3 sends the ticket after the handshake: wait for it to be saved.
+            try await eventually(10) { server.output.value.contains("GET /first") && ((try? FileManager.default.attributesOfItem(atPath: session)[.size] as? Int) ?? 0) > 0 }
+            try await first.finish()
+            let second = try OpenSSL(client + ["-sess_in", session, "-early_data", early])
+            second.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n")
+            try await eventually(10) { server.output.value.contains("GET /after") }
+            try await second.finish()
+            try? await eventually(10) { ended.value >= 2 }
+        } catch {
+            source.stop()
+            _ = try? await captured.value
+            throw error
+        }
+        source.stop()
+        let sessions = try await captured.value.sorted { $0.start < $1.start }
+        XCTAssertTrue(server.output.value.contains("GET /early"), "the server read the early data: \(server.output.value)")
+        XCTAssertEqual(sessions.map { $0.exchanges.map(\.request.target) }, [["/first"], ["/early", "/after"]])
+        XCTAssertEqual(sessions.map { $0.tls?.resumed }, [false, true])
+        XCTAssertEqual(sessions.map { $0.tls?.version }, ["tls1.3", "tls1.3"])
+        for session in sessions { XCTAssertEqual(session.anomalies, [], session.id) }
+        let keys = try String(contentsOfFile: keyLog, encoding: .utf8)
+        XCTAssertTrue(keys.contains("CLIENT_EARLY_TRAFFIC_SECRET"), "the client logged its early secret")
+    }
+}
