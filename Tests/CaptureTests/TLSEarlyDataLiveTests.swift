@@ -67,19 +67,7 @@ final class TLSEarlyDataLiveTests: XCTestCase {
         try await eventually(10) { server.output.value.contains("ACCEPT") }
         let port = try XCTUnwrap(server.output.value.split(separator: "\n").first { $0.hasPrefix("ACCEPT") }?.split(separator: ":").last.map(String.init))
 
-        let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
-        var options = CaptureOptions()
-        options.tlsSecrets = try KeyLogFiles(paths: [keyLog], rereads: true)
-        let ended = Box(0)
-        let captured = Task.detached { [options] () -> [Session] in
-            var processor = CaptureProcessor(linkType: source.linkType, options: options)
-            var sessions: [Session] = []
-            while let packet = try source.next() {
-                sessions += processor.process(packet.data, at: packet.timestamp)
-                ended.update { [count = sessions.count] in $0 = count }
-            }
-            return sessions + processor.finish(truncated: false)
-        }
+        let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog)
         let client = ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-CAfile", pki.caFile, "-keylogfile", keyLog]
         do {
             let first = try OpenSSL(client + ["-sess_out", session])
@@ -91,14 +79,12 @@ final class TLSEarlyDataLiveTests: XCTestCase {
             second.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n")
             try await eventually(10) { server.output.value.contains("GET /after") }
             try await second.finish()
-            try? await eventually(10) { ended.value >= 2 }
+            try? await eventually(10) { capture.ended.value >= 2 }
         } catch {
-            source.stop()
-            _ = try? await captured.value
+            _ = try? await capture.stop()
             throw error
         }
-        source.stop()
-        let sessions = try await captured.value.sorted { $0.start < $1.start }
+        let sessions = try await capture.stop().sorted { $0.start < $1.start }
         XCTAssertTrue(server.output.value.contains("GET /early"), "the server read the early data: \(server.output.value)")
         XCTAssertEqual(sessions.map { $0.exchanges.map(\.request.target) }, [["/first"], ["/early", "/after"]])
         XCTAssertEqual(sessions.map { $0.tls?.resumed }, [false, true])

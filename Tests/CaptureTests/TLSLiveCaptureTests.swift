@@ -56,30 +56,16 @@ final class TLSLiveCaptureTests: XCTestCase {
         let server = try await ServerProcess.start(executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3", Self.script, "serve", "--port", "0"] + tlsServe + serve)
         let base = try XCTUnwrap(server.baseURL)
         let port = try XCTUnwrap(base.split(separator: ":").last.map(String.init))
-        let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
-        var options = CaptureOptions()
-        options.tlsSecrets = try KeyLogFiles(paths: [keyLog], rereads: true)
-        let finished = Box(0)
-        let captured = Task.detached { [options] () -> [Session] in
-            var processor = CaptureProcessor(linkType: source.linkType, options: options)
-            var sessions: [Session] = []
-            while let packet = try source.next() {
-                sessions += processor.process(packet.data, at: packet.timestamp)
-                finished.update { [count = sessions.count] in $0 = count }
-            }
-            return sessions + processor.finish(truncated: false)
-        }
+        let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog)
         do {
             try await runClient(["--base", base] + (tls ? ["--cafile", pki.caFile, "--keylog", keyLog] : []) + client)
-            try? await eventually(10) { finished.value >= 2 }
+            try? await eventually(10) { capture.ended.value >= 2 }
         } catch {
-            source.stop()
-            _ = try? await captured.value
+            _ = try? await capture.stop()
             _ = try? await server.stop()
             throw error
         }
-        source.stop()
-        let sessions = try await captured.value
+        let sessions = try await capture.stop()
         _ = try await server.stop()
         // The secrets never leave the key log: the recording holds none of its lines.
         let encoded = RecordingCodec.encode(Recording(source: Source(kind: .live, name: "lo", tool: "test"), capturedAt: Timestamp(microseconds: 0), sessions: sessions))
