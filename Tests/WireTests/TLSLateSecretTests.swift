@@ -141,6 +141,28 @@ final class TLSLateSecretTests: XCTestCase {
         XCTAssertLessThanOrEqual(given, TLSDecryptor.maxHeldBytes + 2 * record.count)
         XCTAssertEqual(Self.anomalies(decryptor.finish()), [], "reported once")
     }
+
+    /// The queue behind waiting: order kept across its compactions, and every
+    /// byte counted, headers too, so empty records cannot pile up uncounted.
+    func testHeldRecordsKeepOrderAndCountHeaders() {
+        var held = TLSHeldRecords()
+        var next = 0, expected = 0
+        for round in 0..<5 {
+            for _ in 0..<1500 {
+                held.append(TLSRecord(contentType: 23, version: 0x0303, fragment: next % 3 == 0 ? [] : [UInt8(next & 0xFF)], offset: next))
+                next += 1
+            }
+            for _ in 0..<(round == 4 ? next - expected : 1200) {
+                XCTAssertEqual(held.first?.offset, expected)
+                held.removeFirst()
+                expected += 1
+            }
+        }
+        XCTAssertTrue(held.isEmpty)
+        XCTAssertEqual(held.bytes, 0)
+        held.append(TLSRecord(contentType: 23, version: 0x0303, fragment: [], offset: 0))
+        XCTAssertEqual(held.bytes, 5, "an empty record still holds its header")
+    }
 }
 
 extension ArraySlice<UInt8> {

@@ -52,8 +52,7 @@ public struct TLSDecryptor: Sendable {
     struct Half: Sendable {
         var records = TLSRecordReader()
         var handshake = TLSHandshakeReader()
-        var held: [TLSRecord] = []
-        var heldBytes = 0
+        var held = TLSHeldRecords()
         var cipher: TLSRecordCipher?
         /// TLS 1.3: this direction's Finished was read but its application
         /// traffic secret is not in the log yet (a live client writes
@@ -130,7 +129,6 @@ public struct TLSDecryptor: Sendable {
         while !halves[direction].dead {
             if let record = halves[direction].held.first, ready(for: record, from: direction) {
                 halves[direction].held.removeFirst()
-                halves[direction].heldBytes -= record.fragment.count
                 handle(record, from: direction, into: &events)
                 continue
             }
@@ -147,8 +145,7 @@ public struct TLSDecryptor: Sendable {
                 handle(record, from: direction, into: &events)
             } else {
                 halves[direction].held.append(record)
-                halves[direction].heldBytes += record.fragment.count
-                if halves[direction].heldBytes > Self.maxHeldBytes { giveUpWaiting(direction, into: &events) }
+                if halves[direction].held.bytes > Self.maxHeldBytes { giveUpWaiting(direction, into: &events) }
             }
         }
     }
@@ -216,8 +213,7 @@ public struct TLSDecryptor: Sendable {
         guard keys != .failed else { return }
         keys = .failed
         for direction in [Direction.client, .server] {
-            halves[direction].held = []
-            halves[direction].heldBytes = 0
+            halves[direction].held.removeAll()
         }
         events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, detail: detail)))
     }
@@ -225,8 +221,7 @@ public struct TLSDecryptor: Sendable {
     private mutating func giveUpWaiting(_ direction: Direction, into events: inout [Event]) {
         if halves[direction].awaitsTrafficSecret {
             failMissingTrafficSecret(direction, into: &events)
-            halves[direction].held = []
-            halves[direction].heldBytes = 0
+            halves[direction].held.removeAll()
             return
         }
         switch keys {
