@@ -47,7 +47,7 @@ final class TLSLiveCaptureTests: XCTestCase {
     }
 
     /// Serves, captures on lo, runs the client; the sessions captured.
-    func capture(serve: [String], client: [String], tls: Bool) async throws -> [Session] {
+    func capture(serve: [String], client: [String], tls: Bool, onlyFirstConnection: Bool = false) async throws -> [Session] {
         let pki = try requirements()
         let directory = try CaptureFixtures.temporaryDirectory()
         let keyLog = directory.appendingPathComponent("keylog.txt").path
@@ -56,7 +56,7 @@ final class TLSLiveCaptureTests: XCTestCase {
         let server = try await ServerProcess.start(executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3", Self.script, "serve", "--port", "0"] + tlsServe + serve)
         let base = try XCTUnwrap(server.baseURL)
         let port = try XCTUnwrap(base.split(separator: ":").last.map(String.init))
-        let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog)
+        let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog, onlyFirstConnection: onlyFirstConnection)
         do {
             try await runClient(["--base", base] + (tls ? ["--cafile", pki.caFile, "--keylog", keyLog] : []) + client)
             try? await eventually(10) { capture.ended.value >= 2 }
@@ -132,9 +132,12 @@ final class TLSLiveCaptureTests: XCTestCase {
     /// resumes its session (GET /me with the token): both decrypt to the
     /// plaintext run's requests, and only the second is marked resumed, with
     /// the version and suite of its own (abbreviated) ServerHello.
-    func assertResumptionSameAsPlaintext(serve: [String], version: String, suite: String) async throws {
+    /// `onlyFirstConnection`: the key log's line for the resumed connection is
+    /// ignored, as from a client that logs only full handshakes; TLS 1.2 then
+    /// finds the master secret by the session ID or ticket of the first one.
+    func assertResumptionSameAsPlaintext(serve: [String], version: String, suite: String, onlyFirstConnection: Bool = false) async throws {
         let plaintext = try await plaintextSessions(client: ["--resume"])
-        let sessions = try await capture(serve: serve, client: ["--resume"], tls: true).sorted { $0.start < $1.start }
+        let sessions = try await capture(serve: serve, client: ["--resume"], tls: true, onlyFirstConnection: onlyFirstConnection).sorted { $0.start < $1.start }
         XCTAssertEqual(sessions.count, 2)
         guard sessions.count == 2 else { return }
         XCTAssertEqual(sessions.map { $0.exchanges.map { "\($0.request.method) \($0.request.path) \($0.response?.status ?? 0)" } }, [["POST /auth/token 200"], ["GET /me 200"]])
@@ -171,6 +174,14 @@ final class TLSLiveCaptureTests: XCTestCase {
     func testTLS12SessionIDResumptionEqualsPlaintext() async throws {
         try await assertResumptionSameAsPlaintext(
             serve: ["--max-version", "1.2", "--no-tickets", "--ciphers", "ECDHE-ECDSA-CHACHA20-POLY1305"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")
+    }
+
+    /// A client that logs only full handshakes: the resumed connection's keys come from the first one's session.
+    func testTLS12ResumptionWithoutItsOwnKeyLogLineEqualsPlaintext() async throws {
+        try await assertResumptionSameAsPlaintext(
+            serve: ["--max-version", "1.2"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", onlyFirstConnection: true)
+        try await assertResumptionSameAsPlaintext(
+            serve: ["--max-version", "1.2", "--no-tickets"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", onlyFirstConnection: true)
     }
 
     func testTLS12AESGCMEqualsPlaintext() async throws {

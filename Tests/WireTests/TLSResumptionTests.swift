@@ -11,9 +11,10 @@ import XCTest
 final class TLSResumptionTests: XCTestCase {
     typealias T = TLSRecordLayerTests
 
-    static func clientHello(sessionID: [UInt8]) -> [UInt8] {
+    static func clientHello(sessionID: [UInt8], ticket: [UInt8] = []) -> [UInt8] {
+        let extensions: [UInt8] = ticket.isEmpty ? [] : [0, 35] + T.vector(ticket, lengthBytes: 2)  // SessionTicket
         let body: [UInt8] = [3, 3] + Array(repeating: 0, count: 32) + T.vector(sessionID, lengthBytes: 1)
-            + T.vector([0x13, 0x01, 0xC0, 0x2F], lengthBytes: 2) + [1, 0] + T.vector([], lengthBytes: 2)
+            + T.vector([0x13, 0x01, 0xC0, 0x2F], lengthBytes: 2) + [1, 0] + T.vector(extensions, lengthBytes: 2)
         return T.record(22, T.handshake(1, body))
     }
 
@@ -48,6 +49,33 @@ final class TLSResumptionTests: XCTestCase {
             XCTAssertEqual(info.version, version, name)
             XCTAssertEqual(info.resumed, resumed, name)
             XCTAssertEqual(info.summary.hasSuffix(" resumed"), resumed, name)
+        }
+    }
+
+    /// No key-log line, but a session the capture decrypted earlier.
+    struct CacheOnly: TLSSecretSource {
+        let sessionCache: TLSSessionCache?
+        func secrets(forClientRandom random: [UInt8]) -> TLSKeyLog.Secrets? { nil }
+    }
+
+    /// A resumed TLS 1.2 connection without its CLIENT_RANDOM line takes the
+    /// master secret remembered for its ticket or session ID; a full handshake
+    /// (the server declined the ticket) never does.
+    func testTheSessionCacheKeysOnlyAnAbbreviatedHandshake() {
+        let id = Array(repeating: UInt8(0xAA), count: 32), ticket = Array(repeating: UInt8(0x7E), count: 40)
+        let cases: [(String, key: TLSResumptionKey, client: [UInt8], server: [UInt8], keyed: Bool)] = [
+            ("ticket, resumed", .ticket(ticket), Self.clientHello(sessionID: id, ticket: ticket), Self.serverHello(sessionID: id, tls13: false, psk: false), true),
+            ("session ID, resumed", .sessionID(id), Self.clientHello(sessionID: id), Self.serverHello(sessionID: id, tls13: false, psk: false), true),
+            ("ticket declined", .ticket(ticket), Self.clientHello(sessionID: id, ticket: ticket), Self.serverHello(sessionID: [1, 2], tls13: false, psk: false), false),
+        ]
+        for (name, key, client, server, keyed) in cases {
+            let cache = TLSSessionCache()
+            cache.remember(masterSecret: Array(repeating: 0x11, count: 48), for: key)
+            var decryptor = TLSDecryptor(secrets: CacheOnly(sessionCache: cache))
+            _ = decryptor.receive(client[...], from: .client)
+            _ = decryptor.receive(server[...], from: .server)
+            let anomalies = decryptor.finish().compactMap { if case .anomaly(let a) = $0 { a.detail } else { nil } }
+            XCTAssertEqual(anomalies.isEmpty, keyed, "\(name): \(anomalies)")
         }
     }
 

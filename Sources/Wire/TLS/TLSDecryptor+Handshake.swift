@@ -31,6 +31,7 @@ extension TLSDecryptor {
             let hello = try TLSClientHello(parsing: body)
             clientRandom = hello.random
             clientSessionID = hello.sessionID
+            clientTicket = hello.sessionTicket
             if hello.offersEarlyData { earlyData = .offered }
             info.sni = hello.serverName
         case (2, .server) where serverHello == nil:  // ServerHello
@@ -53,6 +54,11 @@ extension TLSDecryptor {
             let extensions = try TLSEncryptedExtensions(parsing: body)
             if let alpn = extensions.alpn { info.alpn = alpn }
             if earlyData == .offered { startEarlyData(accepted: extensions.acceptsEarlyData, into: &events) }
+        case (4, .server) where serverHello?.version == 0x0303:  // NewSessionTicket (RFC 5077 §3.3): lifetime, ticket
+            var r = TLSByteCursor(body, what: "NewSessionTicket")
+            _ = try r.bytes(4)
+            let ticket = try r.vector(lengthBytes: 2)
+            if let master = tls12MasterSecret, !ticket.isEmpty { secrets.sessionCache?.remember(masterSecret: master, for: .ticket(ticket)) }
         case (5, .client) where earlyData == .accepted:  // EndOfEarlyData: the handshake key follows
             endEarlyData()
         case (20, _) where serverHello?.version == 0x0304:  // Finished: application keys follow
@@ -101,7 +107,7 @@ extension TLSDecryptor {
             halves.server.cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: server), tls13: true)
             trafficSecrets = DirectionPair(client: found[.clientTrafficSecret0], server: found[.serverTrafficSecret0])
         } else {
-            guard let master = found[.clientRandom] else {
+            guard let master = found[.clientRandom] ?? resumedMasterSecret() else {
                 if final { failConnection("no key for client random \(random) (CLIENT_RANDOM) in the key log", into: &events) }
                 return
             }
@@ -110,12 +116,23 @@ extension TLSDecryptor {
                 return
             }
             let k = TLSKeySchedule.tls12Keys(suite: suite, masterSecret: master, clientRandom: clientRandom, serverRandom: hello.random)
+            tls12MasterSecret = master
+            if !hello.sessionID.isEmpty { secrets.sessionCache?.remember(masterSecret: master, for: .sessionID(hello.sessionID)) }
             pendingTLS12 = DirectionPair(
                 client: TLSRecordCipher(suite: suite, keys: k.client, tls13: false, encryptThenMAC: hello.encryptThenMAC),
                 server: TLSRecordCipher(suite: suite, keys: k.server, tls13: false, encryptThenMAC: hello.encryptThenMAC)
             )
         }
         keys = .ready
+    }
+
+    /// A resumed TLS 1.2 session's master secret from an earlier connection of
+    /// the capture, by the ticket the client offered or the session ID the server echoed.
+    private func resumedMasterSecret() -> [UInt8]? {
+        // Only an abbreviated handshake reuses a master secret; a ticket the server declined starts a new one.
+        guard info.resumed, let cache = secrets.sessionCache else { return nil }
+        if !clientTicket.isEmpty, let master = cache.masterSecret(for: .ticket(clientTicket)) { return master }
+        return cache.masterSecret(for: .sessionID(clientSessionID))
     }
 
     /// Finished: this direction's next records use its application traffic

@@ -24,6 +24,10 @@ public struct TLSDecryptor: Sendable {
     public internal(set) var clientRandom: [UInt8]?
     /// The ClientHello's session ID, to tell a resumed TLS 1.2 handshake from a full one.
     var clientSessionID: [UInt8] = []
+    /// The ClientHello's TLS 1.2 session ticket (empty when none).
+    var clientTicket: [UInt8] = []
+    /// TLS 1.2: the master secret in use, remembered with the tickets the server issues.
+    var tls12MasterSecret: [UInt8]?
     let secrets: any TLSSecretSource
     var halves = DirectionPair(repeating: Half())
     var serverHello: TLSServerHello?

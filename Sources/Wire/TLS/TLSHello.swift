@@ -10,6 +10,8 @@ struct TLSClientHello: Sendable, Equatable {
     var alpn: [String]
     /// early_data (RFC 8446 §4.2.10): 0-RTT records may follow the ClientHello.
     var offersEarlyData = false
+    /// SessionTicket (RFC 5077 §3.2): the ticket of the TLS 1.2 session the client resumes; empty when none.
+    var sessionTicket: [UInt8] = []
 
     init(parsing body: [UInt8]) throws(WireError) {
         var r = TLSByteCursor(body, what: "ClientHello")
@@ -35,6 +37,8 @@ struct TLSClientHello: Sendable, Equatable {
                 }
             case 16:  // application_layer_protocol_negotiation (RFC 7301 §3.1)
                 alpn = try TLSByteCursor.protocolNames(&data)
+            case 35:
+                sessionTicket = try data.bytes(data.remaining)
             case 42:
                 offersEarlyData = true
             default:
@@ -129,6 +133,8 @@ struct TLSByteCursor {
     }
 
     var isAtEnd: Bool { index >= bytes.count }
+    /// Bytes not read yet.
+    var remaining: Int { bytes.count - index }
 
     mutating func bytes(_ count: Int) throws(WireError) -> [UInt8] {
         guard count <= bytes.count - index else {

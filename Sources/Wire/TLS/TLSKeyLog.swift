@@ -93,6 +93,13 @@ public struct TLSKeyLog: Sendable, Equatable {
 /// more lines since.
 public protocol TLSSecretSource: Sendable {
     func secrets(forClientRandom random: [UInt8]) -> TLSKeyLog.Secrets?
+    /// Where TLS 1.2 sessions decrypted so far are kept for resumed connections
+    /// the log has no line for; nil (the default) keeps none.
+    var sessionCache: TLSSessionCache? { get }
+}
+
+extension TLSSecretSource {
+    public var sessionCache: TLSSessionCache? { nil }
 }
 
 extension TLSKeyLog: TLSSecretSource {}
