@@ -12,11 +12,13 @@ final class TLSEarlyDataTests: XCTestCase {
     typealias T = TLSRecordLayerTests
     typealias L = TLSLateSecretTests
 
-    static func keyLog(early: Bool) -> TLSKeyLog {
+    /// `wrongClientHandshake`: the log's client handshake secret is not the one the records were sealed with.
+    static func keyLog(early: Bool, wrongClientHandshake: Bool = false) -> TLSKeyLog {
         let random = TLSKeyLog.hexString(L.random)
         var text = ""
         for (label, secret) in L.secretsByLabel where early || label != .clientEarlyTrafficSecret {
-            text += "\(label.rawValue) \(random) \(TLSKeyLog.hexString(secret))\n"
+            let logged = wrongClientHandshake && label == .clientHandshakeTrafficSecret ? secret.map { $0 ^ 1 } : secret
+            text += "\(label.rawValue) \(random) \(TLSKeyLog.hexString(logged))\n"
         }
         return TLSKeyLog(parsing: text)
     }
@@ -42,9 +44,9 @@ final class TLSEarlyDataTests: XCTestCase {
     }
 
     /// Client plaintexts and anomalies, fed in flights or byte by byte.
-    func decrypt(accepted: Bool, earlyKey: Bool, byteByByte: Bool) throws -> (client: [String], anomalies: [String], resumed: Bool) {
+    func decrypt(accepted: Bool, earlyKey: Bool, byteByByte: Bool, wrongClientHandshake: Bool = false) throws -> (client: [String], anomalies: [String], resumed: Bool) {
         let (first, server, second) = try Self.flights(accepted: accepted)
-        var decryptor = TLSDecryptor(secrets: Self.keyLog(early: earlyKey))
+        var decryptor = TLSDecryptor(secrets: Self.keyLog(early: earlyKey, wrongClientHandshake: wrongClientHandshake))
         var events: [TLSDecryptor.Event] = []
         for (bytes, direction) in [(first, Direction.client), (server, .server), (second, .client)] {
             if byteByByte {
@@ -73,6 +75,15 @@ final class TLSEarlyDataTests: XCTestCase {
             XCTAssertEqual(result.client, ["GET /after HTTP/1.1\r\nHost: a"], "byte by byte: \(byteByByte)")
             XCTAssertEqual(result.anomalies, [])
         }
+    }
+
+    /// Skipping is not silence: when no client record ever opens after the
+    /// early data (here a wrong handshake key), the end says so.
+    func testClientRecordsThatNeverOpenAfterRejectedEarlyDataAreAnAnomaly() throws {
+        let result = try decrypt(accepted: false, earlyKey: true, byteByByte: false, wrongClientHandshake: true)
+        XCTAssertEqual(result.client, [])
+        XCTAssertEqual(result.anomalies.count, 1, "\(result.anomalies)")
+        XCTAssertTrue(result.anomalies.first?.contains("never opened with the handshake key") == true, "\(result.anomalies)")
     }
 
     func testAcceptedEarlyDataWithoutItsKeyIsAnAnomalyAndTheRestDecrypts() throws {

@@ -11,6 +11,11 @@ import TrafficModel
 /// - accepted but the log lacks the early secret: skipped likewise, with an
 ///   anomaly, since the server did act on what is lost.
 extension TLSDecryptor {
+    /// Early data skipped at most (servers allow 16 KiB, OpenSSL's default
+    /// max_early_data, to a few hundred); past it, a record the handshake key
+    /// does not open is the failure it looks like (a wrong key), not early data.
+    public static let maxSkippedEarlyBytes = 1 << 20
+
     enum EarlyData: Sendable, Equatable {
         /// The ClientHello offered none.
         case none
@@ -24,7 +29,7 @@ extension TLSDecryptor {
         case acceptedWithoutKey
     }
 
-    mutating func startEarlyData(accepted: Bool, into events: inout [Event]) {
+    mutating func startEarlyData(accepted: Bool) {
         guard accepted else {
             earlyData = .rejected
             return
@@ -47,9 +52,21 @@ extension TLSDecryptor {
 
     /// A client record the current key does not open: skipped while early data may still come.
     mutating func skipsEarlyData(_ record: TLSRecord) -> Bool {
-        guard earlyData == .rejected || earlyData == .acceptedWithoutKey, record.contentType == TLSRecord.applicationData else { return false }
+        guard earlyData == .rejected || earlyData == .acceptedWithoutKey, record.contentType == TLSRecord.applicationData,
+              skippedEarlyBytes + record.fragment.count <= Self.maxSkippedEarlyBytes else { return false }
         skippedEarlyBytes += record.fragment.count
         return true
+    }
+
+    /// The connection ended while client records were still being skipped:
+    /// none opened with the handshake key after them, which says so.
+    mutating func reportUnendedEarlyData(into events: inout [Event]) {
+        guard earlyData == .rejected || earlyData == .acceptedWithoutKey, skippedEarlyBytes > 0, !halves.client.dead else { return }
+        events.append(.anomaly(Anomaly(
+            kind: .tlsUndecryptable, direction: .client,
+            detail: "\(skippedEarlyBytes) bytes of client records after 0-RTT was offered never opened with the handshake key (a wrong key in the log, or the connection ended during early data)",
+            bytes: skippedEarlyBytes)))
+        earlyData = .none
     }
 
     /// A client record opened: the early data, if any was skipped, is over.

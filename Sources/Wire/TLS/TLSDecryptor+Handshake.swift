@@ -46,14 +46,15 @@ extension TLSDecryptor {
             info.version = hello.version == 0x0304 ? "tls1.3" : hello.version == 0x0303 ? "tls1.2" : "tls-0x\(String(hello.version, radix: 16))"
             info.cipherSuite = TLSCipherSuite.name(of: hello.cipherSuite)
             if hello.alpn != nil { info.alpn = hello.alpn }
-            // Resumed or not, the keys come the same way: the log has this connection's own
-            // CLIENT_RANDOM (the resumed master secret) or TLS 1.3 traffic secrets.
+            // Resumed or not, the keys come by this connection's own client random (its
+            // CLIENT_RANDOM line or TLS 1.3 traffic secrets); a resumed TLS 1.2 one without
+            // its line falls back on the session cache (resumedMasterSecret).
             info.resumed = hello.resumes(clientSessionID: clientSessionID)
             startKeySchedule(hello, into: &events)
         case (8, .server):  // EncryptedExtensions (TLS 1.3)
             let extensions = try TLSEncryptedExtensions(parsing: body)
             if let alpn = extensions.alpn { info.alpn = alpn }
-            if earlyData == .offered { startEarlyData(accepted: extensions.acceptsEarlyData, into: &events) }
+            if earlyData == .offered { startEarlyData(accepted: extensions.acceptsEarlyData) }
         case (4, .server) where serverHello?.version == 0x0303:  // NewSessionTicket (RFC 5077 §3.3): lifetime, ticket
             var r = TLSByteCursor(body, what: "NewSessionTicket")
             _ = try r.bytes(4)

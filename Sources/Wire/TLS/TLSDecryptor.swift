@@ -104,6 +104,7 @@ public struct TLSDecryptor: Sendable {
             earlyData = .rejected
             pump(.client, into: &events)
         }
+        reportUnendedEarlyData(into: &events)
         for direction in [Direction.client, .server] where halves[direction].awaitsTrafficSecret && !halves[direction].dead && keys != .failed {
             if installTrafficSecret(direction) {
                 pump(direction, into: &events)
@@ -223,6 +224,10 @@ public struct TLSDecryptor: Sendable {
     }
 
     private mutating func giveUpWaiting(_ direction: Direction, into events: inout [Event]) {
+        if direction == .client, earlyData == .offered, keys == .ready {
+            earlyData = .rejected  // no EncryptedExtensions in time: read on as if the early data was declined
+            return
+        }
         if halves[direction].awaitsTrafficSecret {
             failMissingTrafficSecret(direction, into: &events)
             halves[direction].held.removeAll()
