@@ -8,7 +8,7 @@ import XCTest
 /// between Python's `ssl` server and client (Tests/Peers/python/tls_session.py),
 /// captured live with libpcap on `lo` while the client writes its key log:
 /// the decrypted recording equals the recording of the same traffic in
-/// plaintext. TLS 1.3 (AES-GCM, ChaCha20-Poly1305), TLS 1.2 (AES-GCM,
+/// plaintext. TLS 1.3 (AES-GCM, ChaCha20-Poly1305, after a HelloRetryRequest), TLS 1.2 (AES-GCM,
 /// ChaCha20-Poly1305, CBC), and session resumption (TLS 1.3 PSK, TLS 1.2
 /// ticket and session ID). Needs root, python3 with aiohttp and websockets, and openssl.
 final class TLSLiveCaptureTests: XCTestCase {
@@ -159,6 +159,11 @@ final class TLSLiveCaptureTests: XCTestCase {
     /// Python's ssl cannot choose a TLS 1.3 suite; the peer sets it through an OpenSSL config.
     func testTLS13ChaCha20Poly1305EqualsPlaintext() async throws {
         try await assertSameAsPlaintext(serve: ["--tls13-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"], version: "tls1.3", suite: "TLS_CHACHA20_POLY1305_SHA256")
+    }
+
+    /// The server accepts only P-384, the client's first key share is X25519: a HelloRetryRequest, then the handshake.
+    func testTLS13AfterAHelloRetryRequestEqualsPlaintext() async throws {
+        try await assertSameAsPlaintext(serve: ["--groups", "P-384"], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
     }
 
     func testTLS13PSKResumptionEqualsPlaintext() async throws {

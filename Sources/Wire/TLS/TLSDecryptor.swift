@@ -161,7 +161,10 @@ public struct TLSDecryptor: Sendable {
         if halves[direction].awaitsTrafficSecret, !installTrafficSecret(direction) { return false }
         if direction == .client, earlyData == .offered, keys == .ready { return false }  // until EncryptedExtensions says
         return switch keys {
-        case .beforeServerHello: record.contentType == TLSRecord.handshake
+        // Before the ServerHello only plaintext records are read: hellos, and the
+        // ChangeCipherSpec a TLS 1.3 peer sends after a HelloRetryRequest (RFC 8446 §D.4).
+        // Application data (0-RTT) waits for the keys.
+        case .beforeServerHello: record.contentType != TLSRecord.applicationData
         case .waiting: false
         case .ready, .failed: true
         }

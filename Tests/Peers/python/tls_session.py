@@ -7,7 +7,7 @@ capture of the TLS run, decrypted with the client's key log, can be compared
 with a capture of the plaintext run.
 
     python3 tls_session.py serve --port 0 [--cert F --key F] [--max-version 1.2] [--ciphers LIST]
-                                 [--tls13-ciphersuites LIST] [--no-tickets] [--no-encrypt-then-mac]
+                                 [--tls13-ciphersuites LIST] [--groups LIST] [--no-tickets] [--no-encrypt-then-mac]
         prints ``listening on http(s)://127.0.0.1:PORT`` first
     python3 tls_session.py client --base URL [--cafile F --keylog F] [--ciphers LIST]
                                   [--resume] [--repeat N] [--messages M] [--message-bytes B]
@@ -18,8 +18,9 @@ with a capture of the plaintext run.
         --repeat/--messages/--message-bytes (benchmarks): N rounds in one process,
         M-1 padded messages echoed before the one that gets the error.
 
-Python's ``ssl`` cannot choose TLS 1.3 suites; ``--tls13-ciphersuites`` runs
-the server again with an OpenSSL config that sets them (``OPENSSL_CONF``).
+Python's ``ssl`` cannot choose TLS 1.3 suites or key-exchange groups;
+``--tls13-ciphersuites`` and ``--groups`` run the server again with an
+OpenSSL config that sets them (``OPENSSL_CONF``).
 
 The client writes its TLS secrets with ``SSLContext.keylog_filename`` (an NSS
 key log, the format of SSLKEYLOGFILE).
@@ -89,22 +90,28 @@ async def ws(request):
     return socket
 
 
-def with_tls13_ciphersuites(suites):
-    """Runs this process again with an OpenSSL config choosing the TLS 1.3 suites."""
-    if os.environ.get("TLS_SESSION_CIPHERSUITES") == suites:
+def with_openssl_config(settings):
+    """Runs this process again under an OpenSSL config with `settings` (name -> value)
+    in its system_default section: what Python's ssl cannot set (TLS 1.3 suites, groups)."""
+    lines = "".join(f"{name} = {value}\n" for name, value in settings.items())
+    if os.environ.get("TLS_SESSION_OPENSSL") == lines:
         return
     config = tempfile.NamedTemporaryFile("w", prefix="tls-session-", suffix=".cnf", delete=False)
-    config.write("openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = default\n"
-                 f"[default]\nCiphersuites = {suites}\n")
+    config.write("openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = default\n[default]\n" + lines)
     config.close()
-    env = dict(os.environ, OPENSSL_CONF=config.name, TLS_SESSION_CIPHERSUITES=suites)
+    env = dict(os.environ, OPENSSL_CONF=config.name, TLS_SESSION_OPENSSL=lines)
     sys.stdout.flush()
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 
 def serve(args):
+    settings = {}
     if args.tls13_ciphersuites:
-        with_tls13_ciphersuites(args.tls13_ciphersuites)
+        settings["Ciphersuites"] = args.tls13_ciphersuites
+    if args.groups:
+        settings["Groups"] = args.groups  # a group the client sent no key share for: a HelloRetryRequest
+    if settings:
+        with_openssl_config(settings)
         os.unlink(os.environ["OPENSSL_CONF"])  # read when ssl was imported
     context = None
     if args.cert:
@@ -245,6 +252,7 @@ def main():
     s.add_argument("--max-version", choices=["1.2", "1.3"], default="1.3")
     s.add_argument("--ciphers")
     s.add_argument("--tls13-ciphersuites")
+    s.add_argument("--groups")
     s.add_argument("--no-tickets", action="store_true")
     s.add_argument("--no-encrypt-then-mac", action="store_true")
     c = sub.add_parser("client")
