@@ -4,16 +4,17 @@ import TrafficModel
 import XCTest
 @testable import Capture
 
-/// TLS 1.3 0-RTT between `openssl s_server -early_data` and `openssl s_client`
-/// (Python's ssl cannot send early data), captured live on `lo`: a full
-/// connection sends GET /first and keeps its session; a second one resumes it
-/// and sends GET /early as early data, then GET /after. With the client's key
-/// log, the recording holds all three requests, the second session marked
-/// resumed. `s_server` answers nothing (it cannot serve HTTP with early data
-/// on), so the requests have no responses. Needs root and openssl.
-final class TLSEarlyDataLiveTests: XCTestCase {
+/// TLS 1.3 features Python's ssl cannot drive, between `openssl s_server` and
+/// `openssl s_client`, captured live on `lo` with the client's key log. Needs
+/// root and openssl.
+/// - 0-RTT: a full connection sends GET /first and keeps its session; a
+///   second one resumes it and sends GET /early as early data, then GET /after.
+///   `s_server` answers nothing (it cannot serve HTTP with early data on).
+/// - KeyUpdate: requests between key updates of the client (`k`) and of both
+///   sides (`K`), each answered by the server after them.
+final class TLSOpenSSLLiveTests: XCTestCase {
     /// A process with its stdin held open (s_server and s_client stop at its end)
-    /// and its stdout collected.
+    /// and its stdout and stderr collected.
     final class OpenSSL: @unchecked Sendable {
         let process = Process()
         let stdin = Pipe()
@@ -26,7 +27,7 @@ final class TLSEarlyDataLiveTests: XCTestCase {
             let stdout = Pipe()
             process.standardInput = stdin
             process.standardOutput = stdout
-            process.standardError = FileHandle.nullDevice
+            process.standardError = stdout  // s_client reports KEYUPDATE on stderr
             try process.run()
             let handle = stdout.fileHandleForReading
             reader = Thread { [output] in
@@ -92,5 +93,41 @@ final class TLSEarlyDataLiveTests: XCTestCase {
         for session in sessions { XCTAssertEqual(session.anomalies, [], session.id) }
         let keys = try String(contentsOfFile: keyLog, encoding: .utf8)
         XCTAssertTrue(keys.contains("CLIENT_EARLY_TRAFFIC_SECRET"), "the client logged its early secret")
+    }
+
+    func testRequestsAcrossKeyUpdatesDecrypt() async throws {
+        try requireOrSkip(getuid() == 0, "live capture needs root; uid is \(getuid())")
+        let pki = try TestPKI.shared()
+        let directory = try CaptureFixtures.temporaryDirectory()
+        let keyLog = directory.appendingPathComponent("keylog.txt").path
+        FileManager.default.createFile(atPath: keyLog, contents: nil)
+        let server = try OpenSSL(["s_server", "-accept", "127.0.0.1:0", "-cert", pki.certificateFile, "-key", pki.keyFile, "-tls1_3", "-naccept", "1"])
+        defer { server.process.terminate() }
+        try await eventually(10) { server.output.value.contains("ACCEPT") }
+        let port = try XCTUnwrap(server.output.value.split(separator: "\n").first { $0.hasPrefix("ACCEPT") }?.split(separator: ":").last.map(String.init))
+        let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog)
+        do {
+            let client = try OpenSSL(["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-CAfile", pki.caFile, "-keylogfile", keyLog])
+            // s_client reads a line "k" as a KeyUpdate of its own keys, "K" as one that asks the server to update too.
+            for (index, (path, update)) in [("/a", "k"), ("/b", "K"), ("/c", nil)].enumerated() {
+                client.send("GET \(path) HTTP/1.1\r\nHost: a\r\n\r\n")
+                try await eventually(10) { server.output.value.contains("GET \(path)") }
+                server.send("HTTP/1.1 204 No Content\r\n\r\n")
+                try await eventually(10) { client.output.value.components(separatedBy: "HTTP/1.1 204").count > index + 1 }
+                if let update {
+                    client.send(update + "\n")
+                    try await eventually(10) { client.output.value.components(separatedBy: "KEYUPDATE").count > index + 1 }
+                }
+            }
+            try await client.finish()
+            try? await eventually(10) { capture.ended.value >= 1 }
+        } catch {
+            _ = try? await capture.stop()
+            throw error
+        }
+        let sessions = try await capture.stop()
+        XCTAssertEqual(sessions.count, 1)
+        XCTAssertEqual(sessions.first?.exchanges.map { "\($0.request.target) \($0.response?.status ?? 0)" }, ["/a 204", "/b 204", "/c 204"])
+        XCTAssertEqual(sessions.first?.anomalies, [])
     }
 }
