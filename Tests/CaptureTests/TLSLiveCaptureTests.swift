@@ -112,8 +112,9 @@ final class TLSLiveCaptureTests: XCTestCase {
         return comparable
     }
 
-    func assertSameAsPlaintext(serve: [String], client: [String] = [], version: String, suite: String) async throws {
-        let plaintext = try await plaintextSessions(client: [])
+    /// `plaintextClient`: the client's arguments for the plaintext run (the TLS-only ones left out).
+    func assertSameAsPlaintext(serve: [String], client: [String] = [], plaintextClient: [String] = [], version: String, suite: String) async throws {
+        let plaintext = try await plaintextSessions(client: plaintextClient)
         let sessions = try await capture(serve: serve, client: client, tls: true)
         XCTAssertEqual(sessions.count, 2)
         for session in sessions {
@@ -126,6 +127,29 @@ final class TLSLiveCaptureTests: XCTestCase {
         XCTAssertEqual(ws.websocket?.close?.code, 4401)
         XCTAssertEqual(ws.auth.first { $0.role == .presented }?.jwt?.claims["sub"]?.stringValue, "alice")
         XCTAssertEqual(try Self.comparable(sessions), plaintext, "\(version) \(suite) against plaintext")
+    }
+
+    /// Client certificates in the handshake (TLS 1.3 and 1.2); the login's
+    /// connection carries a second request (GET /me) after it.
+    func testClientCertificatesEqualPlaintext() async throws {
+        let pki = try requirements()
+        let client = ["--cert", pki.certificateFile, "--key", pki.keyFile, "--then-me"]
+        try await assertSameAsPlaintext(
+            serve: ["--client-ca", pki.caFile], client: client, plaintextClient: ["--then-me"], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+        try await assertSameAsPlaintext(
+            serve: ["--client-ca", pki.caFile, "--max-version", "1.2"], client: client, plaintextClient: ["--then-me"],
+            version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+    }
+
+    /// TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2): the
+    /// server asks for the certificate with the login's answer; the client's
+    /// Certificate, CertificateVerify and Finished come under its application
+    /// key, and GET /me after them still decrypts (a second Finished changes no key).
+    func testPostHandshakeClientAuthenticationEqualsPlaintext() async throws {
+        let pki = try requirements()
+        try await assertSameAsPlaintext(
+            serve: ["--client-ca", pki.caFile, "--post-handshake-auth"], client: ["--cert", pki.certificateFile, "--key", pki.keyFile, "--then-me"],
+            plaintextClient: ["--then-me"], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
     }
 
     /// A full handshake (POST /auth/token), then a second connection that

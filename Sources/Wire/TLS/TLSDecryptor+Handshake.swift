@@ -62,7 +62,8 @@ extension TLSDecryptor {
             if let master = tls12MasterSecret, !ticket.isEmpty { secrets.sessionCache?.remember(masterSecret: master, for: .ticket(ticket)) }
         case (5, .client) where earlyData == .accepted:  // EndOfEarlyData: the handshake key follows
             endEarlyData()
-        case (20, _) where serverHello?.version == 0x0304:  // Finished: application keys follow
+        case (20, _) where serverHello?.version == 0x0304 && !halves[direction].handshakeFinished:  // Finished: application keys follow
+            halves[direction].handshakeFinished = true
             switchToTrafficSecret(direction, into: &events)
         case (24, _) where serverHello?.version == 0x0304:  // KeyUpdate (RFC 8446 §4.6.3)
             guard let suite, let secret = trafficSecrets[direction] else { return }

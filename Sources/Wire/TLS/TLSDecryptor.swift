@@ -62,6 +62,10 @@ public struct TLSDecryptor: Sendable {
         /// traffic secret is not in the log yet (a live client writes
         /// CLIENT_TRAFFIC_SECRET_0 only after sending Finished): its records wait.
         var awaitsTrafficSecret = false
+        /// TLS 1.3: this direction's handshake Finished was read. A later
+        /// Finished (post-handshake client authentication, RFC 8446 §4.6.2)
+        /// comes under the application keys and changes none.
+        var handshakeFinished = false
         /// No more records of this direction are read (a gap, a bad record).
         var dead = false
     }

@@ -8,11 +8,15 @@ with a capture of the plaintext run.
 
     python3 tls_session.py serve --port 0 [--cert F --key F] [--max-version 1.2] [--ciphers LIST]
                                  [--tls13-ciphersuites LIST] [--groups LIST] [--no-tickets] [--no-encrypt-then-mac]
+                                 [--client-ca F [--post-handshake-auth]]
         prints ``listening on http(s)://127.0.0.1:PORT`` first
     python3 tls_session.py client --base URL [--cafile F --keylog F] [--ciphers LIST]
-                                  [--resume] [--repeat N] [--messages M] [--message-bytes B]
+                                  [--resume] [--then-me] [--cert F --key F] [--repeat N] [--messages M] [--message-bytes B]
         POST /auth/token, then GET /ws with the token (permessage-deflate offered),
         one message each way, the server closes 4401.
+        --client-ca: client certificates required in the handshake, or with
+        --post-handshake-auth asked for after it, with the login's answer (TLS 1.3).
+        --then-me: GET /me after the login on the same connection.
         --resume: POST /auth/token, then GET /me with the token on a second
         connection that resumes the first one's TLS session (exit 3 if it did not).
         --repeat/--messages/--message-bytes (benchmarks): N rounds in one process,
@@ -60,6 +64,10 @@ TOKEN = fixed_token()
 
 
 async def login(request):
+    if request.app["post_handshake_auth"]:
+        # TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2): the
+        # CertificateRequest goes out with this answer, the client's reply before its next request.
+        request.transport.get_extra_info("ssl_object").verify_client_post_handshake()
     body = await request.json()
     if body.get("username") != "alice" or body.get("password") != "correct horse battery staple":
         return web.json_response({"error": "invalid_grant"}, status=401)
@@ -121,11 +129,19 @@ def serve(args):
             context.maximum_version = ssl.TLSVersion.TLSv1_2
         if args.ciphers:
             context.set_ciphers(args.ciphers)
+        if args.client_ca:
+            context.load_verify_locations(args.client_ca)
+            if args.post_handshake_auth:
+                context.verify_mode = ssl.CERT_OPTIONAL
+                context.post_handshake_auth = True
+            else:
+                context.verify_mode = ssl.CERT_REQUIRED
         if args.no_tickets:
             context.options |= ssl.OP_NO_TICKET  # TLS 1.2 resumes by session ID instead
         if args.no_encrypt_then_mac:
             context.options |= 1 << 19  # SSL_OP_NO_ENCRYPT_THEN_MAC: CBC records MAC-then-encrypt (RFC 5246)
     app = web.Application()
+    app["post_handshake_auth"] = bool(args.post_handshake_auth)
     app.router.add_post("/auth/token", login)
     app.router.add_get("/ws", ws)
     app.router.add_get("/me", me)
@@ -201,6 +217,9 @@ def client(args):
             context.keylog_filename = args.keylog
         if args.ciphers:
             context.set_ciphers(args.ciphers)  # Python's default list leaves out the SHA-1 CBC suites
+        if args.cert:
+            context.load_cert_chain(args.cert, args.key)
+            context.post_handshake_auth = True
     host, port = hostport.rsplit(":", 1)
     if args.resume:
         return resume(args, host, int(port), context)
@@ -218,6 +237,11 @@ def round_trip(args, https, hostport, host, port, context):
     response = connection.getresponse()
     token = json.loads(response.read())["access_token"]
     print(json.dumps({"login": response.status}), flush=True)
+    if args.then_me:
+        # The same connection again (keep-alive): after a post-handshake authentication, if the server asked.
+        connection.request("GET", "/me", headers={"Authorization": f"Bearer {token}"})
+        answer = connection.getresponse()
+        print(json.dumps({"me": answer.status, "body": json.loads(answer.read())}), flush=True)
     connection.close()
 
     async def session():
@@ -254,6 +278,8 @@ def main():
     s.add_argument("--tls13-ciphersuites")
     s.add_argument("--groups")
     s.add_argument("--no-tickets", action="store_true")
+    s.add_argument("--client-ca")
+    s.add_argument("--post-handshake-auth", action="store_true")
     s.add_argument("--no-encrypt-then-mac", action="store_true")
     c = sub.add_parser("client")
     c.add_argument("--base", required=True)
@@ -261,6 +287,9 @@ def main():
     c.add_argument("--keylog")
     c.add_argument("--ciphers")
     c.add_argument("--resume", action="store_true")
+    c.add_argument("--then-me", action="store_true")
+    c.add_argument("--cert")
+    c.add_argument("--key")
     c.add_argument("--repeat", type=int, default=1)
     c.add_argument("--messages", type=int, default=1)
     c.add_argument("--message-bytes", type=int, default=0)
