@@ -12,6 +12,8 @@ import XCTest
 ///   `s_server` answers nothing (it cannot serve HTTP with early data on).
 /// - KeyUpdate: requests between key updates of the client (`k`) and of both
 ///   sides (`K`), each answered by the server after them.
+/// - TLS 1.2 renegotiation started by the server (`r`), with a request and
+///   its answer before and after it.
 final class TLSOpenSSLLiveTests: XCTestCase {
     /// A process with its stdin held open (s_server and s_client stop at its end)
     /// and its stdout and stderr collected.
@@ -54,19 +56,39 @@ final class TLSOpenSSLLiveTests: XCTestCase {
         deinit { if process.isRunning { process.terminate() } }
     }
 
-    func testEarlyDataOfAResumedConnectionDecrypts() async throws {
-        try requireOrSkip(getuid() == 0, "live capture needs root; uid is \(getuid())")
-        let pki = try TestPKI.shared()
-        let directory = try CaptureFixtures.temporaryDirectory()
-        let keyLog = directory.appendingPathComponent("keylog.txt").path, session = directory.appendingPathComponent("session.pem").path
-        let early = directory.appendingPathComponent("early.txt").path
-        FileManager.default.createFile(atPath: keyLog, contents: nil)
-        try Data("GET /early HTTP/1.1\r\nHost: a\r\n\r\n".utf8).write(to: URL(fileURLWithPath: early))
+    /// A fresh key log and `openssl s_server` (with `arguments` after its
+    /// certificate) listening on a port of its own.
+    struct Setup {
+        let pki: TestPKI
+        let directory: URL
+        let keyLog: String
+        let server: OpenSSL
+        let port: String
 
-        let server = try OpenSSL(["s_server", "-accept", "127.0.0.1:0", "-cert", pki.certificateFile, "-key", pki.keyFile, "-tls1_3", "-early_data", "-naccept", "2"])
+        static func start(server arguments: [String]) async throws -> Setup {
+            try requireOrSkip(getuid() == 0, "live capture needs root; uid is \(getuid())")
+            let pki = try TestPKI.shared()
+            let directory = try CaptureFixtures.temporaryDirectory()
+            let keyLog = directory.appendingPathComponent("keylog.txt").path
+            FileManager.default.createFile(atPath: keyLog, contents: nil)
+            let server = try OpenSSL(["s_server", "-accept", "127.0.0.1:0", "-cert", pki.certificateFile, "-key", pki.keyFile] + arguments)
+            do {
+                try await eventually(10) { server.output.value.contains("ACCEPT") }
+            } catch {
+                server.process.terminate()
+                throw error
+            }
+            let port = try XCTUnwrap(server.output.value.split(separator: "\n").first { $0.hasPrefix("ACCEPT") }?.split(separator: ":").last.map(String.init))
+            return Setup(pki: pki, directory: directory, keyLog: keyLog, server: server, port: port)
+        }
+    }
+
+    func testEarlyDataOfAResumedConnectionDecrypts() async throws {
+        let setup = try await Setup.start(server: ["-tls1_3", "-early_data", "-naccept", "2"])
+        let (pki, keyLog, server, port) = (setup.pki, setup.keyLog, setup.server, setup.port)
         defer { server.process.terminate() }
-        try await eventually(10) { server.output.value.contains("ACCEPT") }
-        let port = try XCTUnwrap(server.output.value.split(separator: "\n").first { $0.hasPrefix("ACCEPT") }?.split(separator: ":").last.map(String.init))
+        let session = setup.directory.appendingPathComponent("session.pem").path, early = setup.directory.appendingPathComponent("early.txt").path
+        try Data("GET /early HTTP/1.1\r\nHost: a\r\n\r\n".utf8).write(to: URL(fileURLWithPath: early))
 
         let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog)
         let client = ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-CAfile", pki.caFile, "-keylogfile", keyLog]
@@ -96,15 +118,9 @@ final class TLSOpenSSLLiveTests: XCTestCase {
     }
 
     func testRequestsAcrossKeyUpdatesDecrypt() async throws {
-        try requireOrSkip(getuid() == 0, "live capture needs root; uid is \(getuid())")
-        let pki = try TestPKI.shared()
-        let directory = try CaptureFixtures.temporaryDirectory()
-        let keyLog = directory.appendingPathComponent("keylog.txt").path
-        FileManager.default.createFile(atPath: keyLog, contents: nil)
-        let server = try OpenSSL(["s_server", "-accept", "127.0.0.1:0", "-cert", pki.certificateFile, "-key", pki.keyFile, "-tls1_3", "-naccept", "1"])
+        let setup = try await Setup.start(server: ["-tls1_3", "-naccept", "1"])
+        let (pki, keyLog, server, port) = (setup.pki, setup.keyLog, setup.server, setup.port)
         defer { server.process.terminate() }
-        try await eventually(10) { server.output.value.contains("ACCEPT") }
-        let port = try XCTUnwrap(server.output.value.split(separator: "\n").first { $0.hasPrefix("ACCEPT") }?.split(separator: ":").last.map(String.init))
         let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog)
         do {
             let client = try OpenSSL(["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-CAfile", pki.caFile, "-keylogfile", keyLog])
@@ -129,5 +145,55 @@ final class TLSOpenSSLLiveTests: XCTestCase {
         XCTAssertEqual(sessions.count, 1)
         XCTAssertEqual(sessions.first?.exchanges.map { "\($0.request.target) \($0.response?.status ?? 0)" }, ["/a 204", "/b 204", "/c 204"])
         XCTAssertEqual(sessions.first?.anomalies, [])
+    }
+
+    /// The renegotiation's own CLIENT_RANDOM line decrypts what follows it;
+    /// without it (a log of first handshakes only), the anomaly names the
+    /// renegotiation's client random and what came before stays decrypted.
+    func testARenegotiationStartedByTheServerDecrypts() async throws {
+        for onlyFirstHandshake in [false, true] {
+            let sessions = try await renegotiate(onlyFirstHandshake: onlyFirstHandshake)
+            XCTAssertEqual(sessions.count, 1)
+            let exchanges = sessions.first?.exchanges.map { "\($0.request.target) \($0.response?.status ?? 0)" }
+            let anomalies = sessions.first?.anomalies.map(\.detail) ?? []
+            if onlyFirstHandshake {
+                XCTAssertEqual(exchanges, ["/a 204"])
+                XCTAssertEqual(anomalies.count, 2, "\(anomalies)")
+                XCTAssertTrue(anomalies.allSatisfy { $0.contains("no CLIENT_RANDOM for the renegotiation's client random") }, "\(anomalies)")
+            } else {
+                XCTAssertEqual(exchanges, ["/a 204", "/b 204"])
+                XCTAssertEqual(anomalies, [])
+            }
+            XCTAssertEqual(sessions.first?.tls?.version, "tls1.2")
+        }
+    }
+
+    func renegotiate(onlyFirstHandshake: Bool) async throws -> [Session] {
+        let setup = try await Setup.start(server: ["-tls1_2", "-naccept", "1"])
+        let (pki, keyLog, server, port) = (setup.pki, setup.keyLog, setup.server, setup.port)
+        defer { server.process.terminate() }
+        let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog, onlyFirstConnection: onlyFirstHandshake)
+        do {
+            let client = try OpenSSL(["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_2", "-CAfile", pki.caFile, "-keylogfile", keyLog])
+            @Sendable func clientRandomLines() -> Int {
+                ((try? String(contentsOfFile: keyLog, encoding: .utf8)) ?? "").components(separatedBy: "CLIENT_RANDOM").count - 1
+            }
+            for (index, path) in ["/a", "/b"].enumerated() {
+                client.send("GET \(path) HTTP/1.1\r\nHost: a\r\n\r\n")
+                try await eventually(10) { server.output.value.contains("GET \(path)") }
+                server.send("HTTP/1.1 204 No Content\r\n\r\n")
+                try await eventually(10) { client.output.value.components(separatedBy: "HTTP/1.1 204").count > index + 1 }
+                if index == 0 {
+                    server.send("r\n")  // s_server: renegotiate
+                    try await eventually(10) { clientRandomLines() >= 2 }
+                }
+            }
+            try await client.finish()
+            try? await eventually(10) { capture.ended.value >= 1 }
+        } catch {
+            _ = try? await capture.stop()
+            throw error
+        }
+        return try await capture.stop()
     }
 }

@@ -34,6 +34,10 @@ extension TLSDecryptor {
             clientTicket = hello.sessionTicket
             if hello.offersEarlyData { earlyData = .offered }
             info.sni = hello.serverName
+        case (1, .client) where serverHello?.version == 0x0303 && keys == .ready:  // a TLS 1.2 renegotiation
+            startRenegotiation(try TLSClientHello(parsing: body))
+        case (2, .server) where serverHello != nil && renegotiation != nil:
+            try renegotiationServerHello(TLSServerHello(parsing: body), into: &events)
         case (2, .server) where serverHello == nil:  // ServerHello
             let hello = try TLSServerHello(parsing: body)
             guard !hello.isHelloRetryRequest else {
@@ -143,25 +147,30 @@ extension TLSDecryptor {
     /// (its records are held) rather than fail; `finish()` reports it if it never comes.
     private mutating func switchToTrafficSecret(_ direction: Direction, into events: inout [Event]) {
         halves[direction].cipher = nil
-        halves[direction].awaitsTrafficSecret = true
-        _ = installTrafficSecret(direction)
+        halves[direction].awaitsKey = true
+        _ = installAwaitedKey(direction)
     }
 
-    /// Installs the waiting direction's traffic secret when the log has it; false while it does not.
-    mutating func installTrafficSecret(_ direction: Direction) -> Bool {
+    /// Installs the waiting direction's new keys when the log has them; false while it does not.
+    mutating func installAwaitedKey(_ direction: Direction) -> Bool {
+        if renegotiation != nil { return installRenegotiatedKeys(direction) }
         guard let suite else { return false }
         if trafficSecrets[direction] == nil, let clientRandom, let found = secrets.secrets(forClientRandom: clientRandom) {
             trafficSecrets[direction] = found[direction == .client ? .clientTrafficSecret0 : .serverTrafficSecret0]
         }
         guard let secret = trafficSecrets[direction] else { return false }
         halves[direction].cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: secret), tls13: true)
-        halves[direction].awaitsTrafficSecret = false
+        halves[direction].awaitsKey = false
         return true
     }
 
-    mutating func failMissingTrafficSecret(_ direction: Direction, into events: inout [Event]) {
+    mutating func failAwaitedKey(_ direction: Direction, into events: inout [Event]) {
+        halves[direction].awaitsKey = false
+        if let renegotiation {
+            fail(direction, "the key log has no CLIENT_RANDOM for the renegotiation's client random \(TLSKeyLog.hexString(renegotiation.clientRandom))", into: &events)
+            return
+        }
         let label = direction == .client ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0"
-        halves[direction].awaitsTrafficSecret = false
         fail(direction, "the key log has no \(label) for client random \(TLSKeyLog.hexString(clientRandom ?? []))", into: &events)
     }
 }

@@ -43,6 +43,8 @@ public struct TLSDecryptor: Sendable {
     var clientHandshakeCipher: TLSRecordCipher?
     /// Early-data bytes skipped because they could not be decrypted.
     var skippedEarlyBytes = 0
+    /// TLS 1.2: a renegotiation under way (TLSDecryptor+Renegotiation).
+    var renegotiation: Renegotiation?
 
     enum KeyState: Sendable, Equatable {
         case beforeServerHello
@@ -58,10 +60,11 @@ public struct TLSDecryptor: Sendable {
         var handshake = TLSHandshakeReader()
         var held = TLSHeldRecords()
         var cipher: TLSRecordCipher?
-        /// TLS 1.3: this direction's Finished was read but its application
-        /// traffic secret is not in the log yet (a live client writes
-        /// CLIENT_TRAFFIC_SECRET_0 only after sending Finished): its records wait.
-        var awaitsTrafficSecret = false
+        /// This direction switched keys but the log does not have the new ones
+        /// yet: TLS 1.3 after its Finished (a live client writes
+        /// CLIENT_TRAFFIC_SECRET_0 only after sending it), TLS 1.2 after the
+        /// ChangeCipherSpec of a renegotiation. Its records wait.
+        var awaitsKey = false
         /// TLS 1.3: this direction's handshake Finished was read. A later
         /// Finished (post-handshake client authentication, RFC 8446 §4.6.2)
         /// comes under the application keys and changes none.
@@ -109,11 +112,11 @@ public struct TLSDecryptor: Sendable {
             pump(.client, into: &events)
         }
         reportUnendedEarlyData(into: &events)
-        for direction in [Direction.client, .server] where halves[direction].awaitsTrafficSecret && !halves[direction].dead && keys != .failed {
-            if installTrafficSecret(direction) {
+        for direction in [Direction.client, .server] where halves[direction].awaitsKey && !halves[direction].dead && keys != .failed {
+            if installAwaitedKey(direction) {
                 pump(direction, into: &events)
             } else {
-                failMissingTrafficSecret(direction, into: &events)
+                failAwaitedKey(direction, into: &events)
             }
         }
         if keys == .beforeServerHello && clientRandom != nil {
@@ -160,9 +163,9 @@ public struct TLSDecryptor: Sendable {
     }
 
     /// Whether `record` can be handled now; a direction waiting for its
-    /// traffic secret looks it up again first.
+    /// keys looks them up again first.
     private mutating func ready(for record: TLSRecord, from direction: Direction) -> Bool {
-        if halves[direction].awaitsTrafficSecret, !installTrafficSecret(direction) { return false }
+        if halves[direction].awaitsKey, !installAwaitedKey(direction) { return false }
         if direction == .client, earlyData == .offered, keys == .ready { return false }  // until EncryptedExtensions says
         return switch keys {
         // Before the ServerHello only plaintext records are read: hellos, and the
@@ -182,6 +185,9 @@ public struct TLSDecryptor: Sendable {
             if !tls13, let cipher = pendingTLS12[direction] {
                 halves[direction].cipher = cipher
                 pendingTLS12[direction] = nil
+                if renegotiation != nil { renegotiationSwitched(direction) }
+            } else if !tls13, renegotiation != nil {
+                awaitRenegotiatedKeys(direction)
             }
             return
         }
@@ -235,8 +241,8 @@ public struct TLSDecryptor: Sendable {
             earlyData = .rejected  // no EncryptedExtensions in time: read on as if the early data was declined
             return
         }
-        if halves[direction].awaitsTrafficSecret {
-            failMissingTrafficSecret(direction, into: &events)
+        if halves[direction].awaitsKey {
+            failAwaitedKey(direction, into: &events)
             halves[direction].held.removeAll()
             return
         }
