@@ -107,33 +107,60 @@ final class TLSResumptionTests: XCTestCase {
     /// The fuzz-tls seeds for the abbreviated handshakes reach it: fed as the
     /// target feeds them (first byte: start direction and chunk size, chunks
     /// alternating), the session comes out resumed.
+    /// Feeds a fuzz-tls seed as the target does: first byte, start direction
+    /// and chunk size; chunks alternating.
+    static func feed(seed: String, secrets: any TLSSecretSource) throws -> (decryptor: TLSDecryptor, events: [TLSDecryptor.Event]) {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: Corpus.packageRoot + "/Fuzz/Corpus/fuzz-tls/" + seed), seed)
+        let bytes = Array(data)
+        var direction: Direction = bytes[0] & 1 == 0 ? .client : .server
+        let chunk = Int(bytes[0] >> 1) + 1
+        var decryptor = TLSDecryptor(secrets: secrets)
+        var events: [TLSDecryptor.Event] = []
+        var start = 1
+        while start < bytes.count {
+            let end = min(start + chunk, bytes.count)
+            events += decryptor.receive(bytes[start..<end], from: direction)
+            start = end
+            direction = direction.reversed
+        }
+        events += decryptor.finish()
+        return (decryptor, events)
+    }
+
     func testTheFuzzSeedsReachTheResumedHandshake() throws {
         // As the fuzz target's FuzzSecrets: a session cache that knows the session ID 32 x 0xAA.
         let cache = TLSSessionCache()
         cache.remember(masterSecret: Array(repeating: 0x11, count: 48), for: .sessionID(Array(repeating: 0xAA, count: 32)))
         for (seed, version) in [("tls12-session-id-resumed", "tls1.2"), ("tls13-psk-resumed", "tls1.3"), ("tls12-session-id-resumed-from-cache", "tls1.2")] {
-            let data = try XCTUnwrap(FileManager.default.contents(atPath: Corpus.packageRoot + "/Fuzz/Corpus/fuzz-tls/" + seed), seed)
-            let bytes = Array(data)
-            var direction: Direction = bytes[0] & 1 == 0 ? .client : .server
-            let chunk = Int(bytes[0] >> 1) + 1
-            var decryptor = TLSDecryptor(secrets: CacheOnly(sessionCache: cache))
-            var events: [TLSDecryptor.Event] = []
-            var start = 1
-            while start < bytes.count {
-                let end = min(start + chunk, bytes.count)
-                events += decryptor.receive(bytes[start..<end], from: direction)
-                start = end
-                direction = direction.reversed
-            }
-            events += decryptor.finish()
+            let (decryptor, events) = try Self.feed(seed: seed, secrets: CacheOnly(sessionCache: cache))
             XCTAssertEqual(decryptor.info.version, version, seed)
             XCTAssertTrue(decryptor.info.resumed, seed)
             if seed.hasSuffix("from-cache") {
                 // Keyed from the cache: the seed's made-up Finished then fails authentication, which is past the lookup.
-                let details = events.compactMap { if case .anomaly(let a) = $0 { a.detail } else { nil } }
+                let details = TLSLateSecretTests.anomalies(events)
                 XCTAssertTrue(details.contains { $0.contains("failed authentication") }, "\(details)")
                 XCTAssertFalse(details.contains { $0.contains("no key for client random") }, "\(details)")
             }
         }
+    }
+
+    /// The seeds Fuzz/Scripts/tls-seeds.py seals with the target's key log
+    /// decrypt with it: the fuzzer starts past record decryption, in a
+    /// renegotiation and in accepted 0-RTT data without its key.
+    func testTheSealedFuzzSeedsDecryptWithTheTargetsKeyLog() throws {
+        let zero = String(repeating: "00", count: 32)
+        let log = TLSKeyLog(parsing: [("CLIENT_RANDOM", "11", 48), ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "22", 32), ("SERVER_HANDSHAKE_TRAFFIC_SECRET", "33", 32),
+                                      ("CLIENT_TRAFFIC_SECRET_0", "44", 32), ("SERVER_TRAFFIC_SECRET_0", "55", 32)]
+            .map { "\($0.0) \(zero) \(String(repeating: $0.1, count: $0.2))" }.joined(separator: "\n"))
+        let renegotiation = try Self.feed(seed: "tls12-renegotiation", secrets: log)
+        XCTAssertEqual(TLSLateSecretTests.plaintexts(renegotiation.events, .client).joined(), "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+        XCTAssertEqual(TLSLateSecretTests.plaintexts(renegotiation.events, .server).count, 2)
+        // The zero padding that fills the last chunks is a bad record at the streams' ends, nothing else.
+        XCTAssertTrue(TLSLateSecretTests.anomalies(renegotiation.events).allSatisfy { $0.contains("is not a TLS record header") }, "\(TLSLateSecretTests.anomalies(renegotiation.events))")
+
+        let early = try Self.feed(seed: "tls13-early-data-no-key", secrets: log)
+        XCTAssertEqual(TLSLateSecretTests.plaintexts(early.events, .client), ["GET /after HTTP/1.1\r\nHost: a\r\n\r\n"])
+        XCTAssertTrue(TLSLateSecretTests.anomalies(early.events).contains { $0.contains("0-RTT early data, but the key log has no CLIENT_EARLY_TRAFFIC_SECRET") }, "\(TLSLateSecretTests.anomalies(early.events))")
+        XCTAssertTrue(early.decryptor.info.resumed)
     }
 }

@@ -41,6 +41,7 @@ extension TLSDecryptor {
         case (2, .server) where serverHello == nil:  // ServerHello
             let hello = try TLSServerHello(parsing: body)
             guard !hello.isHelloRetryRequest else {
+                helloRetried = true
                 if earlyData == .offered { earlyData = .rejected }  // RFC 8446 §4.1.4: early data does not survive a retry
                 return
             }

@@ -43,6 +43,8 @@ public struct TLSDecryptor: Sendable {
     var clientHandshakeCipher: TLSRecordCipher?
     /// Early-data bytes skipped because they could not be decrypted.
     var skippedEarlyBytes = 0
+    /// A HelloRetryRequest was seen (TLS 1.3, RFC 8446 §4.1.4).
+    var helloRetried = false
     /// TLS 1.2: a renegotiation under way (TLSDecryptor+Renegotiation).
     var renegotiation: Renegotiation?
 
@@ -69,8 +71,11 @@ public struct TLSDecryptor: Sendable {
         /// Finished (post-handshake client authentication, RFC 8446 §4.6.2)
         /// comes under the application keys and changes none.
         var handshakeFinished = false
-        /// No more records of this direction are read (a gap, a bad record).
+        /// No more records of this direction are decrypted (a failed record, a missing key).
         var dead = false
+        /// No more bytes of this direction are read (a gap, a bad record header);
+        /// the records read before it are still decrypted when their keys come.
+        var ended = false
     }
 
     public init(secrets: any TLSSecretSource) {
@@ -79,7 +84,7 @@ public struct TLSDecryptor: Sendable {
 
     public mutating func receive(_ bytes: ArraySlice<UInt8>, from direction: Direction) -> [Event] {
         var events: [Event] = []
-        guard !halves[direction].dead else { return events }
+        guard !halves[direction].dead, !halves[direction].ended else { return events }
         halves[direction].records.append(bytes)
         if keys == .waiting { resolveKeys(into: &events, final: false) }
         pump(direction, into: &events)
@@ -92,8 +97,8 @@ public struct TLSDecryptor: Sendable {
     /// Bytes missing from one direction: record boundaries are lost, so the
     /// rest of that direction stays encrypted.
     public mutating func gap(from direction: Direction) -> [Event] {
-        guard !halves[direction].dead else { return [] }
-        halves[direction].dead = true
+        guard !halves[direction].dead, !halves[direction].ended else { return [] }
+        halves[direction].ended = true
         guard keys != .failed else { return [] }
         return [.anomaly(Anomaly(kind: .tlsUndecryptable, direction: direction, detail: "a gap in the \(direction.rawValue) stream loses the TLS record boundaries; the rest of it is not decrypted"))]
     }
@@ -123,7 +128,7 @@ public struct TLSDecryptor: Sendable {
             events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, detail: "no ServerHello was seen (the handshake did not complete); nothing was decrypted")))
             keys = .failed
         }
-        for direction in [Direction.client, .server] where !halves[direction].dead && keys != .failed {
+        for direction in [Direction.client, .server] where !halves[direction].dead && !halves[direction].ended && keys != .failed {
             let partial = halves[direction].records.bufferedByteCount
             if partial > 0 {
                 events.append(.anomaly(Anomaly(kind: .truncated, direction: direction, detail: "the \(direction.rawValue) stream ended inside a TLS record (\(partial) bytes of it seen)", bytes: partial)))
@@ -146,10 +151,10 @@ public struct TLSDecryptor: Sendable {
             }
             let record: TLSRecord
             do {
-                guard let next = try halves[direction].records.next() else { return }
+                guard !halves[direction].ended, let next = try halves[direction].records.next() else { return }
                 record = next
             } catch {
-                halves[direction].dead = true
+                halves[direction].ended = true
                 events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, direction: direction, detail: "\(error); the rest of the \(direction.rawValue) stream is not decrypted")))
                 return
             }
@@ -168,10 +173,13 @@ public struct TLSDecryptor: Sendable {
         if halves[direction].awaitsKey, !installAwaitedKey(direction) { return false }
         if direction == .client, earlyData == .offered, keys == .ready { return false }  // until EncryptedExtensions says
         return switch keys {
-        // Before the ServerHello only plaintext records are read: hellos, and the
-        // ChangeCipherSpec a TLS 1.3 peer sends after a HelloRetryRequest (RFC 8446 §D.4).
-        // Application data (0-RTT) waits for the keys.
-        case .beforeServerHello: record.contentType != TLSRecord.applicationData
+        // Before the ServerHello only the hellos are read, and after a HelloRetryRequest
+        // the ChangeCipherSpec TLS 1.3 peers send for middleboxes (RFC 8446 §D.4). All else
+        // waits in order: 0-RTT data, and a TLS 1.2 ChangeCipherSpec (with the encrypted
+        // Finished after it) seen before the ServerHello when a capture delivers one
+        // direction ahead of the other.
+        case .beforeServerHello:
+            record.contentType == TLSRecord.handshake || (record.contentType == TLSRecord.changeCipherSpec && helloRetried)
         case .waiting: false
         case .ready, .failed: true
         }
