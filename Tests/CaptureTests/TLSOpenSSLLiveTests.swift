@@ -40,7 +40,11 @@ final class TLSOpenSSLLiveTests: XCTestCase {
             reader.start()
         }
 
-        func send(_ text: String) { stdin.fileHandleForWriting.write(Data(text.utf8)) }
+        /// Writes to its stdin while it runs (a write to an exited one would be SIGPIPE for the test runner).
+        func send(_ text: String) {
+            guard process.isRunning else { return }
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(text.utf8))
+        }
 
         /// Ends stdin and waits for the exit (bounded), killing it after the deadline.
         func finish(deadline: Double = 10) async throws {
