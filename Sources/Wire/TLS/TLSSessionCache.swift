@@ -1,4 +1,4 @@
-public import Synchronization
+import Synchronization
 
 /// What a TLS 1.2 client names the session it resumes with: the server's
 /// session ID (RFC 5246 §7.4.1.2) or a ticket (RFC 5077 §3.4).
