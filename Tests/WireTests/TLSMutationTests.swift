@@ -58,19 +58,7 @@ final class TLSMutationTests: XCTestCase {
             let original = Array(try XCTUnwrap(FileManager.default.contents(atPath: Corpus.packageRoot + "/Fuzz/Corpus/fuzz-tls/" + seed), seed))
             for round in 0..<Self.rounds {
                 let bytes = round == 0 ? original : mutate(original, &random)
-                guard bytes.count >= 1 else { continue }
-                var direction: Direction = bytes[0] & 1 == 0 ? .client : .server
-                let chunk = Int(bytes[0] >> 1) + 1
-                var decryptor = TLSDecryptor(secrets: FuzzSecrets())
-                var events: [TLSDecryptor.Event] = []
-                var start = 1
-                while start < bytes.count {
-                    let end = min(start + chunk, bytes.count)
-                    events += decryptor.receive(bytes[start..<end], from: direction)
-                    start = end
-                    direction = direction.reversed
-                }
-                events += decryptor.finish()
+                let events = TLSResumptionTests.feed(bytes, secrets: FuzzSecrets()).events
                 for case .plaintext(_, let plaintext) in events {
                     XCTAssertFalse(plaintext.isEmpty, "\(seed) round \(round)")
                     plaintextEvents += 1

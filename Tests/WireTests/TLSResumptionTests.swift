@@ -111,7 +111,11 @@ final class TLSResumptionTests: XCTestCase {
     /// and chunk size; chunks alternating.
     static func feed(seed: String, secrets: any TLSSecretSource) throws -> (decryptor: TLSDecryptor, events: [TLSDecryptor.Event]) {
         let data = try XCTUnwrap(FileManager.default.contents(atPath: Corpus.packageRoot + "/Fuzz/Corpus/fuzz-tls/" + seed), seed)
-        let bytes = Array(data)
+        return feed(Array(data), secrets: secrets)
+    }
+
+    static func feed(_ bytes: [UInt8], secrets: any TLSSecretSource) -> (decryptor: TLSDecryptor, events: [TLSDecryptor.Event]) {
+        guard !bytes.isEmpty else { return (TLSDecryptor(secrets: secrets), []) }
         var direction: Direction = bytes[0] & 1 == 0 ? .client : .server
         let chunk = Int(bytes[0] >> 1) + 1
         var decryptor = TLSDecryptor(secrets: secrets)
@@ -148,10 +152,7 @@ final class TLSResumptionTests: XCTestCase {
     /// decrypt with it: the fuzzer starts past record decryption, in a
     /// renegotiation and in accepted 0-RTT data without its key.
     func testTheSealedFuzzSeedsDecryptWithTheTargetsKeyLog() throws {
-        let zero = String(repeating: "00", count: 32)
-        let log = TLSKeyLog(parsing: [("CLIENT_RANDOM", "11", 48), ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "22", 32), ("SERVER_HANDSHAKE_TRAFFIC_SECRET", "33", 32),
-                                      ("CLIENT_TRAFFIC_SECRET_0", "44", 32), ("SERVER_TRAFFIC_SECRET_0", "55", 32)]
-            .map { "\($0.0) \(zero) \(String(repeating: $0.1, count: $0.2))" }.joined(separator: "\n"))
+        let log = TLSMutationTests.FuzzSecrets.log
         let renegotiation = try Self.feed(seed: "tls12-renegotiation", secrets: log)
         XCTAssertEqual(TLSLateSecretTests.plaintexts(renegotiation.events, .client).joined(), "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n")
         XCTAssertEqual(TLSLateSecretTests.plaintexts(renegotiation.events, .server).count, 2)
