@@ -148,7 +148,8 @@ let package = Package(
             name: "CaptureTests", dependencies: ["TestSupport", "CaptureTesting", "Capture", "Wire", "TrafficModel"] + nio + testClients,
             exclude: ["Golden"]  // golden recordings, read by path
         ),
-        .testTarget(name: "WireTests", dependencies: ["TestSupport", "Wire", "TrafficModel"]),
+        // Crypto: sealing TLS 1.3 records for the record layer to open.
+        .testTarget(name: "WireTests", dependencies: ["TestSupport", "Wire", "TrafficModel", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FixturesTests", dependencies: ["TestSupport", "Fixtures", "TrafficModel"]),
         .testTarget(name: "MockStagingTests", dependencies: ["TestSupport", "CaptureTesting", "MockStaging", "Capture", "Replay", "Wire", "TrafficModel"] + nio + testClients),
         .testTarget(

@@ -82,6 +82,39 @@ final class DecryptionSecretsBlockTests: XCTestCase {
         return out
     }
 
+    /// A gzip-compressed pcapng (`.pcapng.gz`, read like any gzip capture) gives up its DSBs too, in both byte orders.
+    func testKeysInAGzipCompressedCaptureDecryptWithoutAKeyLog() throws {
+        let capture = try Corpus.requireCapture("zeek_tls12-decryption.pcap")
+        let keyLog = try String(contentsOfFile: try Corpus.requireCapture("zeek_tls12-decryption.keylog"), encoding: .utf8)
+        let pcap = Array(try XCTUnwrap(FileManager.default.contents(atPath: capture)))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dsb-gz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for bigEndian in [false, true] {
+            let plain = directory.appendingPathComponent("tls-\(bigEndian).pcapng").path
+            try Data(Self.pcapng(from: pcap, keyLog: keyLog, bigEndian: bigEndian)).write(to: URL(fileURLWithPath: plain))
+            // gzip(1) is in every Debian system (an Essential package).
+            let gzip = Process()
+            gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+            gzip.arguments = ["-n", "-f", plain]
+            try gzip.run()
+            gzip.waitUntilExit()
+            XCTAssertEqual(gzip.terminationStatus, 0)
+            let input = plain + ".gz"
+            XCTAssertEqual(Array(try XCTUnwrap(FileManager.default.contents(atPath: input)).prefix(2)), [0x1F, 0x8B])
+            let output = directory.appendingPathComponent("tls-\(bigEndian).json").path
+            let imported = try CLI.run(["import", input, "--output", output])
+            XCTAssertEqual(imported.status, 0, imported.stderr)
+            XCTAssertTrue(imported.stdout.contains("1 sessions, 1 HTTP exchanges"), "\(bigEndian): \(imported.stdout)")
+            XCTAssertTrue(imported.stderr.contains("1 decryption secrets block in the capture"), imported.stderr)
+            let recorded = try String(contentsOfFile: output, encoding: .utf8)
+            XCTAssertTrue(recorded.contains("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"), "TLS details recorded")
+            XCTAssertFalse(recorded.contains("tls-undecryptable"), "decrypted: \(recorded.prefix(2000))")
+            let secret = try XCTUnwrap(keyLog.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines))
+            XCTAssertFalse(recorded.contains(secret), "the secret never reaches the recording")
+        }
+    }
+
     func testKeysInTheCaptureDecryptWithoutAKeyLogInBothByteOrders() throws {
         let capture = try Corpus.requireCapture("zeek_tls12-decryption.pcap")
         let keyLog = try String(contentsOfFile: try Corpus.requireCapture("zeek_tls12-decryption.keylog"), encoding: .utf8)

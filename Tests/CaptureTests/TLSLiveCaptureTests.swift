@@ -8,7 +8,9 @@ import XCTest
 /// between Python's `ssl` server and client (Tests/Peers/python/tls_session.py),
 /// captured live with libpcap on `lo` while the client writes its key log:
 /// the decrypted recording equals the recording of the same traffic in
-/// plaintext. Needs root, python3 with aiohttp and websockets, and openssl.
+/// plaintext. TLS 1.3 (AES-GCM, ChaCha20-Poly1305, after a HelloRetryRequest), TLS 1.2 (AES-GCM,
+/// ChaCha20-Poly1305, CBC), and session resumption (TLS 1.3 PSK, TLS 1.2
+/// ticket and session ID). Needs root, python3 with aiohttp and websockets, and openssl.
 final class TLSLiveCaptureTests: XCTestCase {
     static let script = Corpus.packageRoot + "/Tests/Peers/python/tls_session.py"
 
@@ -45,7 +47,7 @@ final class TLSLiveCaptureTests: XCTestCase {
     }
 
     /// Serves, captures on lo, runs the client; the sessions captured.
-    func capture(serve: [String], client: [String], tls: Bool) async throws -> [Session] {
+    func capture(serve: [String], client: [String], tls: Bool, onlyFirstConnection: Bool = false) async throws -> [Session] {
         let pki = try requirements()
         let directory = try CaptureFixtures.temporaryDirectory()
         let keyLog = directory.appendingPathComponent("keylog.txt").path
@@ -54,30 +56,16 @@ final class TLSLiveCaptureTests: XCTestCase {
         let server = try await ServerProcess.start(executable: URL(fileURLWithPath: "/usr/bin/env"), ["python3", Self.script, "serve", "--port", "0"] + tlsServe + serve)
         let base = try XCTUnwrap(server.baseURL)
         let port = try XCTUnwrap(base.split(separator: ":").last.map(String.init))
-        let source = try LiveCaptureSource(interface: "lo", filter: "tcp port \(port)")
-        var options = CaptureOptions()
-        options.tlsSecrets = try KeyLogFiles(paths: [keyLog], rereads: true)
-        let finished = Box(0)
-        let captured = Task.detached { [options] () -> [Session] in
-            var processor = CaptureProcessor(linkType: source.linkType, options: options)
-            var sessions: [Session] = []
-            while let packet = try source.next() {
-                sessions += processor.process(packet.data, at: packet.timestamp)
-                finished.update { [count = sessions.count] in $0 = count }
-            }
-            return sessions + processor.finish(truncated: false)
-        }
+        let capture = try LiveKeyLogCapture(port: port, keyLog: keyLog, onlyFirstConnection: onlyFirstConnection)
         do {
             try await runClient(["--base", base] + (tls ? ["--cafile", pki.caFile, "--keylog", keyLog] : []) + client)
-            try? await eventually(10) { finished.value >= 2 }
+            try? await eventually(10) { capture.ended.value >= 2 }
         } catch {
-            source.stop()
-            _ = try? await captured.value
+            _ = try? await capture.stop()
             _ = try? await server.stop()
             throw error
         }
-        source.stop()
-        let sessions = try await captured.value
+        let sessions = try await capture.stop()
         _ = try await server.stop()
         // The secrets never leave the key log: the recording holds none of its lines.
         let encoded = RecordingCodec.encode(Recording(source: Source(kind: .live, name: "lo", tool: "test"), capturedAt: Timestamp(microseconds: 0), sessions: sessions))
@@ -111,14 +99,22 @@ final class TLSLiveCaptureTests: XCTestCase {
         return strip(document["sessions"] ?? .null)
     }
 
-    static let plaintext = Box<JSONValue?>(nil)
+    /// The plaintext run's comparable sessions, by the client's plaintext arguments.
+    static let plaintext = Box<[[String]: JSONValue]>([:])
 
-    func assertSameAsPlaintext(serve: [String], client: [String] = [], version: String, suite: String) async throws {
-        if Self.plaintext.value == nil {
-            let sessions = try await capture(serve: [], client: [], tls: false)
-            XCTAssertEqual(sessions.count, 2)
-            Self.plaintext.update { $0 = try? Self.comparable(sessions) }
-        }
+    /// The same client run in plaintext, captured once per test process.
+    func plaintextSessions(client: [String]) async throws -> JSONValue {
+        if let known = Self.plaintext.value[client] { return known }
+        let sessions = try await capture(serve: [], client: client, tls: false)
+        XCTAssertEqual(sessions.count, 2)
+        let comparable = try Self.comparable(sessions)
+        Self.plaintext.update { $0[client] = comparable }
+        return comparable
+    }
+
+    /// `plaintextClient`: the client's arguments for the plaintext run (the TLS-only ones left out).
+    func assertSameAsPlaintext(serve: [String], client: [String] = [], plaintextClient: [String] = [], version: String, suite: String) async throws {
+        let plaintext = try await plaintextSessions(client: plaintextClient)
         let sessions = try await capture(serve: serve, client: client, tls: true)
         XCTAssertEqual(sessions.count, 2)
         for session in sessions {
@@ -130,11 +126,91 @@ final class TLSLiveCaptureTests: XCTestCase {
         XCTAssertEqual(ws.websocket?.messages.count, 5)
         XCTAssertEqual(ws.websocket?.close?.code, 4401)
         XCTAssertEqual(ws.auth.first { $0.role == .presented }?.jwt?.claims["sub"]?.stringValue, "alice")
-        XCTAssertEqual(try Self.comparable(sessions), try XCTUnwrap(Self.plaintext.value), "\(version) \(suite) against plaintext")
+        XCTAssertEqual(try Self.comparable(sessions), plaintext, "\(version) \(suite) against plaintext")
+    }
+
+    /// Client certificates in the handshake (TLS 1.3 and 1.2); the login's
+    /// connection carries a second request (GET /me) after it.
+    func testClientCertificatesEqualPlaintext() async throws {
+        let pki = try requirements()
+        let client = ["--cert", pki.certificateFile, "--key", pki.keyFile, "--then-me"]
+        try await assertSameAsPlaintext(
+            serve: ["--client-ca", pki.caFile], client: client, plaintextClient: ["--then-me"], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+        try await assertSameAsPlaintext(
+            serve: ["--client-ca", pki.caFile, "--max-version", "1.2"], client: client, plaintextClient: ["--then-me"],
+            version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+    }
+
+    /// TLS 1.3 post-handshake client authentication (RFC 8446 §4.6.2): the
+    /// server asks for the certificate with the login's answer; the client's
+    /// Certificate, CertificateVerify and Finished come under its application
+    /// key, and GET /me after them still decrypts (a second Finished changes no key).
+    func testPostHandshakeClientAuthenticationEqualsPlaintext() async throws {
+        let pki = try requirements()
+        try await assertSameAsPlaintext(
+            serve: ["--client-ca", pki.caFile, "--post-handshake-auth"], client: ["--cert", pki.certificateFile, "--key", pki.keyFile, "--then-me"],
+            plaintextClient: ["--then-me"], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+    }
+
+    /// A full handshake (POST /auth/token), then a second connection that
+    /// resumes its session (GET /me with the token): both decrypt to the
+    /// plaintext run's requests, and only the second is marked resumed, with
+    /// the version and suite of its own (abbreviated) ServerHello.
+    /// `onlyFirstConnection`: the key log's line for the resumed connection is
+    /// ignored, as from a client that logs only full handshakes; TLS 1.2 then
+    /// finds the master secret by the session ID or ticket of the first one.
+    func assertResumptionSameAsPlaintext(serve: [String], version: String, suite: String, onlyFirstConnection: Bool = false) async throws {
+        let plaintext = try await plaintextSessions(client: ["--resume"])
+        let sessions = try await capture(serve: serve, client: ["--resume"], tls: true, onlyFirstConnection: onlyFirstConnection).sorted { $0.start < $1.start }
+        XCTAssertEqual(sessions.count, 2)
+        guard sessions.count == 2 else { return }
+        XCTAssertEqual(sessions.map { $0.exchanges.map { "\($0.request.method) \($0.request.path) \($0.response?.status ?? 0)" } }, [["POST /auth/token 200"], ["GET /me 200"]])
+        XCTAssertEqual(sessions.map { $0.tls?.resumed }, [false, true], "\(version): only the second connection resumes")
+        for session in sessions {
+            XCTAssertEqual(session.tls?.version, version)
+            XCTAssertEqual(session.tls?.cipherSuite, suite)
+            XCTAssertEqual(session.tls?.sni, nil, "the client connects to an IP address: no server_name")
+            XCTAssertEqual(session.anomalies, [], "\(session.id)")
+        }
+        XCTAssertEqual(sessions[1].auth.first { $0.role == .presented }?.jwt?.claims["sub"]?.stringValue, "alice")
+        XCTAssertEqual(try Self.comparable(sessions), plaintext, "\(version) resumption against plaintext")
     }
 
     func testTLS13EqualsPlaintext() async throws {
         try await assertSameAsPlaintext(serve: [], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+    }
+
+    /// Python's ssl cannot choose a TLS 1.3 suite; the peer sets it through an OpenSSL config.
+    func testTLS13ChaCha20Poly1305EqualsPlaintext() async throws {
+        try await assertSameAsPlaintext(serve: ["--tls13-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"], version: "tls1.3", suite: "TLS_CHACHA20_POLY1305_SHA256")
+    }
+
+    /// The server accepts only P-384, the client's first key share is X25519: a HelloRetryRequest, then the handshake.
+    func testTLS13AfterAHelloRetryRequestEqualsPlaintext() async throws {
+        try await assertSameAsPlaintext(serve: ["--groups", "P-384"], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+    }
+
+    func testTLS13PSKResumptionEqualsPlaintext() async throws {
+        try await assertResumptionSameAsPlaintext(serve: [], version: "tls1.3", suite: "TLS_AES_256_GCM_SHA384")
+    }
+
+    /// RFC 5077: the second ClientHello carries the ticket; its CLIENT_RANDOM line holds the resumed master secret.
+    func testTLS12TicketResumptionEqualsPlaintext() async throws {
+        try await assertResumptionSameAsPlaintext(serve: ["--max-version", "1.2"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+    }
+
+    /// RFC 5246 §7.4.1.2: no tickets, the server's session cache resumes by session ID.
+    func testTLS12SessionIDResumptionEqualsPlaintext() async throws {
+        try await assertResumptionSameAsPlaintext(
+            serve: ["--max-version", "1.2", "--no-tickets", "--ciphers", "ECDHE-ECDSA-CHACHA20-POLY1305"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")
+    }
+
+    /// A client that logs only full handshakes: the resumed connection's keys come from the first one's session.
+    func testTLS12ResumptionWithoutItsOwnKeyLogLineEqualsPlaintext() async throws {
+        try await assertResumptionSameAsPlaintext(
+            serve: ["--max-version", "1.2"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", onlyFirstConnection: true)
+        try await assertResumptionSameAsPlaintext(
+            serve: ["--max-version", "1.2", "--no-tickets"], version: "tls1.2", suite: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", onlyFirstConnection: true)
     }
 
     func testTLS12AESGCMEqualsPlaintext() async throws {

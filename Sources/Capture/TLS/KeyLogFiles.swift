@@ -14,6 +14,8 @@ public final class KeyLogFiles: TLSSecretSource {
     private let embedded: [String]
     private let rereads: Bool
     private let state: Mutex<State>
+    /// TLS 1.2 sessions of this import or capture, for resumptions the logs do not cover.
+    public let sessionCache: TLSSessionCache? = TLSSessionCache()
 
     private struct State {
         var log = TLSKeyLog()

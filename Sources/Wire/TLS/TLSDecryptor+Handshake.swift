@@ -30,18 +30,45 @@ extension TLSDecryptor {
         case (1, .client) where clientRandom == nil:  // ClientHello (a second one after a HelloRetryRequest keeps the random)
             let hello = try TLSClientHello(parsing: body)
             clientRandom = hello.random
+            clientSessionID = hello.sessionID
+            clientTicket = hello.sessionTicket
+            if hello.offersEarlyData { earlyData = .offered }
             info.sni = hello.serverName
+        case (1, .client) where serverHello?.version == 0x0303 && keys == .ready:  // a TLS 1.2 renegotiation
+            startRenegotiation(try TLSClientHello(parsing: body))
+        case (2, .server) where serverHello != nil && renegotiation != nil:
+            try renegotiationServerHello(TLSServerHello(parsing: body), into: &events)
         case (2, .server) where serverHello == nil:  // ServerHello
             let hello = try TLSServerHello(parsing: body)
-            guard !hello.isHelloRetryRequest else { return }
+            guard !hello.isHelloRetryRequest else {
+                helloRetried = true
+                if earlyData == .offered { earlyData = .rejected }  // RFC 8446 §4.1.4: early data does not survive a retry
+                return
+            }
+            // 0-RTT needs the PSK it was sent under.
+            if earlyData == .offered, !(hello.version == 0x0304 && hello.acceptedPSK) { earlyData = .rejected }
             serverHello = hello
             info.version = hello.version == 0x0304 ? "tls1.3" : hello.version == 0x0303 ? "tls1.2" : "tls-0x\(String(hello.version, radix: 16))"
             info.cipherSuite = TLSCipherSuite.name(of: hello.cipherSuite)
             if hello.alpn != nil { info.alpn = hello.alpn }
+            // Resumed or not, the keys come by this connection's own client random (its
+            // CLIENT_RANDOM line or TLS 1.3 traffic secrets); a resumed TLS 1.2 one without
+            // its line falls back on the session cache (resumedMasterSecret).
+            info.resumed = hello.resumes(clientSessionID: clientSessionID)
             startKeySchedule(hello, into: &events)
         case (8, .server):  // EncryptedExtensions (TLS 1.3)
-            if let alpn = try TLSEncryptedExtensions(parsing: body).alpn { info.alpn = alpn }
-        case (20, _) where serverHello?.version == 0x0304:  // Finished: application keys follow
+            let extensions = try TLSEncryptedExtensions(parsing: body)
+            if let alpn = extensions.alpn { info.alpn = alpn }
+            if earlyData == .offered { startEarlyData(accepted: extensions.acceptsEarlyData) }
+        case (4, .server) where serverHello?.version == 0x0303:  // NewSessionTicket (RFC 5077 §3.3): lifetime, ticket
+            var r = TLSByteCursor(body, what: "NewSessionTicket")
+            _ = try r.bytes(4)
+            let ticket = try r.vector(lengthBytes: 2)
+            if let master = tls12MasterSecret, !ticket.isEmpty { secrets.sessionCache?.remember(masterSecret: master, for: .ticket(ticket)) }
+        case (5, .client) where earlyData == .accepted:  // EndOfEarlyData: the handshake key follows
+            endEarlyData()
+        case (20, _) where serverHello?.version == 0x0304 && !halves[direction].handshakeFinished:  // Finished: application keys follow
+            halves[direction].handshakeFinished = true
             switchToTrafficSecret(direction, into: &events)
         case (24, _) where serverHello?.version == 0x0304:  // KeyUpdate (RFC 8446 §4.6.3)
             guard let suite, let secret = trafficSecrets[direction] else { return }
@@ -87,7 +114,7 @@ extension TLSDecryptor {
             halves.server.cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: server), tls13: true)
             trafficSecrets = DirectionPair(client: found[.clientTrafficSecret0], server: found[.serverTrafficSecret0])
         } else {
-            guard let master = found[.clientRandom] else {
+            guard let master = found[.clientRandom] ?? resumedMasterSecret() else {
                 if final { failConnection("no key for client random \(random) (CLIENT_RANDOM) in the key log", into: &events) }
                 return
             }
@@ -96,6 +123,8 @@ extension TLSDecryptor {
                 return
             }
             let k = TLSKeySchedule.tls12Keys(suite: suite, masterSecret: master, clientRandom: clientRandom, serverRandom: hello.random)
+            tls12MasterSecret = master
+            if !hello.sessionID.isEmpty { secrets.sessionCache?.remember(masterSecret: master, for: .sessionID(hello.sessionID)) }
             pendingTLS12 = DirectionPair(
                 client: TLSRecordCipher(suite: suite, keys: k.client, tls13: false, encryptThenMAC: hello.encryptThenMAC),
                 server: TLSRecordCipher(suite: suite, keys: k.server, tls13: false, encryptThenMAC: hello.encryptThenMAC)
@@ -104,17 +133,45 @@ extension TLSDecryptor {
         keys = .ready
     }
 
+    /// A resumed TLS 1.2 session's master secret from an earlier connection of
+    /// the capture, by the ticket the client offered or the session ID the server echoed.
+    private func resumedMasterSecret() -> [UInt8]? {
+        // Only an abbreviated handshake reuses a master secret; a ticket the server declined starts a new one.
+        guard info.resumed, let cache = secrets.sessionCache else { return nil }
+        if !clientTicket.isEmpty, let master = cache.masterSecret(for: .ticket(clientTicket)) { return master }
+        return cache.masterSecret(for: .sessionID(clientSessionID))
+    }
+
+    /// Finished: this direction's next records use its application traffic
+    /// secret. A live client logs CLIENT_TRAFFIC_SECRET_0 only after sending
+    /// its Finished, so a secret not in the log yet makes the direction wait
+    /// (its records are held) rather than fail; `finish()` reports it if it never comes.
     private mutating func switchToTrafficSecret(_ direction: Direction, into events: inout [Event]) {
-        guard let suite else { return }
+        halves[direction].cipher = nil
+        halves[direction].awaitsKey = true
+        _ = installAwaitedKey(direction)
+    }
+
+    /// Installs the waiting direction's new keys when the log has them; false while it does not.
+    mutating func installAwaitedKey(_ direction: Direction) -> Bool {
+        if renegotiation != nil { return installRenegotiatedKeys(direction) }
+        guard let suite else { return false }
         if trafficSecrets[direction] == nil, let clientRandom, let found = secrets.secrets(forClientRandom: clientRandom) {
-            // A live client may have logged its handshake secrets before this one.
             trafficSecrets[direction] = found[direction == .client ? .clientTrafficSecret0 : .serverTrafficSecret0]
         }
-        guard let secret = trafficSecrets[direction] else {
-            let label = direction == .client ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0"
-            fail(direction, "the key log has no \(label) for client random \(TLSKeyLog.hexString(clientRandom ?? []))", into: &events)
+        guard let secret = trafficSecrets[direction] else { return false }
+        halves[direction].cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: secret), tls13: true)
+        halves[direction].awaitsKey = false
+        return true
+    }
+
+    mutating func failAwaitedKey(_ direction: Direction, into events: inout [Event]) {
+        halves[direction].awaitsKey = false
+        if let renegotiation {
+            fail(direction, "the key log has no CLIENT_RANDOM for the renegotiation's client random \(TLSKeyLog.hexString(renegotiation.clientRandom))", into: &events)
             return
         }
-        halves[direction].cipher = TLSRecordCipher(suite: suite, keys: TLSKeySchedule.tls13Keys(suite: suite, trafficSecret: secret), tls13: true)
+        let label = direction == .client ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0"
+        fail(direction, "the key log has no \(label) for client random \(TLSKeyLog.hexString(clientRandom ?? []))", into: &events)
     }
 }

@@ -22,6 +22,12 @@ public struct TLSDecryptor: Sendable {
 
     public internal(set) var info = TLSInfo()
     public internal(set) var clientRandom: [UInt8]?
+    /// The ClientHello's session ID, to tell a resumed TLS 1.2 handshake from a full one.
+    var clientSessionID: [UInt8] = []
+    /// The ClientHello's TLS 1.2 session ticket (empty when none).
+    var clientTicket: [UInt8] = []
+    /// TLS 1.2: the master secret in use, remembered with the tickets the server issues.
+    var tls12MasterSecret: [UInt8]?
     let secrets: any TLSSecretSource
     var halves = DirectionPair(repeating: Half())
     var serverHello: TLSServerHello?
@@ -31,6 +37,16 @@ public struct TLSDecryptor: Sendable {
     var trafficSecrets = DirectionPair<[UInt8]?>(repeating: nil)
     /// TLS 1.2: each direction's cipher, switched on at its ChangeCipherSpec.
     var pendingTLS12 = DirectionPair<TLSRecordCipher?>(repeating: nil)
+    /// TLS 1.3 0-RTT: what the client's records after its ClientHello are (TLSDecryptor+EarlyData).
+    var earlyData = EarlyData.none
+    /// The client's handshake cipher, set aside while its early data is read with the early key.
+    var clientHandshakeCipher: TLSRecordCipher?
+    /// Early-data bytes skipped because they could not be decrypted.
+    var skippedEarlyBytes = 0
+    /// A HelloRetryRequest was seen (TLS 1.3, RFC 8446 §4.1.4).
+    var helloRetried = false
+    /// TLS 1.2: a renegotiation under way (TLSDecryptor+Renegotiation).
+    var renegotiation: Renegotiation?
 
     enum KeyState: Sendable, Equatable {
         case beforeServerHello
@@ -44,11 +60,22 @@ public struct TLSDecryptor: Sendable {
     struct Half: Sendable {
         var records = TLSRecordReader()
         var handshake = TLSHandshakeReader()
-        var held: [TLSRecord] = []
-        var heldBytes = 0
+        var held = TLSHeldRecords()
         var cipher: TLSRecordCipher?
-        /// No more records of this direction are read (a gap, a bad record).
+        /// This direction switched keys but the log does not have the new ones
+        /// yet: TLS 1.3 after its Finished (a live client writes
+        /// CLIENT_TRAFFIC_SECRET_0 only after sending it), TLS 1.2 after the
+        /// ChangeCipherSpec of a renegotiation. Its records wait.
+        var awaitsKey = false
+        /// TLS 1.3: this direction's handshake Finished was read. A later
+        /// Finished (post-handshake client authentication, RFC 8446 §4.6.2)
+        /// comes under the application keys and changes none.
+        var handshakeFinished = false
+        /// No more records of this direction are decrypted (a failed record, a missing key).
         var dead = false
+        /// No more bytes of this direction are read (a gap, a bad record header);
+        /// the records read before it are still decrypted when their keys come.
+        var ended = false
     }
 
     public init(secrets: any TLSSecretSource) {
@@ -57,19 +84,21 @@ public struct TLSDecryptor: Sendable {
 
     public mutating func receive(_ bytes: ArraySlice<UInt8>, from direction: Direction) -> [Event] {
         var events: [Event] = []
-        guard !halves[direction].dead else { return events }
+        guard !halves[direction].dead, !halves[direction].ended else { return events }
         halves[direction].records.append(bytes)
         if keys == .waiting { resolveKeys(into: &events, final: false) }
         pump(direction, into: &events)
         pump(direction.reversed, into: &events)
+        // The other direction may have let this one's held records go (0-RTT waits for the server's answer).
+        if !halves[direction].held.isEmpty { pump(direction, into: &events) }
         return events
     }
 
     /// Bytes missing from one direction: record boundaries are lost, so the
     /// rest of that direction stays encrypted.
     public mutating func gap(from direction: Direction) -> [Event] {
-        guard !halves[direction].dead else { return [] }
-        halves[direction].dead = true
+        guard !halves[direction].dead, !halves[direction].ended else { return [] }
+        halves[direction].ended = true
         guard keys != .failed else { return [] }
         return [.anomaly(Anomaly(kind: .tlsUndecryptable, direction: direction, detail: "a gap in the \(direction.rawValue) stream loses the TLS record boundaries; the rest of it is not decrypted"))]
     }
@@ -82,11 +111,24 @@ public struct TLSDecryptor: Sendable {
             pump(.client, into: &events)
             pump(.server, into: &events)
         }
+        if earlyData == .offered {
+            // The server's EncryptedExtensions never came: read what opens with the handshake key.
+            earlyData = .rejected
+            pump(.client, into: &events)
+        }
+        reportUnendedEarlyData(into: &events)
+        for direction in [Direction.client, .server] where halves[direction].awaitsKey && !halves[direction].dead && keys != .failed {
+            if installAwaitedKey(direction) {
+                pump(direction, into: &events)
+            } else {
+                failAwaitedKey(direction, into: &events)
+            }
+        }
         if keys == .beforeServerHello && clientRandom != nil {
             events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, detail: "no ServerHello was seen (the handshake did not complete); nothing was decrypted")))
             keys = .failed
         }
-        for direction in [Direction.client, .server] where !halves[direction].dead && keys != .failed {
+        for direction in [Direction.client, .server] where !halves[direction].dead && !halves[direction].ended && keys != .failed {
             let partial = halves[direction].records.bufferedByteCount
             if partial > 0 {
                 events.append(.anomaly(Anomaly(kind: .truncated, direction: direction, detail: "the \(direction.rawValue) stream ended inside a TLS record (\(partial) bytes of it seen)", bytes: partial)))
@@ -97,37 +139,47 @@ public struct TLSDecryptor: Sendable {
 
     // MARK: - Records
 
+    /// Handles this direction's records in order. While they wait for keys,
+    /// every new record is moved into the held ones (not left in the reader),
+    /// so `maxHeldBytes` bounds all that waits.
     private mutating func pump(_ direction: Direction, into events: inout [Event]) {
         while !halves[direction].dead {
-            if let record = halves[direction].held.first {
-                guard canProcess(record) else { return }
+            if let record = halves[direction].held.first, ready(for: record, from: direction) {
                 halves[direction].held.removeFirst()
-                halves[direction].heldBytes -= record.fragment.count
                 handle(record, from: direction, into: &events)
                 continue
             }
             let record: TLSRecord
             do {
-                guard let next = try halves[direction].records.next() else { return }
+                guard !halves[direction].ended, let next = try halves[direction].records.next() else { return }
                 record = next
             } catch {
-                halves[direction].dead = true
+                halves[direction].ended = true
                 events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, direction: direction, detail: "\(error); the rest of the \(direction.rawValue) stream is not decrypted")))
                 return
             }
-            if canProcess(record) {
+            if halves[direction].held.isEmpty, ready(for: record, from: direction) {
                 handle(record, from: direction, into: &events)
             } else {
                 halves[direction].held.append(record)
-                halves[direction].heldBytes += record.fragment.count
-                if halves[direction].heldBytes > Self.maxHeldBytes { giveUpWaiting(into: &events) }
+                if halves[direction].held.bytes > Self.maxHeldBytes { giveUpWaiting(direction, into: &events) }
             }
         }
     }
 
-    private func canProcess(_ record: TLSRecord) -> Bool {
-        switch keys {
-        case .beforeServerHello: record.contentType == TLSRecord.handshake
+    /// Whether `record` can be handled now; a direction waiting for its
+    /// keys looks them up again first.
+    private mutating func ready(for record: TLSRecord, from direction: Direction) -> Bool {
+        if halves[direction].awaitsKey, !installAwaitedKey(direction) { return false }
+        if direction == .client, earlyData == .offered, keys == .ready { return false }  // until EncryptedExtensions says
+        return switch keys {
+        // Before the ServerHello only the hellos are read, and after a HelloRetryRequest
+        // the ChangeCipherSpec TLS 1.3 peers send for middleboxes (RFC 8446 §D.4). All else
+        // waits in order: 0-RTT data, and a TLS 1.2 ChangeCipherSpec (with the encrypted
+        // Finished after it) seen before the ServerHello when a capture delivers one
+        // direction ahead of the other.
+        case .beforeServerHello:
+            record.contentType == TLSRecord.handshake || (record.contentType == TLSRecord.changeCipherSpec && helloRetried)
         case .waiting: false
         case .ready, .failed: true
         }
@@ -141,6 +193,9 @@ public struct TLSDecryptor: Sendable {
             if !tls13, let cipher = pendingTLS12[direction] {
                 halves[direction].cipher = cipher
                 pendingTLS12[direction] = nil
+                if renegotiation != nil { renegotiationSwitched(direction) }
+            } else if !tls13, renegotiation != nil {
+                awaitRenegotiatedKeys(direction)
             }
             return
         }
@@ -157,11 +212,13 @@ public struct TLSDecryptor: Sendable {
         do {
             opened = try cipher.open(record)
         } catch {
+            if direction == .client, skipsEarlyData(record) { return }  // the cipher (its sequence) is left as it was
             let why = error == .authentication ? "failed authentication (a wrong key in the log, or a damaged record)" : "is malformed (\(error))"
             fail(direction, "record \(cipher.sequence) of the \(direction.rawValue) stream (stream offset \(record.offset)) \(why)", into: &events)
             return
         }
         halves[direction].cipher = cipher
+        if direction == .client { endSkippingEarlyData(into: &events) }
         switch opened.type {
         case TLSRecord.applicationData:
             if !opened.plaintext.isEmpty { events.append(.plaintext(direction, opened.plaintext)) }
@@ -182,13 +239,21 @@ public struct TLSDecryptor: Sendable {
         guard keys != .failed else { return }
         keys = .failed
         for direction in [Direction.client, .server] {
-            halves[direction].held = []
-            halves[direction].heldBytes = 0
+            halves[direction].held.removeAll()
         }
         events.append(.anomaly(Anomaly(kind: .tlsUndecryptable, detail: detail)))
     }
 
-    private mutating func giveUpWaiting(into events: inout [Event]) {
+    private mutating func giveUpWaiting(_ direction: Direction, into events: inout [Event]) {
+        if direction == .client, earlyData == .offered, keys == .ready {
+            earlyData = .rejected  // no EncryptedExtensions in time: read on as if the early data was declined
+            return
+        }
+        if halves[direction].awaitsKey {
+            failAwaitedKey(direction, into: &events)
+            halves[direction].held.removeAll()
+            return
+        }
         switch keys {
         case .waiting: resolveKeys(into: &events, final: true)
         case .beforeServerHello: failConnection("more than \(Self.maxHeldBytes) bytes arrived before a ServerHello; nothing was decrypted", into: &events)

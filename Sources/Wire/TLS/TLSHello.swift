@@ -4,14 +4,20 @@
 /// the TLS 1.2 extensions that change record protection (encrypt-then-MAC).
 struct TLSClientHello: Sendable, Equatable {
     var random: [UInt8]
+    /// legacy_session_id: in TLS 1.2 the session the client asks to resume (RFC 5246 §7.4.1.2).
+    var sessionID: [UInt8]
     var serverName: String?
     var alpn: [String]
+    /// early_data (RFC 8446 §4.2.10): 0-RTT records may follow the ClientHello.
+    var offersEarlyData = false
+    /// SessionTicket (RFC 5077 §3.2): the ticket of the TLS 1.2 session the client resumes; empty when none.
+    var sessionTicket: [UInt8] = []
 
     init(parsing body: [UInt8]) throws(WireError) {
         var r = TLSByteCursor(body, what: "ClientHello")
         _ = try r.uint16()  // legacy_version
         random = try r.bytes(32)
-        _ = try r.vector(lengthBytes: 1)  // legacy_session_id
+        sessionID = try r.vector(lengthBytes: 1)
         _ = try r.vector(lengthBytes: 2)  // cipher_suites
         _ = try r.vector(lengthBytes: 1)  // legacy_compression_methods
         serverName = nil
@@ -31,6 +37,10 @@ struct TLSClientHello: Sendable, Equatable {
                 }
             case 16:  // application_layer_protocol_negotiation (RFC 7301 §3.1)
                 alpn = try TLSByteCursor.protocolNames(&data)
+            case 35:
+                sessionTicket = try data.bytes(data.remaining)
+            case 42:
+                offersEarlyData = true
             default:
                 break
             }
@@ -47,20 +57,32 @@ struct TLSServerHello: Sendable, Equatable {
     ]
 
     var random: [UInt8]
+    /// legacy_session_id_echo: in TLS 1.2, the client's session ID when the server resumes it.
+    var sessionID: [UInt8]
     /// 0x0304 when supported_versions says TLS 1.3, else legacy_version.
     var version: UInt16
     var cipherSuite: UInt16
     var alpn: String?
     /// RFC 7366: CBC records carry their MAC over the ciphertext.
     var encryptThenMAC = false
+    /// TLS 1.3: the server accepted a pre-shared key (RFC 8446 §4.2.11), a resumption.
+    var acceptedPSK = false
 
     var isHelloRetryRequest: Bool { random == Self.helloRetryRequestRandom }
+
+    /// An abbreviated handshake: TLS 1.3 with a PSK, or TLS 1.2 echoing the
+    /// client's non-empty session ID (RFC 5246 §7.4.1.3; with a ticket too,
+    /// RFC 5077 §3.4). TLS 1.3 always echoes the ID, so only the PSK counts there.
+    func resumes(clientSessionID: [UInt8]) -> Bool {
+        if version == 0x0304 { return acceptedPSK }
+        return !clientSessionID.isEmpty && sessionID == clientSessionID
+    }
 
     init(parsing body: [UInt8]) throws(WireError) {
         var r = TLSByteCursor(body, what: "ServerHello")
         version = try r.uint16()
         random = try r.bytes(32)
-        _ = try r.vector(lengthBytes: 1)  // legacy_session_id_echo
+        sessionID = try r.vector(lengthBytes: 1)
         cipherSuite = try r.uint16()
         _ = try r.uint8()  // legacy_compression_method
         guard !r.isAtEnd else { return }
@@ -71,6 +93,7 @@ struct TLSServerHello: Sendable, Equatable {
             switch type {
             case 16: alpn = try TLSByteCursor.protocolNames(&data).first
             case 22: encryptThenMAC = true
+            case 41: acceptedPSK = true  // pre_shared_key: the selected identity
             case 43: version = try data.uint16()  // supported_versions (RFC 8446 §4.2.1)
             default: break
             }
@@ -81,6 +104,8 @@ struct TLSServerHello: Sendable, Equatable {
 /// TLS 1.3's EncryptedExtensions (RFC 8446 §4.3.1): where ALPN is answered.
 struct TLSEncryptedExtensions: Sendable, Equatable {
     var alpn: String?
+    /// early_data: the server accepted the client's 0-RTT data (RFC 8446 §4.2.10).
+    var acceptsEarlyData = false
 
     init(parsing body: [UInt8]) throws(WireError) {
         var r = TLSByteCursor(body, what: "EncryptedExtensions")
@@ -89,6 +114,7 @@ struct TLSEncryptedExtensions: Sendable, Equatable {
             let type = try extensions.uint16()
             var data = TLSByteCursor(try extensions.vector(lengthBytes: 2), what: "EncryptedExtensions extension \(type)")
             if type == 16 { alpn = try TLSByteCursor.protocolNames(&data).first }
+            if type == 42 { acceptsEarlyData = true }
         }
     }
 }
@@ -107,6 +133,8 @@ struct TLSByteCursor {
     }
 
     var isAtEnd: Bool { index >= bytes.count }
+    /// Bytes not read yet.
+    var remaining: Int { bytes.count - index }
 
     mutating func bytes(_ count: Int) throws(WireError) -> [UInt8] {
         guard count <= bytes.count - index else {

@@ -15,6 +15,8 @@ public struct TLSKeyLog: Sendable, Equatable {
         case serverHandshakeTrafficSecret = "SERVER_HANDSHAKE_TRAFFIC_SECRET"
         case clientTrafficSecret0 = "CLIENT_TRAFFIC_SECRET_0"
         case serverTrafficSecret0 = "SERVER_TRAFFIC_SECRET_0"
+        /// TLS 1.3 0-RTT: the client's early data (RFC 8446 §7.1 client_early_traffic_secret).
+        case clientEarlyTrafficSecret = "CLIENT_EARLY_TRAFFIC_SECRET"
     }
 
     /// The secrets logged for one connection, by its ClientHello.random.
@@ -91,6 +93,13 @@ public struct TLSKeyLog: Sendable, Equatable {
 /// more lines since.
 public protocol TLSSecretSource: Sendable {
     func secrets(forClientRandom random: [UInt8]) -> TLSKeyLog.Secrets?
+    /// Where TLS 1.2 sessions decrypted so far are kept for resumed connections
+    /// the log has no line for; nil (the default) keeps none.
+    var sessionCache: TLSSessionCache? { get }
+}
+
+extension TLSSecretSource {
+    public var sessionCache: TLSSessionCache? { nil }
 }
 
 extension TLSKeyLog: TLSSecretSource {}
