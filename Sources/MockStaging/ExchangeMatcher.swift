@@ -199,8 +199,40 @@ public struct ExchangeMatcher: Sendable {
     public mutating func match(
         _ request: HTTPRequest, now: Double, engineIOSession: String? = nil, takenEngineIOSessions: Set<String> = []
     ) -> Outcome {
-        let live = RequestShape(redactor?.redact(request: request) ?? request, classifier: classifier)
-        let verified = classifier.authority?.verifiedInputs(in: request) ?? []
+        match(request, now: now, engineIOSession: engineIOSession, takenEngineIOSessions: takenEngineIOSessions, prepared: nil)
+    }
+
+    /// A live request reduced for matching. Depends on nothing the run
+    /// changes, so the server makes it before taking the lock the run's
+    /// state is under (`SharedState.handle`).
+    struct Prepared: Sendable {
+        var live: RequestShape
+        /// Signatures the test key verified (`TokenAuthority.verifiedInputs`).
+        var verified: Set<String>
+    }
+
+    /// What `Prepared` needs: the classifier and the redactor, both fixed at load.
+    struct Preparer: Sendable {
+        let classifier: AuthClassifier
+        let redactor: Redactor?
+
+        func prepare(_ request: HTTPRequest) -> Prepared {
+            Prepared(
+                live: RequestShape(redactor?.redact(request: request) ?? request, classifier: classifier),
+                verified: classifier.authority?.verifiedInputs(in: request) ?? []
+            )
+        }
+    }
+
+    var preparer: Preparer { Preparer(classifier: classifier, redactor: redactor) }
+
+    /// `prepared`: `request` already reduced by `preparer` (nil: reduced here).
+    mutating func match(
+        _ request: HTTPRequest, now: Double, engineIOSession: String?, takenEngineIOSessions: Set<String>, prepared: Prepared?
+    ) -> Outcome {
+        let prepared = prepared ?? preparer.prepare(request)
+        let live = prepared.live
+        let verified = prepared.verified
         var liveClasses: [Double: AuthClass] = [:]
         // The virtual moment of a token this run served: its recorded issuance plus the time since it was served.
         let issuedAt = state.issuedAt

@@ -64,7 +64,7 @@ public struct MockReplay: Sendable {
 
     /// Every recorded WebSocket session prepared for a session tree once, at
     /// load: its script and its client messages parsed and classified.
-    private let prepared: [RecordedReference: SessionTree.Candidate]
+    private let candidates: [RecordedReference: SessionTree.Candidate]
 
     public init(matcher: ExchangeMatcher, recordingCount: Int, settings: Settings, mint: TokenMint? = nil) {
         self.matcher = matcher
@@ -74,7 +74,7 @@ public struct MockReplay: Sendable {
         let treeSettings = Self.treeSettings(settings, matcher: matcher, sessionIDs: nil)
         var prepared: [RecordedReference: SessionTree.Candidate] = [:]
         for candidate in matcher.upgradeCandidates { prepared[candidate.reference] = SessionTree.Candidate(candidate, settings: treeSettings) }
-        self.prepared = prepared
+        self.candidates = prepared
     }
 
     /// How session trees judge client messages: the server's settings and the matcher's classifier.
@@ -130,6 +130,13 @@ public struct MockReplay: Sendable {
     ///   - now: wall-clock seconds since the epoch (used only with `--clock now`).
     ///   - canUpgrade: true when the request is a valid WebSocket handshake the edge can complete.
     public mutating func handle(_ request: HTTPRequest, now: Double, canUpgrade: Bool) -> Decision {
+        handle(request, now: now, canUpgrade: canUpgrade, prepared: nil)
+    }
+
+    /// `prepared`: the request reduced for matching outside the server's lock
+    /// (`ExchangeMatcher.Preparer`); used only without a test key, whose
+    /// minted tokens are mapped back first.
+    mutating func handle(_ request: HTTPRequest, now: Double, canUpgrade: Bool, prepared: ExchangeMatcher.Prepared?) -> Decision {
         if request.path.hasPrefix(Self.adminPrefix) { return .respond(admin(request), delay: 0) }
         let line = "\(request.method) \(request.target)"
         let liveSID = Self.engineIOSessionID(request)
@@ -137,7 +144,10 @@ public struct MockReplay: Sendable {
         let recordedSID = liveSID.flatMap { sessionIDs.recorded[$0] }
         let before = matcher
         let taken = recordedSID == nil ? [] : Set(sessionIDs.recorded.filter { $0.key != liveSID }.values)
-        let outcome = matcher.match(mint?.restore(request) ?? request, now: now, engineIOSession: recordedSID, takenEngineIOSessions: taken)
+        let outcome = matcher.match(
+            mint?.restore(request) ?? request, now: now, engineIOSession: recordedSID, takenEngineIOSessions: taken,
+            prepared: mint == nil ? prepared : nil
+        )
         if let liveSID, let recordedSID, let hold = follow(outcome, request: request, liveSID: liveSID, recordedSID: recordedSID) {
             matcher = before  // nothing was served
             return hold
@@ -168,7 +178,7 @@ public struct MockReplay: Sendable {
                     heartbeat: Self.engineIOSessionID(request).flatMap { sessionIDs.heartbeats[$0] }
                 )
                 let script = SessionTree(
-                    prepared: match.sessions.map { prepared[$0.reference] ?? SessionTree.Candidate($0, settings: treeSettings) },
+                    prepared: match.sessions.map { candidates[$0.reference] ?? SessionTree.Candidate($0, settings: treeSettings) },
                     chosen: match.reference, served: matcher.state.consumed, settings: treeSettings
                 )
                 let deflate = Self.deflateAgreement(recorded: match.response, session: match.session, request: request)

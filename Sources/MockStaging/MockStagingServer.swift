@@ -128,9 +128,13 @@ final class SharedState: @unchecked Sendable {
     private var held: [String: [@Sendable () -> Void]] = [:]
     let configuration: MockStagingServer.Configuration
 
+    /// Reduces requests for matching without the lock (fixed at load, so shared freely).
+    private let preparer: ExchangeMatcher.Preparer
+
     init(replay: MockReplay, configuration: MockStagingServer.Configuration) {
         self.replay = replay
         self.configuration = configuration
+        self.preparer = replay.matcher.preparer
     }
 
     func withReplay<T>(_ body: (inout MockReplay) -> T) -> T {
@@ -145,9 +149,11 @@ final class SharedState: @unchecked Sendable {
     ///   the same lock as the decision, so no such request slips in between.
     func handle(_ request: HTTPRequest, canUpgrade: Bool, wake: (@Sendable () -> Void)? = nil) -> MockReplay.Decision {
         let now = configuration.wallClock()
+        // The pure half of matching, before the lock every connection shares.
+        let prepared = configuration.signing == nil ? preparer.prepare(request) : nil
         let (decision, entry, woken) = withReplay { replay in
             let before = replay.journal.count
-            let decision = replay.handle(request, now: now, canUpgrade: canUpgrade)
+            let decision = replay.handle(request, now: now, canUpgrade: canUpgrade, prepared: prepared)
             var woken: [@Sendable () -> Void] = []
             if case .hold(let sid, _) = decision {
                 if let wake { held[sid, default: []].append(wake) }
