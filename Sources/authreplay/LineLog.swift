@@ -33,6 +33,7 @@ final class LineLog: @unchecked Sendable {
         defer { condition.unlock() }
         guard pending.count + line.utf8.count < limit else {
             dropped += 1
+            condition.broadcast()  // the writer reports the count even when nothing else waits
             return
         }
         let wasEmpty = pending.isEmpty
@@ -41,11 +42,16 @@ final class LineLog: @unchecked Sendable {
         if wasEmpty { condition.broadcast() }
     }
 
-    /// Returns once every line written before the call is out.
-    func flush() {
+    /// Returns once every line written before the call is out, or after
+    /// `timeout` seconds when stderr is not being read (a stopping mock must
+    /// not hang on a pipe nobody drains).
+    func flush(timeout: Double = 2) {
+        let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
-        while !pending.isEmpty || inFlight > 0 || dropped > 0 { condition.wait() }
+        while !pending.isEmpty || inFlight > 0 || dropped > 0 {
+            if !condition.wait(until: deadline) { return }
+        }
     }
 
     private func run() {
