@@ -99,6 +99,9 @@ extension SessionRun {
             failed = !(await pollingExchange(item, coordinator: coordinator))
             await coordinator.finished(i)
         }
+        // Connections close once the whole logical session is done: a server
+        // may take a dropped poll connection for the client leaving.
+        await coordinator.wait(for: Array(polling.exchanges.indices))
         if heartbeats > 0 {
             notes.append("\(heartbeats) recorded heartbeat exchange\(heartbeats == 1 ? "" : "s") (`2`/`3` only) not replayed: the target's own pings are answered")
         }

@@ -69,6 +69,11 @@ final class PollingSessionPlanTests: XCTestCase {
         XCTAssertEqual(polling.exchanges.filter(\.abandoned).map(\.step.exchange), [4])
     }
 
+    func testSelectingOneConnectionPullsInTheOthers() throws {
+        let plan = try ReplayPlan.build([.init(name: "r", recording: Self.recording)], sessions: ["s2"], target: ReplayTarget(host: "127.0.0.1", port: 8000))
+        XCTAssertEqual(plan.sessions.map(\.name), ["s1", "s2"])
+    }
+
     func testAnUpgradedSessionIsNotOne() throws {
         var recording = Self.recording
         // The same sid's upgrade: its connection carries the rest of the session.
