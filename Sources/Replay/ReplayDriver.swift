@@ -65,7 +65,9 @@ public typealias MessageRewrite = @Sendable (_ session: String, _ clientMessage:
 ///
 /// Sessions linked by issued tokens form a group that runs in recorded
 /// order with one token chain; groups (times `repetitions`) run in
-/// parallel up to `concurrency`.
+/// parallel up to `concurrency`. The connections of a long-polling-only
+/// Engine.IO session are in one group and run at the same time
+/// (`PollingSessionPlan`), from where its first connection is.
 public struct ReplayDriver: Sendable {
     public var group: any EventLoopGroup
 
