@@ -65,7 +65,9 @@ public typealias MessageRewrite = @Sendable (_ session: String, _ clientMessage:
 ///
 /// Sessions linked by issued tokens form a group that runs in recorded
 /// order with one token chain; groups (times `repetitions`) run in
-/// parallel up to `concurrency`.
+/// parallel up to `concurrency`. The connections of a long-polling-only
+/// Engine.IO session are in one group and run at the same time
+/// (`PollingSessionPlan`), from where its first connection is.
 public struct ReplayDriver: Sendable {
     public var group: any EventLoopGroup
 
@@ -91,6 +93,8 @@ public struct ReplayDriver: Sendable {
         let options = resolved
         let seed = options.resigner?.substitutions(for: plan, now: now) ?? [:]
         let groups = Self.chainGroups(plan)
+        let pollingByIndex = Dictionary(
+            PollingSessionPlan.logicalSessions(plan).flatMap { members in members.map { ($0, members) } }, uniquingKeysWith: { a, _ in a })
         var work: [(run: Int, group: [Int])] = []
         for run in 1...max(1, options.repetitions) {
             for g in groups { work.append((run, g)) }
@@ -107,11 +111,22 @@ public struct ReplayDriver: Sendable {
                 tasks.addTask {
                     var chain = TokenChain(seed: seed)
                     var results: [Ordered] = []
-                    for index in item.group {
-                        var result = await runSession(plan.sessions[index], chain: &chain, options: options)
+                    func add(_ result: SessionResult, _ index: Int) {
+                        var result = result
                         result.run = item.run
                         if options.repetitions > 1 { result.name += " (run \(item.run))" }
                         results.append(Ordered(run: item.run, index: index, result: result))
+                    }
+                    var replayed = Set<Int>()
+                    for index in item.group where !replayed.contains(index) {
+                        // A long-polling session's connections run together, from its first one on.
+                        if let members = pollingByIndex[index] {
+                            replayed.formUnion(members)
+                            let polling = PollingSessionPlan(members: members, of: plan, pollsForPings: options.pace != .fast)
+                            for (member, result) in await runPolling(polling, of: plan, chain: &chain, options: options) { add(result, member) }
+                            continue
+                        }
+                        add(await runSession(plan.sessions[index], chain: &chain, options: options), index)
                     }
                     return results
                 }
@@ -147,6 +162,10 @@ public struct ReplayDriver: Sendable {
                 if let j = byName[dep] { parent[root(i)] = root(j) }
             }
         }
+        // The connections of one long-polling Engine.IO session run together.
+        for members in PollingSessionPlan.logicalSessions(plan) {
+            for i in members.dropFirst() where root(i) != root(members[0]) { parent[root(i)] = root(members[0]) }
+        }
         var groups: [Int: [Int]] = [:]
         var order: [Int] = []
         for i in plan.sessions.indices {
@@ -161,15 +180,7 @@ public struct ReplayDriver: Sendable {
         let startedAt = options.clock()
         var run = SessionRun(plan: plan, options: options, group: group)
         await run.execute(chain: &chain)
-        // The transcript's clock started with the run: its reading now is the session's duration.
-        let seconds = run.transcript.now
-        var observed = run.transcript.session
-        if observed.end == nil, !observed.exchanges.isEmpty { observed.end = SessionEnd(kind: .closed, at: seconds, by: .client) }
-        return SessionResult(
-            name: plan.name, session: plan.session.id, recording: plan.recording, run: 1,
-            verdict: run.differences.isEmpty ? .passed : .failed,
-            differences: run.differences, notes: run.notes, seconds: seconds, observed: observed, observedAt: startedAt
-        )
+        return run.result(startedAt: startedAt)
     }
 }
 
@@ -191,6 +202,19 @@ struct SessionRun {
         self.group = group
         self.comparator = ResponseComparator(options: options.comparison)
         self.transcript = Transcript(of: plan.session, target: options.target)
+    }
+
+    /// The session's verdict, differences and notes, and what the target did.
+    func result(startedAt: Double) -> SessionResult {
+        // The transcript's clock started with the run: its reading now is the session's duration.
+        let seconds = transcript.now
+        var observed = transcript.session
+        if observed.end == nil, !observed.exchanges.isEmpty { observed.end = SessionEnd(kind: .closed, at: seconds, by: .client) }
+        return SessionResult(
+            name: plan.name, session: plan.session.id, recording: plan.recording, run: 1,
+            verdict: differences.isEmpty ? .passed : .failed,
+            differences: differences, notes: notes, seconds: seconds, observed: observed, observedAt: startedAt
+        )
     }
 
     var timeout: TimeAmount { .nanoseconds(Int64(options.timeout * 1e9)) }

@@ -26,7 +26,8 @@ public struct ReplayPlan: Sendable {
     /// Builds the plan. `sessions` selects by id (`s2`) or, with several
     /// recordings, by `FILE#id`; empty selects every session. A session whose
     /// requests use a token issued by another session pulls that session in
-    /// (it runs first, so the live token can be chained).
+    /// (it runs first, so the live token can be chained), and a connection of
+    /// a logical Engine.IO session pulls in the session's other connections.
     public static func build(
         _ inputs: [Input], sessions selection: [String] = [], target: ReplayTarget,
         locator: CredentialLocator = .default
@@ -83,9 +84,15 @@ public struct ReplayPlan: Sendable {
             }
             return found
         }
+        // And the other connections of a selected connection's logical Engine.IO
+        // session: its requests carry a sid only the session's handshake learns live.
+        func engineIOSession(_ index: Int) -> [Int] {
+            guard let sid = EngineIOReadable.sessionIDs(all[index].session) else { return [] }
+            return all.indices.filter { $0 != index && all[$0].input == all[index].input && EngineIOReadable.sessionIDs(all[$0].session) == sid }
+        }
         var queue = Array(selected)
         while let next = queue.popLast() {
-            for dep in dependencies(next) where selected.insert(dep).inserted { queue.append(dep) }
+            for dep in dependencies(next) + engineIOSession(next) where selected.insert(dep).inserted { queue.append(dep) }
         }
 
         var plans: [SessionPlan] = []

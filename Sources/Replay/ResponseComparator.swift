@@ -78,25 +78,28 @@ public struct ResponseComparator: Sendable {
     public func compare(expected: [WebSocketMessage], actual: [WebSocketMessage]) -> [String] {
         let expected = expected.filter { $0.opcode != .close }
         let actual = actual.filter { $0.opcode != .close }
+        return inOrder(expected, actual, label: { "server message \($0)" }, describe: Self.describe) { e, a in
+            if e.opcode != a.opcode { return "expected \(Self.describe(e)), got \(Self.describe(a))" }
+            let diffs = PayloadComparator.differences(expected: e.payload, actual: a.payload, options: options)
+            return diffs.isEmpty ? nil : diffs.joined(separator: "; ")
+        }
+    }
+
+    /// Two sequences compared item by item, a line per difference
+    /// (`LABEL: unexpected …`, `LABEL: expected …, got nothing`, `LABEL: what differs`).
+    func inOrder<T>(_ expected: [T], _ actual: [T], label: (Int) -> String, describe: (T) -> String, compare: (T, T) -> String?) -> [String] {
         var out: [String] = []
         for i in 0..<max(expected.count, actual.count) {
-            let label = "server message \(i + 1)"
+            let label = label(i + 1)
             guard i < expected.count else {
-                out.append("\(label): unexpected \(Self.describe(actual[i]))")
+                out.append("\(label): unexpected \(describe(actual[i]))")
                 continue
             }
             guard i < actual.count else {
-                out.append("\(label): expected \(Self.describe(expected[i])), got nothing")
+                out.append("\(label): expected \(describe(expected[i])), got nothing")
                 continue
             }
-            let e = expected[i]
-            let a = actual[i]
-            if e.opcode != a.opcode {
-                out.append("\(label): expected \(Self.describe(e)), got \(Self.describe(a))")
-                continue
-            }
-            let diffs = PayloadComparator.differences(expected: e.payload, actual: a.payload, options: options)
-            if !diffs.isEmpty { out.append("\(label): " + diffs.joined(separator: "; ")) }
+            if let difference = compare(expected[i], actual[i]) { out.append("\(label): \(difference)") }
         }
         return out
     }

@@ -43,4 +43,20 @@ struct SocketIOAckNumbering {
         out.payload = .text(SocketIOPacket.replacingAckID(inEngineIOMessage: text, with: original))
         return out
     }
+
+    /// A long-polling POST body about to be sent: each packet's ack id
+    /// renumbered as `outgoing` does on a WebSocket.
+    mutating func outgoing(pollingPayload text: String) -> String {
+        SocketIOPacket.mappingAckIDs(inPollingPayload: text) { id in
+            let live = next
+            next += 1
+            recorded[live] = id
+            return live
+        }
+    }
+
+    /// A long-polling GET answer as compared: ACKs to ids this run sent carry the recorded id.
+    func incoming(pollingPayload text: String) -> String {
+        SocketIOPacket.mappingAckIDs(inPollingPayload: text) { recorded[$0] }
+    }
 }

@@ -63,14 +63,25 @@ public struct TokenChain: Sendable {
         out.headers = request.headers.map { HeaderField($0.name, apply($0.value)) }
         if case .text(let text) = request.body {
             let body = apply(text)
-            if body != text {
-                out.body = .text(body)
-                out.headers = out.headers.map { field in
-                    field.name.lowercased() == "content-length" ? HeaderField(field.name, String(body.utf8.count)) : field
-                }
-            }
+            if body != text { out = Self.replacingTextBody(of: out, with: body) }
         }
         return out
+    }
+
+    /// The request with another text body, its Content-Length corrected (in place).
+    static func replacingTextBody(of request: HTTPRequest, with body: String) -> HTTPRequest {
+        var out = request
+        out.body = .text(body)
+        out.headers = out.headers.map { field in
+            field.name.lowercased() == "content-length" ? HeaderField(field.name, String(body.utf8.count)) : field
+        }
+        return out
+    }
+
+    /// Takes what another copy of the chain learned (the connections of one
+    /// long-polling session learn side by side); its values win.
+    mutating func merge(_ other: TokenChain) {
+        substitutions.merge(other.substitutions) { _, learned in learned }
     }
 
     public func apply(to message: WebSocketMessage) -> WebSocketMessage {

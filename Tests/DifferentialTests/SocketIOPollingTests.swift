@@ -17,6 +17,11 @@ import XCTest
 ///    GET that carries the answer is held until the CONNECT came, as the real
 ///    server held it), and two clients polling at once each get their own
 ///    session's packets (routed by `sid`: bob's ack says 6 steps, alice's 4).
+/// 3. `authreplay replay` runs each logical session's connections at once
+///    (a held GET beside the POST that releases it, the live sid in every
+///    later request, ack ids fresh): it passes against the healthy service
+///    and fails against its regression, naming AUTH_REQUIRED and the
+///    user_context error.
 final class SocketIOPollingTests: XCTestCase {
     static let scenarios = ["sio_polling_only", "sio_polling_forged", "sio_polling_pair"]
 
@@ -28,7 +33,7 @@ final class SocketIOPollingTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let recording = directory.appendingPathComponent("capture.json").path
 
-        try await withDeadline(300) {
+        try await withDeadline(360) {
             let service = try await peer.startService()
             defer { if service.process.isRunning { kill(service.process.processIdentifier, SIGTERM) } }
             let servicePort = try port(of: service)
@@ -59,6 +64,26 @@ final class SocketIOPollingTests: XCTestCase {
 
             // 2. The mock: capture order, then each scenario alone against a fresh mock.
             try await DifferentialTests.assertMockMatchesReal(authreplay, recording, peer, real: real, scenarios: Self.scenarios, named: true)
+
+            // 3a. Replay runs each logical session's connections together (the GET the service
+            // holds beside the POST that releases it) and passes against the healthy service.
+            let sessions = try DifferentialTests.sessionIDs(recording)
+            let replayArguments = ["--timeout", "5", "--secret", "body:password=\(DifferentialTests.password)"]
+            let healthy = await DifferentialTests.runAuthreplay(authreplay, ["replay", recording, "--target", "http://127.0.0.1:\(servicePort)"] + replayArguments)
+            XCTAssertEqual(healthy.status, 0, "replay against the healthy service\n\(healthy.stdout)\n\(healthy.stderr)")
+            XCTAssertEqual(healthy.lines.last, "\(sessions.count) passed, 0 failed", healthy.stdout)
+            // Three valid sessions sent their EVENT under a fresh ack id; the client's last polls were not awaited.
+            XCTAssertEqual(healthy.stdout.components(separatedBy: "engine.io long-polling: socket.io ack ids sent fresh: recorded 1 as 0").count - 1, 3, healthy.stdout)
+            XCTAssertTrue(healthy.stdout.contains("the client's last poll, still held when it closed the session"), healthy.stdout)
+
+            // 3b. Replay fails against the regression, naming the error in the GET that carried it.
+            let broken = try await peer.startService(regression: true)
+            defer { if broken.process.isRunning { kill(broken.process.processIdentifier, SIGTERM) } }
+            let regression = await DifferentialTests.runAuthreplay(authreplay, ["replay", recording, "--target", "http://127.0.0.1:\(try port(of: broken))"] + replayArguments)
+            XCTAssertEqual(regression.status, 1, "replay against --regression\n\(regression.stdout)\n\(regression.stderr)")
+            XCTAssertTrue(regression.stdout.contains(#"packet 1: packet prefix expected "42", got "44""#), regression.stdout)
+            XCTAssertTrue(regression.stdout.contains("AUTH_REQUIRED"), regression.stdout)
+            XCTAssertTrue(regression.stdout.contains("user_context must be a UserExecutionContext instance"), regression.stdout)
         }
     }
 }

@@ -88,6 +88,15 @@ final class EngineIOQueryTests: XCTestCase {
         XCTAssertEqual(EngineIOQuery.stable([("t", "1"), ("sid", "x")]).map(\.1), ["1", "x"])
     }
 
+    func testCacheBusterReplacedInPlace() {
+        XCTAssertEqual(EngineIOQuery.replacingCacheBuster(in: "/socket.io/?transport=polling&EIO=4&sid=abc&t=1796529501.72", with: "9-1"),
+                       "/socket.io/?transport=polling&EIO=4&sid=abc&t=9-1")
+        XCTAssertEqual(EngineIOQuery.replacingCacheBuster(in: "/socket.io/?t=O04g&EIO=4", with: "x"), "/socket.io/?t=x&EIO=4")
+        // No `t` (a POST from python-socketio), no query: unchanged; `transport=` is not `t=`.
+        XCTAssertEqual(EngineIOQuery.replacingCacheBuster(in: "/socket.io/?transport=polling&EIO=4", with: "x"), "/socket.io/?transport=polling&EIO=4")
+        XCTAssertEqual(EngineIOQuery.replacingCacheBuster(in: "/socket.io/", with: "x"), "/socket.io/")
+    }
+
     func testOpenSessionID() {
         XCTAssertEqual(EngineIOPacket.openSessionID(.text(#"0{"sid":"E04Zc2z7PVxNsugBAAAA","upgrades":["websocket"]}"#)), "E04Zc2z7PVxNsugBAAAA")
         XCTAssertEqual(EngineIOPacket.openSessionID(.text("0{\"sid\":\"a\"}\u{1E}40")), "a")

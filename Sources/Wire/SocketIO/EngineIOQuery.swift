@@ -19,4 +19,15 @@ public enum EngineIOQuery {
         guard isEngineIO(parameters) else { return parameters }
         return parameters.map { perConnectionParameters.contains($0.0) ? ($0.0, "*") : $0 }
     }
+
+    /// A request target with its `t` cache buster (when it has one) set to
+    /// `value`: a client sends a fresh one with every poll, and a replay
+    /// sends its own rather than the recorded run's.
+    public static func replacingCacheBuster(in target: String, with value: String) -> String {
+        guard let q = target.firstIndex(of: "?") else { return target }
+        let pairs = target[target.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
+            pair.hasPrefix("t=") ? "t=\(value)" : String(pair)
+        }
+        return String(target[...q]) + pairs.joined(separator: "&")
+    }
 }
