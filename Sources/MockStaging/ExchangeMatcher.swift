@@ -325,6 +325,14 @@ public struct ExchangeMatcher: Sendable {
         )
     }
 
+    /// Puts recorded Engine.IO session `sid`'s exchanges back in the pool
+    /// (all but `reference`, just served): a new live client replays it.
+    mutating func releaseEngineIOSession(_ sid: String, keeping reference: RecordedReference) {
+        for entry in entries where entry.reference != reference && Self.engineIOSession(entry) == sid {
+            state.consumed.remove(entry.reference)
+        }
+    }
+
     /// A WebSocket session's client messages chose `chosen` instead of the
     /// session taken at the handshake (`released`): the pool follows, so the
     /// next client with the same handshake and messages gets the next one.

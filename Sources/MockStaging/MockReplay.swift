@@ -148,6 +148,7 @@ public struct MockReplay: Sendable {
             mint?.restore(request) ?? request, now: now, engineIOSession: recordedSID, takenEngineIOSessions: taken,
             prepared: mint == nil ? prepared : nil
         )
+        if liveSID == nil { replayAgainIfUsedUp(outcome, request: request) }
         if let liveSID, let recordedSID, let hold = follow(outcome, request: request, liveSID: liveSID, recordedSID: recordedSID) {
             matcher = before  // nothing was served
             return hold
@@ -227,6 +228,17 @@ public struct MockReplay: Sendable {
                 ("served", .int(served)),
             ])), delay: 0)
         }
+    }
+
+    /// A new Engine.IO client (a polling handshake) after every recorded
+    /// handshake was served plays the recorded session it got again from the
+    /// start, as a WebSocket session repeats when the pool is used up; else
+    /// its polls would find every answer already served and get only pings.
+    mutating func replayAgainIfUsedUp(_ outcome: ExchangeMatcher.Outcome, request: HTTPRequest) {
+        guard Self.isPolling(request), case .matched(let match) = outcome, match.repeated,
+              let sid = matcher.engineIOSession(of: match.reference)
+        else { return }
+        matcher.releaseEngineIOSession(sid, keeping: match.reference)
     }
 
     /// A reason phrase for a status the mock makes up (RFC 9110 §15).

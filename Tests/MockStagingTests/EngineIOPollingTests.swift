@@ -78,6 +78,22 @@ final class EngineIOPollingTests: XCTestCase {
         }
     }
 
+    /// A test suite that connects once per test: after both recorded
+    /// sessions were played, a third client plays the last one again from
+    /// its start, as a WebSocket session repeats, instead of getting pings only.
+    func testAClientAfterEveryRecordedSessionWasPlayedGetsOneAgain() throws {
+        var replay = Self.replay()
+        func handle(_ method: String, _ target: String, body: String? = nil) -> MockReplay.Decision {
+            replay.handle(TestRecordings.request(0, method, target, body: body), now: 0, canUpgrade: false)
+        }
+        for (prompt, steps) in [("plan", 4), ("deploy", 6), ("deploy", 6)] {
+            let open = try XCTUnwrap(Self.body(handle("GET", "/socket.io/?EIO=4&transport=polling&t=h")))
+            let sid = try XCTUnwrap(EngineIOPacket.openSessionID(.text(open)))
+            XCTAssertEqual(Self.body(handle("POST", "/socket.io/?EIO=4&transport=polling&sid=\(sid)", body: #"420["run",{"prompt":"\#(prompt)"}]"#)), "ok")
+            XCTAssertEqual(Self.body(handle("GET", "/socket.io/?EIO=4&transport=polling&t=p&sid=\(sid)")), #"430[{"steps":\#(steps)}]"#, prompt)
+        }
+    }
+
     func testAPollingClientThatStopsAnsweringPingsIsClosed() throws {
         var replay = Self.replay()
         func handle(_ method: String, _ target: String, body: String? = nil, now: Double) -> MockReplay.Decision {
