@@ -296,9 +296,8 @@ public struct ExchangeMatcher: Sendable {
         let entry = entries[picked]
         for value in entry.issued {
             state.issued.insert(value)
-            if state.issuedAt[value] == nil {
-                state.issuedAt[value] = IssuedMoment(recorded: entry.moment + entry.response.at - entry.exchange.request.at, served: now)
-            }
+            // Handed out again (a repeated login gives the recorded token once more): it ages from now.
+            state.issuedAt[value] = IssuedMoment(recorded: entry.moment + entry.response.at - entry.exchange.request.at, served: now)
         }
         let sessions = entry.isUpgrade ? group.filter { entries[$0].isUpgrade }.map(sessionCandidate) : []
         return .matched(Match(
