@@ -8,9 +8,7 @@ import XCTest
 final class CaptureCommandTests: XCTestCase {
     func testCaptureOnLoopbackStopsOnSIGINTAndWritesTheExchange() throws {
         try requireOrSkip(getuid() == 0, "live capture on lo needs root")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-capture-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("authreplay-capture")
         let output = dir.appendingPathComponent("live.json").path
 
         let serve = try BackgroundProcess(["serve", "recordings/auth-required.json", "--port", "0"])

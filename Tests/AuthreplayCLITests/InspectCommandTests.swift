@@ -33,9 +33,7 @@ final class InspectCommandTests: XCTestCase {
     }
 
     func testInvalidRecordingsExitOneWithOneLine() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("authreplay-cli")
         let cases: [(String, String, String)] = [
             ("bad-json.json", "{\"format\": ", "invalid JSON at 1:12"),
             ("wrong-version.json", #"{"format":"authreplay/7","sessions":[]}"#, "unsupported format at $.format: version 7 is not supported"),

@@ -9,9 +9,7 @@ final class KeyLogCommandTests: XCTestCase {
     func testImportWithAKeyLogAndInspectShowsTLSOnTheSessionLine() throws {
         let capture = try Corpus.requireCapture("zeek_tls12-decryption.pcap")
         let keyLog = try Corpus.requireCapture("zeek_tls12-decryption.keylog")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keylog-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("keylog-cli")
         let output = directory.appendingPathComponent("tls.json").path
         let imported = try CLI.run(["import", capture, "--keylog", keyLog, "--output", output])
         XCTAssertEqual(imported.status, 0, imported.stderr)
@@ -33,9 +31,7 @@ final class KeyLogCommandTests: XCTestCase {
     func testADecryptedRecordingServesAndReplays() async throws {
         let capture = try Corpus.requireCapture("zeek_tls-1.2-stream-keylog.pcap")
         let keyLog = try Corpus.requireCapture("zeek_tls-1.2-stream-keylog.keylog")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keylog-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("keylog-serve")
         let output = directory.appendingPathComponent("tls.json").path
         let imported = try CLI.run(["import", capture, "--keylog", keyLog, "--output", output])
         XCTAssertEqual(imported.status, 0, imported.stderr)
@@ -87,9 +83,7 @@ final class DecryptionSecretsBlockTests: XCTestCase {
         let capture = try Corpus.requireCapture("zeek_tls12-decryption.pcap")
         let keyLog = try String(contentsOfFile: try Corpus.requireCapture("zeek_tls12-decryption.keylog"), encoding: .utf8)
         let pcap = Array(try XCTUnwrap(FileManager.default.contents(atPath: capture)))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dsb-gz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("dsb-gz")
         for bigEndian in [false, true] {
             let plain = directory.appendingPathComponent("tls-\(bigEndian).pcapng").path
             try Data(Self.pcapng(from: pcap, keyLog: keyLog, bigEndian: bigEndian)).write(to: URL(fileURLWithPath: plain))
@@ -120,9 +114,7 @@ final class DecryptionSecretsBlockTests: XCTestCase {
         let keyLog = try String(contentsOfFile: try Corpus.requireCapture("zeek_tls12-decryption.keylog"), encoding: .utf8)
         let pcap = Array(try XCTUnwrap(FileManager.default.contents(atPath: capture)))
         XCTAssertEqual(Array(pcap.prefix(4)), [0xD4, 0xC3, 0xB2, 0xA1], "little-endian microsecond pcap")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dsb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("dsb")
         for bigEndian in [false, true] {
             let input = directory.appendingPathComponent("tls-\(bigEndian).pcapng").path
             try Data(Self.pcapng(from: pcap, keyLog: keyLog, bigEndian: bigEndian)).write(to: URL(fileURLWithPath: input))

@@ -20,16 +20,9 @@ final class ServeExecCommandTests: XCTestCase {
         }
     }
 
-    private func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-exec-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        return dir
-    }
-
     func testAPassingClientSuiteExitsZeroWithEverySessionUsed() throws {
         try requireTools(python: true)
-        let junit = try scratch().appendingPathComponent("mock.xml").path
+        let junit = try scratchDirectory("authreplay-exec").appendingPathComponent("mock.xml").path
         let r = try CLI.run(["serve", Self.recording, "--junit", junit, "--exec", "--"] + Self.suite)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("1 passed, 0 failed"), r.stdout)
@@ -54,7 +47,7 @@ final class ServeExecCommandTests: XCTestCase {
 
     func testASuiteThatRanNoTestFailsLoudly() throws {
         try requireTools(python: true)
-        let junit = try scratch().appendingPathComponent("mock.xml").path
+        let junit = try scratchDirectory("authreplay-exec").appendingPathComponent("mock.xml").path
         let r = try CLI.run(["serve", Self.recording, "--junit", junit, "--exec", "--"] + Self.suite + ["--select", "no-such-test"])
         XCTAssertTrue(r.stdout.contains("0 passed, 0 failed"), "the runner itself is green: \(r.stdout)")
         XCTAssertEqual(r.status, 1, r.stderr)
@@ -77,7 +70,7 @@ final class ServeExecCommandTests: XCTestCase {
 
     func testUnmatchedFailsAGreenCommandUnlessAllowed() throws {
         try requireTools(curl: true)
-        let dir = try scratch()
+        let dir = try scratchDirectory("authreplay-exec")
         // A login the recording answers, then a path it does not; curl without -f exits 0.
         let script = "curl -sS -o /dev/null -H 'Content-Type: application/json' --data '{\"username\":\"alice\",\"password\":\"correct-horse-battery\"}' \"$AUTHREPLAY_URL/auth/token\" && curl -sS -o /dev/null \"$AUTHREPLAY_URL/nope\""
         let strict = try CLI.run(["serve", Self.recording, "--junit", dir.appendingPathComponent("strict.xml").path, "--exec", "--", "sh", "-c", script])

@@ -26,9 +26,7 @@ final class VXLANNamespaceTests: XCTestCase {
     func testRealVXLANRecordsAsThePlainDevice() throws {
         try requireOrSkip(getuid() == 0, "network namespaces need root")
         try requireOrSkip(FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"), "/usr/sbin/ip (iproute2) is missing")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-vxlan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("authreplay-vxlan")
         // Names unique to this process: other test runs may share the machine.
         let a = "arvx\(getpid())a", b = "arvx\(getpid())b"
         try ip(["netns", "add", a])

@@ -40,9 +40,7 @@ final class MessageVariantsTests: XCTestCase {
         guard let authreplay = ServerProcess.executable("authreplay") else {
             throw missingRequirement("the authreplay executable is not built next to the tests")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-message-variants-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("authreplay-message-variants")
         let input = directory.appendingPathComponent("first-message.json").path
         try Data(Self.recording.utf8).write(to: URL(fileURLWithPath: input))
 

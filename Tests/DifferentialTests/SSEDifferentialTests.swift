@@ -27,9 +27,7 @@ final class SSEDifferentialTests: XCTestCase {
     func testAiohttpSSEServiceDrivenByHttpxSSEClient() async throws {
         let peer = Peer.sse
         let authreplay = try await DifferentialTests.requirements(peer)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-sse-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("authreplay-sse")
         let recording = directory.appendingPathComponent("capture.json").path
 
         try await withDeadline(240) {

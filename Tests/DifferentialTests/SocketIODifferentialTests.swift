@@ -21,9 +21,7 @@ final class SocketIODifferentialTests: XCTestCase {
     func testPythonSocketIOServiceDrivenByItsAsyncClient() async throws {
         let peer = Peer.socketIO
         let authreplay = try await DifferentialTests.requirements(peer)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-socketio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("authreplay-socketio")
         let recording = directory.appendingPathComponent("capture.json").path
 
         try await withDeadline(240) {

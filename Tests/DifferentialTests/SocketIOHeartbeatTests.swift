@@ -30,9 +30,7 @@ final class SocketIOHeartbeatTests: XCTestCase {
     func testMockPingsLiveAndReplayAnswersLivePings() async throws {
         let peer = Peer.socketIO
         let authreplay = try await DifferentialTests.requirements(peer)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-sio-heartbeat-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("authreplay-sio-heartbeat")
         let recording = directory.appendingPathComponent("capture.json").path
 
         try await withDeadline(240) {

@@ -28,9 +28,7 @@ final class SocketIOPollingTests: XCTestCase {
     func testPollingOnlyClientsAgainstTheMock() async throws {
         let peer = Peer.socketIO
         let authreplay = try await DifferentialTests.requirements(peer)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-sio-polling-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try scratchDirectory("authreplay-sio-polling")
         let recording = directory.appendingPathComponent("capture.json").path
 
         try await withDeadline(360) {

@@ -5,9 +5,7 @@ import XCTest
 /// `authreplay report`'s errors: one line naming the file, exit 1, nothing written.
 final class ReportCommandTests: XCTestCase {
     func testABadReplayResultIsOneLineAndWritesNothing() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-report-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try scratchDirectory("authreplay-report-cli")
         let output = dir.appendingPathComponent("report.html").path
         let cases: [(String, String)] = [
             ("{\"passed\": ", "invalid JSON"),

@@ -8,13 +8,6 @@ import XCTest
 /// replay difference beside its message; screenshots are taken (and, with
 /// AUTHREPLAY_UPDATE_SCREENSHOTS=1, written to docs/ for the README).
 final class ReportInBrowserTests: XCTestCase {
-    private func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("authreplay-report-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
-        return dir
-    }
-
     /// Checks a screenshot is a PNG with something drawn, and publishes it to docs/ when asked.
     private func keep(_ png: URL, as name: String) throws {
         let data = try Data(contentsOf: png)
@@ -27,7 +20,7 @@ final class ReportInBrowserTests: XCTestCase {
 
     func testTheUserContextRegressionInTheBrowser() throws {
         try Chromium.require()
-        let dir = try scratch()
+        let dir = try scratchDirectory("authreplay-report")
         let html = dir.appendingPathComponent("report.html")
         let r = try CLI.run(["report", "recordings/user-context-regression.json", "--output", html.path])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -55,7 +48,7 @@ final class ReportInBrowserTests: XCTestCase {
 
     func testAFailedReplayShowsEachDifferenceBesideItsMessage() async throws {
         try Chromium.require()
-        let dir = try scratch()
+        let dir = try scratchDirectory("authreplay-report")
         let service = try await ServerProcess.start("staging-service", ["--port", "0", "--regression", "user-context"])
         defer { Task { _ = try? await service.stop() } }
         let target = try XCTUnwrap(service.baseURL)
